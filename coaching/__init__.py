@@ -1,0 +1,1 @@
+"""Coaching: behavioural events, segments, bandit recommendations and predictions."""

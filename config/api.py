@@ -1,0 +1,25 @@
+"""The API router: every ``/api/v1/`` endpoint is registered here."""
+
+from rest_framework.routers import DefaultRouter
+
+from coaching.api.views import BehavioralEventViewSet
+from finance.api import views as finance
+from forecasting.api import views as ml
+
+router = DefaultRouter()
+router.register("workspaces", finance.WorkspaceViewSet, basename="workspace")
+router.register("memberships", finance.MembershipViewSet, basename="membership")
+router.register("categories", finance.CategoryViewSet, basename="category")
+router.register("transactions", finance.TransactionViewSet, basename="transaction")
+router.register("budgets", finance.BudgetViewSet, basename="budget")
+router.register("goals", finance.GoalViewSet, basename="goal")
+router.register("suppliers", finance.SupplierViewSet, basename="supplier")
+router.register("products", finance.ProductViewSet, basename="product")
+router.register("warehouses", finance.WarehouseViewSet, basename="warehouse")
+router.register("stock-levels", finance.StockLevelViewSet, basename="stocklevel")
+router.register("sales", finance.SaleViewSet, basename="sale")
+router.register("events", BehavioralEventViewSet, basename="event")
+router.register("ml/models", ml.ModelVersionViewSet, basename="ml-model")
+router.register("ml/jobs", ml.TrainingJobViewSet, basename="ml-job")
+router.register("ml/feedback", ml.FeedbackViewSet, basename="ml-feedback")
+router.register("ml/alerts", ml.AlertViewSet, basename="ml-alert")

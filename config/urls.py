@@ -1,0 +1,35 @@
+"""URLs: admin, the versioned API with its schema and docs, and the dashboards."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+from config.api import router
+from forecasting.api import views as ml
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """``POST /api/v1/auth/token/`` with username and password → ``{"token": …}``."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
+    path("api/v1/ml/train/", ml.TrainView.as_view(), name="ml-train"),
+    path("api/v1/ml/rollback/", ml.RollbackView.as_view(), name="ml-rollback"),
+    path("api/v1/ml/health/", ml.HealthView.as_view(), name="ml-health"),
+    path("api/v1/ml/status/", ml.ModelStatusView.as_view(), name="ml-status"),
+    path("api/v1/ml/auto-learn/status/", ml.AutoLearnStatusView.as_view(), name="ml-autolearn-status"),
+    path("api/v1/ml/auto-learn/<str:target>/", ml.AutoLearnTriggerView.as_view(), name="ml-autolearn"),
+    path("api/v1/forecasts/<str:metric>/", ml.ForecastView.as_view(), name="forecast"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("finance.urls")),
+]

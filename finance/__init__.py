@@ -1,0 +1,1 @@
+"""The books: workspaces, members, transactions, categories, budgets, goals and inventory."""

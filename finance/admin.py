@@ -1,0 +1,225 @@
+"""Django admin for the books: every model with filters, search, dates and CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from finance.models import (
+    Budget,
+    Category,
+    Goal,
+    Membership,
+    Product,
+    Sale,
+    StockLevel,
+    Supplier,
+    Transaction,
+    Warehouse,
+    Workspace,
+)
+from finance.selectors import workspace_list_for_user, workspace_scoped_queryset
+from finance.services.csv_import import CsvImportError
+from finance.services.sales import sale_import_csv
+from finance.services.transactions import transaction_import_csv
+
+
+class WorkspaceScopedAdmin(admin.ModelAdmin):
+    """Superusers see every workspace; other staff only the workspaces they belong to."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=workspace_scoped_queryset(model=self.model, user=request.user).values("pk"))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.related_model
+        owned = related is Workspace or any(f.name == "workspace" for f in related._meta.fields)
+        if owned and not request.user.is_superuser:
+            kwargs["queryset"] = workspace_scoped_queryset(model=related, user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CsvImportForm(forms.Form):
+    workspace = forms.ModelChoiceField(queryset=Workspace.objects.none())
+    file = forms.FileField(help_text="UTF-8 CSV with a header row. One bad row and nothing is written.")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].queryset = (
+            Workspace.objects.all() if user.is_superuser else workspace_list_for_user(
+                user=user, roles=Membership.WRITE_ROLES
+            )
+        )
+
+
+class CsvImportAdminMixin:
+    """Adds an "Import CSV" button and page to a changelist, backed by an import service."""
+
+    change_list_template = "admin/csv_import_changelist.html"
+    csv_importer: Any = None
+    csv_columns_help = ""
+
+    def get_urls(self) -> list:
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "import-csv/",
+                self.admin_site.admin_view(self.import_csv_view),
+                name="{}_{}_import_csv".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            messages.error(request, "You do not have permission to import.")
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = CsvImportForm(request.POST or None, request.FILES or None, user=request.user)
+        errors = []
+        if request.method == "POST" and form.is_valid():
+            importer = type(self).csv_importer
+            try:
+                result = importer(workspace=form.cleaned_data["workspace"], file=form.cleaned_data["file"])
+            except CsvImportError as exc:
+                errors = exc.errors
+                messages.error(request, f"Nothing was imported: {exc.summary}")
+            else:
+                messages.success(request, f"Imported {result.created} rows.")
+                info = self.model._meta.app_label, self.model._meta.model_name
+                return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Import {self.model._meta.verbose_name_plural} from CSV",
+            "form": form,
+            "errors": errors,
+            "columns_help": self.csv_columns_help,
+        }
+        return TemplateResponse(request, "admin/csv_import.html", context)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "kind", "currency", "is_demo", "created_at"]
+    list_filter = ["kind", "is_demo", "currency"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    date_hierarchy = "created_at"
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(WorkspaceScopedAdmin):
+    list_display = ["user", "workspace", "role", "joined_at"]
+    list_filter = ["role", "workspace"]
+    search_fields = ["user__username", "workspace__name"]
+    list_select_related = ["user", "workspace"]
+    autocomplete_fields = ["user", "workspace"]
+    date_hierarchy = "joined_at"
+
+
+@admin.register(Category)
+class CategoryAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "kind", "workspace"]
+    list_filter = ["kind", "workspace"]
+    search_fields = ["name"]
+    list_select_related = ["workspace"]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
+    list_display = [
+        "date", "kind", "amount", "currency", "description", "merchant", "category",
+        "category_source", "status", "workspace",
+    ]
+    list_filter = ["kind", "status", "source", "category_source", "workspace"]
+    search_fields = ["description", "merchant", "account"]
+    date_hierarchy = "date"
+    list_select_related = ["category", "workspace"]
+    autocomplete_fields = ["category"]
+    readonly_fields = ["created_at", "updated_at", "created_by"]
+    csv_importer = transaction_import_csv
+    csv_columns_help = (
+        "Columns: date (YYYY-MM-DD) and amount are required; kind (revenue/expense; "
+        "without it a negative amount is an expense), description, merchant, account, "
+        "category (a category name of the workspace), currency and status are optional."
+    )
+
+
+@admin.register(Budget)
+class BudgetAdmin(WorkspaceScopedAdmin):
+    list_display = ["category", "amount", "period", "start_date", "end_date", "workspace"]
+    list_filter = ["period", "workspace"]
+    search_fields = ["category__name"]
+    date_hierarchy = "start_date"
+    list_select_related = ["category", "workspace"]
+
+
+@admin.register(Goal)
+class GoalAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "target_amount", "saved_amount", "deadline", "workspace"]
+    list_filter = ["workspace"]
+    search_fields = ["name"]
+    date_hierarchy = "deadline"
+    list_select_related = ["workspace"]
+
+
+@admin.register(Supplier)
+class SupplierAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "lead_time_mean_days", "lead_time_std_days", "min_order_quantity", "workspace"]
+    list_filter = ["workspace"]
+    search_fields = ["name", "email"]
+    list_select_related = ["workspace"]
+
+
+@admin.register(Product)
+class ProductAdmin(WorkspaceScopedAdmin):
+    list_display = ["sku", "name", "category", "unit_cost", "unit_price", "supplier", "is_active", "workspace"]
+    list_filter = ["is_active", "category", "workspace"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["supplier", "workspace"]
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(WorkspaceScopedAdmin):
+    list_display = ["code", "name", "location", "workspace"]
+    list_filter = ["workspace"]
+    search_fields = ["code", "name", "location"]
+    list_select_related = ["workspace"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(WorkspaceScopedAdmin):
+    list_display = ["product", "warehouse", "quantity", "updated_at", "workspace"]
+    list_filter = ["warehouse", "workspace"]
+    search_fields = ["product__sku", "product__name", "warehouse__code"]
+    date_hierarchy = "updated_at"
+    list_select_related = ["product", "warehouse", "workspace"]
+
+
+@admin.register(Sale)
+class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
+    list_display = ["date", "product", "warehouse", "quantity", "unit_price", "workspace"]
+    list_filter = ["warehouse", "workspace"]
+    search_fields = ["product__sku", "product__name"]
+    date_hierarchy = "date"
+    list_select_related = ["product", "warehouse", "workspace"]
+    csv_importer = sale_import_csv
+    csv_columns_help = (
+        "Columns: date (YYYY-MM-DD), sku, warehouse (code), quantity (≥ 1) and optionally "
+        "unit_price (defaults to the product's price)."
+    )

@@ -1,0 +1,1 @@
+"""The books' REST API: a uniform per-model kit (serializer, FilterSet, ViewSet)."""

@@ -1,0 +1,213 @@
+"""Input/output serializers of the books' API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from finance.api.kit import WorkspaceOwnedSerializer
+from finance.models import (
+    Budget,
+    Category,
+    Goal,
+    Membership,
+    Product,
+    Sale,
+    StockLevel,
+    Supplier,
+    Transaction,
+    Warehouse,
+    Workspace,
+)
+
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def validate_currency(value: str) -> str:
+    value = value.upper()
+    if not CURRENCY_RE.match(value):
+        raise serializers.ValidationError("Use a three-letter ISO 4217 code such as USD or EUR.")
+    return value
+
+
+class WorkspaceSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="Your role in this workspace.")
+    currency = serializers.CharField(max_length=3, default="USD", validators=[validate_currency])
+
+    class Meta:
+        model = Workspace
+        fields = ["id", "name", "slug", "kind", "currency", "role", "is_demo", "created_at"]
+        read_only_fields = ["slug", "is_demo", "created_at"]
+
+    def get_role(self, obj: Workspace) -> str | None:
+        return getattr(obj, "user_role", None)
+
+
+class MembershipSerializer(WorkspaceOwnedSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "workspace", "user", "username", "role", "joined_at"]
+        read_only_fields = ["joined_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["user"].read_only = True  # a membership changes role, never person
+        return fields
+
+
+class CategorySerializer(WorkspaceOwnedSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "workspace", "name", "kind", "color"]
+
+    def validate_color(self, value: str) -> str:
+        if value and not re.match(r"^#[0-9a-fA-F]{6}$", value):
+            raise serializers.ValidationError("Use a hex colour such as #1f77b4.")
+        return value
+
+
+class TransactionSerializer(WorkspaceOwnedSerializer):
+    currency = serializers.CharField(max_length=3, required=False, validators=[validate_currency])
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "workspace", "kind", "amount", "currency", "date", "description", "merchant",
+            "account", "category", "category_source", "category_confidence", "status", "source",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "category_source", "category_confidence", "source", "created_at", "updated_at",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        category = attrs.get("category", getattr(self.instance, "category", None))
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        if category is not None and category.kind != kind:
+            raise serializers.ValidationError(
+                {"category": [f"'{category.name}' is a {category.kind} category; this is a {kind}."]}
+            )
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Transaction:
+        validated_data.setdefault("currency", validated_data["workspace"].currency)
+        if validated_data.get("category") is not None:
+            validated_data["category_source"] = Transaction.CategorySource.USER
+        request = self.context.get("request")
+        validated_data["created_by"] = getattr(request, "user", None)
+        validated_data["source"] = Transaction.Source.API
+        return super().create(validated_data)
+
+    def update(self, instance: Transaction, validated_data: dict[str, Any]) -> Transaction:
+        if "category" in validated_data and validated_data["category"] != instance.category:
+            has_category = validated_data["category"] is not None
+            validated_data["category_source"] = Transaction.CategorySource.USER if has_category else ""
+            validated_data["category_confidence"] = None
+        return super().update(instance, validated_data)
+
+
+class CsvImportSerializer(serializers.Serializer):
+    """Input of ``POST /transactions/import/`` and ``POST /sales/import/``."""
+
+    workspace = serializers.PrimaryKeyRelatedField(queryset=Workspace.objects.none())
+    file = serializers.FileField(help_text="A UTF-8 CSV file with a header row.")
+
+    def __init__(self, *args: Any, workspaces: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if workspaces is not None:
+            self.fields["workspace"].queryset = workspaces
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class BudgetSerializer(WorkspaceOwnedSerializer):
+    class Meta:
+        model = Budget
+        fields = ["id", "workspace", "category", "amount", "period", "start_date", "end_date"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        category = attrs.get("category", getattr(self.instance, "category", None))
+        if category is not None and category.kind != Category.Kind.EXPENSE:
+            raise serializers.ValidationError({"category": ["Budgets are for expense categories."]})
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+        return attrs
+
+
+class GoalSerializer(WorkspaceOwnedSerializer):
+    progress = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = Goal
+        fields = [
+            "id", "workspace", "owner", "name", "target_amount", "saved_amount", "deadline",
+            "progress", "created_at",
+        ]
+        read_only_fields = ["owner", "created_at"]
+
+    def create(self, validated_data: dict[str, Any]) -> Goal:
+        validated_data["owner"] = self.context["request"].user
+        return super().create(validated_data)
+
+
+class SupplierSerializer(WorkspaceOwnedSerializer):
+    class Meta:
+        model = Supplier
+        fields = [
+            "id", "workspace", "name", "email", "lead_time_mean_days", "lead_time_std_days",
+            "min_order_quantity",
+        ]
+
+
+class ProductSerializer(WorkspaceOwnedSerializer):
+    class Meta:
+        model = Product
+        fields = [
+            "id", "workspace", "sku", "name", "category", "unit_cost", "unit_price", "supplier",
+            "is_active",
+        ]
+
+
+class WarehouseSerializer(WorkspaceOwnedSerializer):
+    class Meta:
+        model = Warehouse
+        fields = ["id", "workspace", "code", "name", "location"]
+
+
+class StockLevelSerializer(WorkspaceOwnedSerializer):
+    class Meta:
+        model = StockLevel
+        fields = ["id", "workspace", "product", "warehouse", "quantity", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class SaleSerializer(WorkspaceOwnedSerializer):
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False,
+        help_text="Defaults to the product's price.",
+    )
+
+    class Meta:
+        model = Sale
+        fields = ["id", "workspace", "product", "warehouse", "date", "quantity", "unit_price", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def create(self, validated_data: dict[str, Any]) -> Sale:
+        validated_data.setdefault("unit_price", validated_data["product"].unit_price)
+        return super().create(validated_data)

@@ -1,0 +1,206 @@
+"""ViewSets of the books' API. Thin: scoping and role checks come from the kit,
+writes beyond plain CRUD from :mod:`finance.services`."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Subquery
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from finance.api import filters, serializers
+from finance.api.kit import WorkspaceScopedViewSet
+from finance.models import (
+    Budget,
+    Category,
+    Goal,
+    Membership,
+    Product,
+    Sale,
+    StockLevel,
+    Supplier,
+    Transaction,
+    Warehouse,
+    Workspace,
+)
+from finance.selectors import workspace_list_for_user
+from finance.services.csv_import import CsvImportError, ImportResult
+from finance.services.sales import sale_import_csv
+from finance.services.transactions import transaction_import_csv
+from finance.services.workspaces import (
+    LastOwnerError,
+    membership_delete,
+    membership_update_role,
+    workspace_create,
+)
+
+
+class WorkspaceViewSet(WorkspaceScopedViewSet):
+    """Your workspaces. Anyone may create one (and becomes its owner); only owners change
+    or delete it."""
+
+    model = Workspace
+    serializer_class = serializers.WorkspaceSerializer
+    filterset_class = filters.WorkspaceFilter
+    ordering_fields = ["name", "created_at"]
+    search_fields = ["name"]
+    write_roles = (Membership.Role.OWNER,)
+
+    def refine_queryset(self, queryset):  # noqa: ANN001, ANN201
+        role = Membership.objects.filter(workspace=OuterRef("pk"), user=self.request.user).values("role")
+        return queryset.annotate(user_role=Subquery(role[:1]))
+
+    def perform_create(self, serializer: serializers.WorkspaceSerializer) -> None:
+        serializer.instance = workspace_create(owner=self.request.user, **serializer.validated_data)
+        serializer.instance.user_role = Membership.Role.OWNER
+
+
+class MembershipViewSet(WorkspaceScopedViewSet):
+    """Who belongs to your workspaces. Only owners add, change or remove members."""
+
+    model = Membership
+    serializer_class = serializers.MembershipSerializer
+    filterset_class = filters.MembershipFilter
+    select_related = ("user",)
+    ordering_fields = ["joined_at", "role"]
+    write_roles = (Membership.Role.OWNER,)
+
+    def perform_update(self, serializer: serializers.MembershipSerializer) -> None:
+        role = serializer.validated_data.get("role", serializer.instance.role)
+        try:
+            serializer.instance = membership_update_role(membership=serializer.instance, role=role)
+        except LastOwnerError as exc:
+            raise ValidationError({"role": [exc.message]}) from None
+
+    def perform_destroy(self, instance: Membership) -> None:
+        try:
+            membership_delete(membership=instance)
+        except LastOwnerError as exc:
+            raise ValidationError({"detail": exc.message}) from None
+
+
+class CategoryViewSet(WorkspaceScopedViewSet):
+    model = Category
+    serializer_class = serializers.CategorySerializer
+    filterset_class = filters.CategoryFilter
+    ordering_fields = ["name", "kind"]
+    search_fields = ["name"]
+
+
+class _CsvImportMixin:
+    """``POST <list>/import/``: an all-or-nothing CSV import into one workspace."""
+
+    throttle_scope: str | None = None  # set to "imports" on the import action only
+
+    def run_import(self, request: Request, importer) -> Response:  # noqa: ANN001
+        form = serializers.CsvImportSerializer(
+            data=request.data, workspaces=workspace_list_for_user(user=request.user)
+        )
+        form.is_valid(raise_exception=True)
+        workspace = form.validated_data["workspace"]
+        self.check_workspace_write(workspace.pk)
+        try:
+            result: ImportResult = importer(workspace=workspace, file=form.validated_data["file"])
+        except CsvImportError as exc:
+            return Response(
+                {"detail": exc.summary, "errors": [e.as_dict() for e in exc.errors]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({"created": result.created}, status=status.HTTP_201_CREATED)
+
+
+class TransactionViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
+    model = Transaction
+    serializer_class = serializers.TransactionSerializer
+    filterset_class = filters.TransactionFilter
+    select_related = ("category",)
+    ordering_fields = ["date", "amount", "created_at"]
+    search_fields = ["description", "merchant"]
+
+    @extend_schema(
+        request={"multipart/form-data": serializers.CsvImportSerializer},
+        responses={201: serializers.ImportResultSerializer, 400: serializers.ImportErrorSerializer},
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import",
+        parser_classes=[MultiPartParser, FormParser], throttle_scope="imports",
+    )
+    def import_csv(self, request: Request) -> Response:
+        """Import a CSV of transactions (date, amount, kind, description, merchant, account,
+        category, currency, status). One bad row and nothing is written."""
+        return self.run_import(
+            request,
+            lambda workspace, file: transaction_import_csv(workspace=workspace, file=file, user=request.user),
+        )
+
+
+class BudgetViewSet(WorkspaceScopedViewSet):
+    model = Budget
+    serializer_class = serializers.BudgetSerializer
+    filterset_class = filters.BudgetFilter
+    select_related = ("category",)
+    ordering_fields = ["start_date", "amount"]
+
+
+class GoalViewSet(WorkspaceScopedViewSet):
+    model = Goal
+    serializer_class = serializers.GoalSerializer
+    filterset_class = filters.GoalFilter
+    ordering_fields = ["deadline", "target_amount", "name"]
+    search_fields = ["name"]
+
+
+class SupplierViewSet(WorkspaceScopedViewSet):
+    model = Supplier
+    serializer_class = serializers.SupplierSerializer
+    filterset_class = filters.SupplierFilter
+    ordering_fields = ["name", "lead_time_mean_days"]
+    search_fields = ["name"]
+
+
+class ProductViewSet(WorkspaceScopedViewSet):
+    model = Product
+    serializer_class = serializers.ProductSerializer
+    filterset_class = filters.ProductFilter
+    ordering_fields = ["sku", "name", "unit_price"]
+    search_fields = ["sku", "name"]
+
+
+class WarehouseViewSet(WorkspaceScopedViewSet):
+    model = Warehouse
+    serializer_class = serializers.WarehouseSerializer
+    filterset_class = filters.WarehouseFilter
+    ordering_fields = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class StockLevelViewSet(WorkspaceScopedViewSet):
+    model = StockLevel
+    serializer_class = serializers.StockLevelSerializer
+    filterset_class = filters.StockLevelFilter
+    select_related = ("product", "warehouse")
+    ordering_fields = ["quantity", "updated_at"]
+
+
+class SaleViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
+    model = Sale
+    serializer_class = serializers.SaleSerializer
+    filterset_class = filters.SaleFilter
+    ordering_fields = ["date", "quantity"]
+
+    @extend_schema(
+        request={"multipart/form-data": serializers.CsvImportSerializer},
+        responses={201: serializers.ImportResultSerializer, 400: serializers.ImportErrorSerializer},
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import",
+        parser_classes=[MultiPartParser, FormParser], throttle_scope="imports",
+    )
+    def import_csv(self, request: Request) -> Response:
+        """Import a CSV of sales (date, sku, warehouse, quantity, unit_price). One bad row and
+        nothing is written."""
+        return self.run_import(request, sale_import_csv)

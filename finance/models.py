@@ -1,0 +1,339 @@
+"""The books of a workspace: money in and out, plans, and the stock behind the sales.
+
+Every domain row belongs to a :class:`Workspace`; users reach workspaces through a
+:class:`Membership` with a role. Scoping to the user's workspaces happens in one
+place, :mod:`finance.selectors`.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+POSITIVE = MinValueValidator(Decimal("0.01"))
+NON_NEGATIVE = MinValueValidator(Decimal("0"))
+
+
+class Workspace(models.Model):
+    """A business or a household: the tenant that owns every domain row."""
+
+    class Kind(models.TextChoices):
+        BUSINESS = "business", "Business"
+        HOUSEHOLD = "household", "Household"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.BUSINESS)
+    currency = models.CharField(max_length=3, default="USD")
+    is_demo = models.BooleanField(default=False, help_text="Created by seed_demo; replaced on re-seed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in a workspace. Owners and managers manage models; viewers only read."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    WRITE_ROLES = (Role.OWNER, Role.MANAGER, Role.MEMBER)
+    MANAGE_ROLES = (Role.OWNER, Role.MANAGER)
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="unique_membership"),
+        ]
+        ordering = ["workspace", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.get_role_display()})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in self.WRITE_ROLES
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in self.MANAGE_ROLES
+
+
+class Category(models.Model):
+    """A revenue or expense category of one workspace (Groceries, Rent, Sales…)."""
+
+    class Kind(models.TextChoices):
+        REVENUE = "revenue", "Revenue"
+        EXPENSE = "expense", "Expense"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.EXPENSE)
+    color = models.CharField(max_length=7, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_category_name"),
+        ]
+        ordering = ["workspace", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display().lower()})"
+
+
+class Transaction(models.Model):
+    """One movement of money: revenue in or expense out."""
+
+    class Kind(models.TextChoices):
+        REVENUE = "revenue", "Revenue"
+        EXPENSE = "expense", "Expense"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+
+    class CategorySource(models.TextChoices):
+        NONE = "", "Uncategorised"
+        USER = "user", "User"
+        RULE = "rule", "Rule"
+        MODEL = "model", "Model"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual entry"
+        API = "api", "API"
+        IMPORT = "import", "CSV import"
+        BANK = "bank", "Bank feed"
+        DEMO = "demo", "Demo data"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="transactions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE])
+    currency = models.CharField(max_length=3, default="USD")
+    date = models.DateField(db_index=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    merchant = models.CharField(max_length=120, blank=True, default="")
+    account = models.CharField(max_length=60, blank=True, default="")
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+    )
+    category_source = models.CharField(
+        max_length=5, choices=CategorySource.choices, blank=True, default=CategorySource.NONE
+    )
+    category_confidence = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.APPROVED)
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "kind", "status", "date"], name="txn_series_idx"),
+            models.Index(fields=["workspace", "category"], name="txn_category_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        sign = "+" if self.kind == self.Kind.REVENUE else "-"
+        label = self.description or self.merchant or self.get_kind_display()
+        return f"{self.date} {sign}{self.amount} {self.currency} {label}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.kind == self.Kind.REVENUE else -self.amount
+
+
+class Budget(models.Model):
+    """A spending limit for one category over a recurring period."""
+
+    class Period(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        YEARLY = "yearly", "Yearly"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="budgets")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="budgets")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE])
+    period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTHLY)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["workspace", "category__name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="budget_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="budget_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.name}: {self.amount} {self.get_period_display().lower()}"
+
+
+class Goal(models.Model):
+    """A savings goal: a target amount by a deadline, with what is saved so far."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="goals")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    target_amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE])
+    saved_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NON_NEGATIVE]
+    )
+    deadline = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deadline", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_amount__gt=0), name="goal_target_positive"),
+            models.CheckConstraint(condition=Q(saved_amount__gte=0), name="goal_saved_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.saved_amount}/{self.target_amount} by {self.deadline})"
+
+    @property
+    def progress(self) -> float:
+        return float(min(self.saved_amount / self.target_amount, Decimal(1)))
+
+
+class Supplier(models.Model):
+    """Who restocks products, and how long they take (mean and spread, in days)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="suppliers")
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True, default="")
+    lead_time_mean_days = models.DecimalField(
+        max_digits=6, decimal_places=2, validators=[NON_NEGATIVE]
+    )
+    lead_time_std_days = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("0"), validators=[NON_NEGATIVE]
+    )
+    min_order_quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["workspace", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_supplier_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (lead time {self.lead_time_mean_days}±{self.lead_time_std_days} d)"
+
+
+class Product(models.Model):
+    """Something a business sells and keeps in stock."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="products")
+    sku = models.CharField(max_length=40)
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=80, blank=True, default="")
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="products"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["workspace", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "sku"], name="unique_product_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Warehouse(models.Model):
+    """A place where stock is kept."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="warehouses")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=120)
+    location = models.CharField(max_length=120, blank=True, default="")
+
+    class Meta:
+        ordering = ["workspace", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "code"], name="unique_warehouse_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class StockLevel(models.Model):
+    """How many units of a product a warehouse holds now."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="stock_levels")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels")
+    quantity = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workspace", "product__sku", "warehouse__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="unique_stock_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} @ {self.warehouse.code}: {self.quantity}"
+
+
+class Sale(models.Model):
+    """Units of a product sold from a warehouse on a day."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="sales")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sales")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="sales")
+    date = models.DateField(db_index=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "product", "date"], name="sale_series_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="sale_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.quantity}× {self.product.sku} @ {self.warehouse.code}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity

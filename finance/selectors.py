@@ -1,0 +1,305 @@
+"""Reads of the books. Tenancy lives here: every queryset served to a user goes through
+:func:`workspace_scoped_queryset`, so another workspace's rows are never visible and
+their ids answer 404."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from finance.models import (
+    Budget,
+    Category,
+    Membership,
+    Product,
+    Sale,
+    StockLevel,
+    Transaction,
+    Warehouse,
+    Workspace,
+)
+
+M = TypeVar("M", bound=models.Model)
+
+
+def membership_queryset_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Membership]:
+    """The memberships of ``user`` (empty for anonymous users)."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user)
+
+
+def workspace_list_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...] | None = None
+) -> QuerySet[Workspace]:
+    """Workspaces ``user`` belongs to, optionally only those where the role is in ``roles``."""
+    memberships = membership_queryset_for_user(user=user)
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return Workspace.objects.filter(pk__in=memberships.values("workspace_id"))
+
+
+def workspace_scoped_queryset(
+    *, model: type[M], user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...] | None = None
+) -> QuerySet[M]:
+    """All rows of ``model`` that belong to a workspace ``user`` is a member of."""
+    if model is Workspace:
+        return workspace_list_for_user(user=user, roles=roles)  # type: ignore[return-value]
+    workspaces = workspace_list_for_user(user=user, roles=roles).values("pk")
+    return model._default_manager.filter(workspace_id__in=workspaces)
+
+
+def membership_role_get(*, user: AbstractBaseUser | AnonymousUser, workspace_id: int) -> str | None:
+    """The role of ``user`` in the workspace, or ``None`` when not a member."""
+    return (
+        membership_queryset_for_user(user=user)
+        .filter(workspace_id=workspace_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+# --- dashboards (server-rendered pages) -------------------------------------------------
+# Each read below runs a fixed number of queries whatever the number of rows, so the
+# pages' query counts stay flat (pinned in tests/finance/test_pages.py).
+
+
+def membership_list_with_workspaces(
+    *, user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[Membership]:
+    """The memberships of ``user`` with their workspaces, by workspace name (one query)."""
+    return membership_queryset_for_user(user=user).select_related("workspace").order_by(
+        "workspace__name", "workspace_id"
+    )
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _add_months(month: dt.date, count: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """Approved revenue and expenses of one calendar month (``month`` is its first day)."""
+
+    month: dt.date
+    revenue: Decimal
+    expense: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.revenue - self.expense
+
+
+def transaction_monthly_totals(
+    *, workspace: Workspace, start: dt.date, end: dt.date
+) -> list[MonthTotals]:
+    """Revenue, expenses and net per month of the workspace's **approved** transactions.
+
+    Covers every calendar month from the month of ``start`` to the month of ``end``
+    inclusive, in order; a month without rows is reported as zeros. One query.
+    """
+    first, last = _month_start(start), _month_end(end)
+    if first > last:
+        return []
+    rows = (
+        Transaction.objects.filter(
+            workspace=workspace,
+            status=Transaction.Status.APPROVED,
+            date__gte=first,
+            date__lte=last,
+        )
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(
+            revenue=Sum("amount", filter=Q(kind=Transaction.Kind.REVENUE)),
+            expense=Sum("amount", filter=Q(kind=Transaction.Kind.EXPENSE)),
+        )
+        .order_by("month")
+    )
+    found = {row["month"]: row for row in rows}
+    zero = Decimal("0.00")
+    months: list[MonthTotals] = []
+    month = first
+    while month <= last:
+        row = found.get(month, {})
+        months.append(
+            MonthTotals(
+                month=month,
+                revenue=row.get("revenue") or zero,
+                expense=row.get("expense") or zero,
+            )
+        )
+        month = _add_months(month, 1)
+    return months
+
+
+# A budget's amount per month, whatever its period.
+_MONTHLY_FACTOR = {
+    Budget.Period.WEEKLY: Decimal(52) / Decimal(12),
+    Budget.Period.MONTHLY: Decimal(1),
+    Budget.Period.YEARLY: Decimal(1) / Decimal(12),
+}
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """How much of a budget one month's approved expenses of its category used."""
+
+    budget: Budget
+    limit: Decimal  # the budget converted to one month
+    spent: Decimal
+
+    @property
+    def percent(self) -> int:
+        return int((self.spent * 100 / self.limit).to_integral_value(ROUND_HALF_UP))
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.limit - self.spent
+
+    @property
+    def is_over(self) -> bool:
+        return self.spent > self.limit
+
+
+def budget_usage_for_month(*, workspace: Workspace, month: dt.date) -> list[BudgetUse]:
+    """Every budget of the workspace active during the month of ``month``, with what its
+    category's approved expenses of that month spent against it (weekly and yearly
+    budgets converted to a monthly amount), by category name. One query."""
+    first, last = _month_start(month), _month_end(month)
+    spent = (
+        Transaction.objects.filter(
+            workspace_id=OuterRef("workspace_id"),
+            category_id=OuterRef("category_id"),
+            kind=Transaction.Kind.EXPENSE,
+            status=Transaction.Status.APPROVED,
+            date__gte=first,
+            date__lte=last,
+        )
+        .order_by()
+        .values("category_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = models.DecimalField(max_digits=14, decimal_places=2)
+    budgets = (
+        Budget.objects.filter(workspace=workspace, start_date__lte=last)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        .select_related("category")
+        .annotate(spent=Coalesce(Subquery(spent, output_field=money), Value(Decimal("0")), output_field=money))
+        .order_by("category__name", "pk")
+    )
+    cent = Decimal("0.01")
+    return [
+        BudgetUse(
+            budget=budget,
+            limit=(budget.amount * _MONTHLY_FACTOR[budget.period]).quantize(cent, ROUND_HALF_UP),
+            spent=Decimal(budget.spent).quantize(cent),
+        )
+        for budget in budgets
+    ]
+
+
+def category_list(*, workspace: Workspace) -> QuerySet[Category]:
+    """The workspace's categories by kind and name."""
+    return Category.objects.filter(workspace=workspace).order_by("kind", "name")
+
+
+def transaction_list(
+    *,
+    workspace: Workspace,
+    kind: str = "",
+    category_id: int | None = None,
+    uncategorised: bool = False,
+    status: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    search: str = "",
+) -> QuerySet[Transaction]:
+    """The workspace's transactions, newest first, narrowed by the given filters.
+
+    ``search`` matches description, merchant or account (case-insensitive); empty
+    filters are ignored. The category is joined in the same query.
+    """
+    queryset = Transaction.objects.filter(workspace=workspace).select_related("category")
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if uncategorised:
+        queryset = queryset.filter(category__isnull=True)
+    elif category_id is not None:
+        queryset = queryset.filter(category_id=category_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    if date_from is not None:
+        queryset = queryset.filter(date__gte=date_from)
+    if date_to is not None:
+        queryset = queryset.filter(date__lte=date_to)
+    if search:
+        queryset = queryset.filter(
+            Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account__icontains=search)
+        )
+    return queryset.order_by("-date", "-id")
+
+
+def warehouse_list(*, workspace: Workspace) -> QuerySet[Warehouse]:
+    """The workspace's warehouses by code."""
+    return Warehouse.objects.filter(workspace=workspace).order_by("code")
+
+
+def product_stock_list(
+    *, workspace: Workspace, since: dt.date
+) -> QuerySet[Product]:
+    """The workspace's active products by SKU, with their supplier and two annotations:
+    ``stock_total`` (units held over all warehouses) and ``units_recent`` (units sold
+    from ``since`` on). One query."""
+    integer = models.IntegerField()
+    stock = (
+        StockLevel.objects.filter(product_id=OuterRef("pk"))
+        .order_by()
+        .values("product_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    sold = (
+        Sale.objects.filter(product_id=OuterRef("pk"), date__gte=since)
+        .order_by()
+        .values("product_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return (
+        Product.objects.filter(workspace=workspace, is_active=True)
+        .select_related("supplier")
+        .annotate(
+            stock_total=Coalesce(Subquery(stock, output_field=integer), Value(0)),
+            units_recent=Coalesce(Subquery(sold, output_field=integer), Value(0)),
+        )
+        .order_by("sku", "pk")
+    )
+
+
+def stock_quantities(
+    *, workspace: Workspace, product_ids: list[int]
+) -> dict[tuple[int, int], int]:
+    """``{(product_id, warehouse_id): quantity}`` for the given products. One query."""
+    rows = StockLevel.objects.filter(workspace=workspace, product_id__in=product_ids).values_list(
+        "product_id", "warehouse_id", "quantity"
+    )
+    return {(product_id, warehouse_id): quantity for product_id, warehouse_id, quantity in rows}

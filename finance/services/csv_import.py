@@ -1,0 +1,235 @@
+"""All-or-nothing CSV parsing shared by every import (API, admin, management commands).
+
+A file is read completely and every row validated before anything is written; the
+first problems are reported with their row number (the header is row 1, as in a
+spreadsheet) and column, and nothing is saved when there is any.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.conf import settings
+
+MAX_REPORTED_ERRORS = 50
+IMPORT_BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote."""
+
+    created: int
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an import file: where it is and what is wrong."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class CsvImportError(Exception):
+    """The file was refused; ``errors`` says where and why. Nothing was written."""
+
+    def __init__(self, errors: list[RowError], *, total_errors: int | None = None) -> None:
+        self.errors = errors[:MAX_REPORTED_ERRORS]
+        self.total_errors = total_errors if total_errors is not None else len(errors)
+        super().__init__(self.summary)
+
+    @property
+    def summary(self) -> str:
+        first = str(self.errors[0]) if self.errors else "invalid file"
+        more = self.total_errors - 1
+        return first + (f" (and {more} more problem{'s' if more != 1 else ''})" if more > 0 else "")
+
+
+class CellError(ValueError):
+    """Raised by a column parser with a human message."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """How to read one column: its name, whether it is required, and a parser."""
+
+    name: str
+    parse: Callable[[str], Any]
+    required: bool = True
+    default: Any = None
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- cell parsers -----------------------------------------------------------------------
+
+
+def parse_decimal(value: str) -> Decimal:
+    cleaned = value.replace(",", "").replace("$", "").strip()
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        raise CellError(f"'{value}' is not a number") from None
+    if not number.is_finite():
+        raise CellError(f"'{value}' is not a finite number")
+    if abs(number) >= Decimal("1e12"):
+        raise CellError(f"'{value}' is too large")
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_positive_decimal(value: str) -> Decimal:
+    number = parse_decimal(value)
+    if number <= 0:
+        raise CellError(f"must be greater than zero, got {value}")
+    return number
+
+
+def parse_non_negative_decimal(value: str) -> Decimal:
+    number = parse_decimal(value)
+    if number < 0:
+        raise CellError(f"must not be negative, got {value}")
+    return number
+
+
+def parse_positive_int(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise CellError(f"'{value}' is not a whole number") from None
+    if number < 1:
+        raise CellError(f"must be at least 1, got {value}")
+    if number > 2_000_000_000:
+        raise CellError(f"'{value}' is too large")
+    return number
+
+
+def parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise CellError(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
+
+
+def parse_text(max_length: int) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        text = value.strip()
+        if len(text) > max_length:
+            raise CellError(f"is longer than {max_length} characters")
+        return text
+
+    return parse
+
+
+def parse_choice(choices: dict[str, str]) -> Callable[[str], str]:
+    """Accept a choice by value or label, case-insensitively."""
+    lookup = {key.lower(): key for key in choices} | {
+        label.lower(): key for key, label in choices.items()
+    }
+
+    def parse(value: str) -> str:
+        try:
+            return lookup[value.strip().lower()]
+        except KeyError:
+            allowed = ", ".join(choices)
+            raise CellError(f"'{value}' is not one of: {allowed}") from None
+
+    return parse
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def _text_stream(file: IO[bytes] | IO[str]) -> io.TextIOBase:
+    size = getattr(file, "size", None)
+    limit = settings.IMPORT_MAX_BYTES
+    if size is not None and size > limit:
+        raise CsvImportError([RowError(0, "", f"file is {size} bytes; the limit is {limit} bytes")])
+    raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise CsvImportError([RowError(0, "", f"file is larger than the limit of {limit} bytes")])
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CsvImportError([RowError(0, "", "file is not UTF-8 text")]) from None
+    return io.StringIO(raw, newline="")
+
+
+def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[dict[str, Any]]:
+    """Parse and validate every row of ``file`` against ``columns``.
+
+    Returns the parsed rows (dicts keyed by column name, plus ``_row`` the row number),
+    or raises :class:`CsvImportError` listing the problems. Unknown extra columns are
+    ignored; header names are matched case-insensitively.
+    """
+    reader = csv.reader(_text_stream(file))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvImportError([RowError(1, "", "file is empty")]) from None
+    except csv.Error as exc:
+        raise CsvImportError([RowError(1, "", f"not a CSV file: {exc}")]) from None
+    positions = {name.strip().lower(): i for i, name in enumerate(header)}
+
+    index: dict[str, int | None] = {}
+    missing = []
+    for column in columns:
+        names = (column.name, *column.aliases)
+        index[column.name] = next((positions[n] for n in names if n in positions), None)
+        if index[column.name] is None and column.required:
+            missing.append(column.name)
+    if missing:
+        raise CsvImportError(
+            [RowError(1, name, "required column is missing") for name in missing]
+        )
+
+    rows: list[dict[str, Any]] = []
+    errors: list[RowError] = []
+    total_errors = 0
+    max_rows = settings.IMPORT_MAX_ROWS
+    try:
+        for row_number, cells in enumerate(reader, start=2):
+            if len(rows) >= max_rows:
+                raise CsvImportError(
+                    [RowError(row_number, "", f"file has more than {max_rows} rows")]
+                )
+            if not any(cell.strip() for cell in cells):
+                continue
+            parsed: dict[str, Any] = {"_row": row_number}
+            for column in columns:
+                position = index[column.name]
+                value = cells[position] if position is not None and position < len(cells) else ""
+                if not value.strip():
+                    if column.required:
+                        total_errors += 1
+                        if len(errors) < MAX_REPORTED_ERRORS:
+                            errors.append(RowError(row_number, column.name, "is required"))
+                    parsed[column.name] = column.default
+                    continue
+                try:
+                    parsed[column.name] = column.parse(value)
+                except CellError as exc:
+                    total_errors += 1
+                    if len(errors) < MAX_REPORTED_ERRORS:
+                        errors.append(RowError(row_number, column.name, str(exc)))
+            rows.append(parsed)
+    except csv.Error as exc:
+        raise CsvImportError([RowError(reader.line_num, "", f"malformed CSV: {exc}")]) from None
+    if errors:
+        raise CsvImportError(errors, total_errors=total_errors)
+    if not rows:
+        raise CsvImportError([RowError(2, "", "file has a header but no rows")])
+    return rows

@@ -1,0 +1,84 @@
+"""Fixtures shared by every test: users in roles, API clients, a clean cache."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from finance.models import Membership
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path):
+    """Model artifacts of a test go to its own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters and cached predictions must not leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Bakery A")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Bakery B")
+
+
+def _member(workspace, role):
+    return MembershipFactory(workspace=workspace, role=role).user
+
+
+@pytest.fixture
+def owner(workspace):
+    return _member(workspace, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def member(workspace):
+    return _member(workspace, Membership.Role.MEMBER)
+
+
+@pytest.fixture
+def viewer(workspace):
+    return _member(workspace, Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    """The owner of another workspace."""
+    return _member(other_workspace, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` → an APIClient authenticated as ``user``."""
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anonymous_user():
+    return UserFactory.build()

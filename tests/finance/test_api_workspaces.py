@@ -1,0 +1,99 @@
+"""/api/v1/workspaces/ and /api/v1/memberships/: who sees and manages a workspace."""
+
+import pytest
+
+from finance.models import Membership, Workspace
+from tests import factories as f
+
+
+@pytest.mark.django_db
+class TestWorkspaces:
+    def test_list_shows_my_workspaces_with_my_role(self, workspace, other_workspace, viewer, client_for):
+        response = client_for(viewer).get("/api/v1/workspaces/")
+        assert response.status_code == 200
+        assert [(w["id"], w["role"]) for w in response.json()["results"]] == [(workspace.pk, "viewer")]
+
+    def test_creating_makes_me_owner(self, client_for):
+        user = f.UserFactory()
+        response = client_for(user).post(
+            "/api/v1/workspaces/", {"name": "Smith household", "kind": "household", "currency": "eur"}
+        )
+        assert response.status_code == 201
+        created = Workspace.objects.get(pk=response.json()["id"])
+        assert (created.name, created.kind, created.currency, created.slug) == (
+            "Smith household", "household", "EUR", "smith-household",
+        )
+        assert response.json()["role"] == "owner"
+        assert Membership.objects.get(workspace=created).role == Membership.Role.OWNER
+
+    def test_bad_currency_is_400_and_nothing_written(self, client_for):
+        user = f.UserFactory()
+        response = client_for(user).post("/api/v1/workspaces/", {"name": "X", "currency": "EURO"})
+        assert response.status_code == 400
+        assert "currency" in response.json()
+        assert not Workspace.objects.filter(name="X").exists()
+
+    @pytest.mark.parametrize("role", [Membership.Role.MANAGER, Membership.Role.MEMBER, Membership.Role.VIEWER])
+    def test_only_owner_renames_or_deletes(self, role, workspace, client_for):
+        user = f.MembershipFactory(workspace=workspace, role=role).user
+        client = client_for(user)
+        assert client.patch(f"/api/v1/workspaces/{workspace.pk}/", {"name": "Renamed"}).status_code == 403
+        assert client.delete(f"/api/v1/workspaces/{workspace.pk}/").status_code == 403
+        workspace.refresh_from_db()
+        assert workspace.name == "Bakery A"
+
+    def test_owner_renames(self, workspace, owner, client_for):
+        response = client_for(owner).patch(f"/api/v1/workspaces/{workspace.pk}/", {"name": "Renamed"})
+        assert response.status_code == 200
+        workspace.refresh_from_db()
+        assert workspace.name == "Renamed"
+
+    def test_another_workspace_is_404(self, other_workspace, owner, client_for):
+        client = client_for(owner)
+        assert client.get(f"/api/v1/workspaces/{other_workspace.pk}/").status_code == 404
+        assert client.delete(f"/api/v1/workspaces/{other_workspace.pk}/").status_code == 404
+        assert Workspace.objects.filter(pk=other_workspace.pk).exists()
+
+
+@pytest.mark.django_db
+class TestMemberships:
+    def test_owner_adds_a_member(self, workspace, owner, client_for):
+        newcomer = f.UserFactory()
+        response = client_for(owner).post(
+            "/api/v1/memberships/", {"workspace": workspace.pk, "user": newcomer.pk, "role": "viewer"}
+        )
+        assert response.status_code == 201
+        assert Membership.objects.get(workspace=workspace, user=newcomer).role == "viewer"
+
+    def test_member_cannot_add_members(self, workspace, member, client_for):
+        newcomer = f.UserFactory()
+        response = client_for(member).post(
+            "/api/v1/memberships/", {"workspace": workspace.pk, "user": newcomer.pk, "role": "owner"}
+        )
+        assert response.status_code == 403
+        assert not Membership.objects.filter(user=newcomer).exists()
+
+    def test_duplicate_membership_is_400(self, workspace, owner, member, client_for):
+        response = client_for(owner).post(
+            "/api/v1/memberships/", {"workspace": workspace.pk, "user": member.pk, "role": "viewer"}
+        )
+        assert response.status_code == 400
+        assert Membership.objects.get(workspace=workspace, user=member).role == "member"
+
+    def test_memberships_of_other_workspaces_are_invisible(self, workspace, other_workspace, owner, outsider, client_for):
+        response = client_for(owner).get("/api/v1/memberships/")
+        assert {m["workspace"] for m in response.json()["results"]} == {workspace.pk}
+        theirs = Membership.objects.get(user=outsider)
+        assert client_for(owner).delete(f"/api/v1/memberships/{theirs.pk}/").status_code == 404
+        assert Membership.objects.filter(pk=theirs.pk).exists()
+
+    def test_last_owner_cannot_leave_or_be_demoted(self, workspace, owner, client_for):
+        mine = Membership.objects.get(user=owner)
+        client = client_for(owner)
+        response = client.patch(f"/api/v1/memberships/{mine.pk}/", {"role": "member"})
+        assert response.status_code == 400
+        assert response.json()["role"] == ["A workspace needs at least one owner."]
+        response = client.delete(f"/api/v1/memberships/{mine.pk}/")
+        assert response.status_code == 400
+        mine.refresh_from_db()
+        assert mine.role == "owner"
