@@ -1,0 +1,117 @@
+"""M3 monthly benchmark: our competition's selection vs each of our algorithms vs
+statsforecast (AutoETS, DynamicOptimizedTheta, SeasonalNaive), horizon 18, the last 18
+points of every series as the test window (never seen by the competition).
+
+    .venv/bin/python benchmarks/forecasting/m3_benchmark.py               # seeded sample
+    .venv/bin/python benchmarks/forecasting/m3_benchmark.py --sample 0    # all 1,428
+
+``--validation`` drops the test window altogether and scores the 18 points before it
+(used to make design decisions without looking at the test window).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from common import (
+    OUT,
+    PEERS,
+    REPO,
+    machine,
+    run_ours,
+    run_peer,
+    score,
+    table,
+    write_section,
+)
+
+HORIZON = 18
+SEASON = 12
+PUBLISHED_THETA = 13.85
+
+
+def load(path: str, sample: int, seed: int) -> dict[str, np.ndarray]:
+    frame = pd.read_csv(path)
+    frame = frame.sort_values(["unique_id", "ds"])
+    series = {uid: g["y"].to_numpy(dtype=float) for uid, g in frame.groupby("unique_id", sort=True)}
+    if sample and sample < len(series):
+        rng = np.random.default_rng(seed)
+        keep = sorted(rng.choice(sorted(series), size=sample, replace=False))
+        series = {uid: series[uid] for uid in keep}
+    return series
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "m3_monthly.csv"))
+    parser.add_argument("--sample", type=int, default=300, help="series to sample (0 = all 1,428)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2, help="series run in parallel")
+    parser.add_argument("--validation", action="store_true",
+                        help="score the 18 points before the test window instead (design work)")
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = parser.parse_args()
+
+    full = load(args.data, args.sample, args.seed)
+    cut = 2 * HORIZON if args.validation else HORIZON
+    train = {uid: y[:-cut] for uid, y in full.items()}
+    actual = {uid: y[len(y) - cut : len(y) - cut + HORIZON] for uid, y in full.items()}
+
+    started = time.perf_counter()
+    ours = run_ours(train, HORIZON, SEASON, args.jobs)
+    wall = time.perf_counter() - started
+    peer_forecasts, peer_seconds = run_peer(train, HORIZON, SEASON)
+
+    OUT.mkdir(exist_ok=True)
+    tag = "validation" if args.validation else "test"
+    with open(OUT / f"m3_{tag}_{len(full)}.pkl", "wb") as fh:
+        pickle.dump({"ours": ours, "peer": peer_forecasts, "train": train, "actual": actual}, fh)
+
+    rows = []
+    selection = {r["id"]: r["forecasts"][r["winner"]] for r in ours if r["winner"]}
+    s, m, k = score(actual, train, selection, SEASON)
+    rows.append(("**our selection** (run_competition winner)", s, m, np.mean([r["seconds"] for r in ours]), k))
+    names = sorted({name for r in ours for name in r["forecasts"]})
+    for name in names:
+        fc = {r["id"]: r["forecasts"][name] for r in ours if name in r["forecasts"]}
+        secs = [r["fit_seconds"][name] for r in ours if name in r["fit_seconds"]]
+        s_, m_, k_ = score(actual, train, fc, SEASON)
+        label = "combination (when built)" if name == "combination" else name
+        rows.append((f"ours: {label}", s_, m_, float(np.mean(secs)), k_))
+    for name in PEERS:
+        s_, m_, k_ = score(actual, train, peer_forecasts[name], SEASON)
+        rows.append((f"statsforecast {name}", s_, m_, peer_seconds[name], k_))
+
+    winners = pd.Series([r["winner"] for r in ours]).value_counts()
+    dotm = score(actual, train, peer_forecasts["DynamicOptimizedTheta"], SEASON)[0]
+    text = "\n".join([
+        f"## M3 monthly ({'validation window' if args.validation else 'test window'}), horizon {HORIZON}",
+        "",
+        f"Series: {len(full)} of 1,428"
+        + (f" (seeded sample, seed {args.seed})" if len(full) < 1428 else "")
+        + f"; measured {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC on {machine()};"
+        f" wall time of our competitions {wall / 60:.1f} min with {args.jobs} series in parallel.",
+        "Seconds per series: the whole competition (3 backtest windows + refit of every algorithm)"
+        " for the selection, one fit for each algorithm, one fit+forecast for statsforecast.",
+        "",
+        table(rows, len(full)),
+        "",
+        f"Our selection {selection and s:.2f} vs DynamicOptimizedTheta {dotm:.2f} in the same run"
+        f" and the published Theta {PUBLISHED_THETA}: "
+        + ("**target met**" if s < dotm and s < PUBLISHED_THETA else "**target not met**") + ".",
+        "",
+        "Winners chosen by the competition: "
+        + ", ".join(f"{name} {count}" for name, count in winners.items()) + ".",
+    ])
+    print(text)
+    if not args.no_write:
+        write_section(f"m3-{tag}", text)
+
+
+if __name__ == "__main__":
+    main()

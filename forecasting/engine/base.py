@@ -1,0 +1,212 @@
+"""The forecaster protocol shared by every algorithm.
+
+In the style of scikit-learn / sktime: ``__init__`` stores hyper-parameters only;
+``fit(y, X=None)`` validates the series, learns, sets trailing-underscore attributes
+and returns ``self``; ``predict(horizon, X=None)`` returns a :class:`Forecast` with the
+point forecast and 80 % / 95 % prediction intervals.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from forecasting.engine.preprocessing import clip_outliers as clip_series
+
+Z80 = 1.2815515655446004
+Z95 = 1.959963984540054
+
+
+class NotFittedError(ValueError, AttributeError):
+    """``predict`` was called before ``fit``."""
+
+
+class SeriesTooShortError(ValueError):
+    """The series has fewer points than the algorithm needs."""
+
+    def __init__(self, algorithm: str, needed: int, given: int) -> None:
+        self.algorithm = algorithm
+        self.needed = needed
+        self.given = given
+        super().__init__(
+            f"{algorithm} needs at least {needed} data points; the series has {given}."
+        )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A point forecast with 80 % and 95 % prediction intervals (arrays of length horizon)."""
+
+    mean: np.ndarray
+    lo80: np.ndarray
+    hi80: np.ndarray
+    lo95: np.ndarray
+    hi95: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.mean)
+
+    @classmethod
+    def from_bounds(
+        cls,
+        mean: Any,
+        lo80: Any,
+        hi80: Any,
+        lo95: Any,
+        hi95: Any,
+    ) -> Forecast:
+        """Build a forecast and enforce ``lo95 <= lo80 <= mean <= hi80 <= hi95``.
+
+        A missing (NaN) bound collapses onto the point forecast; a non-finite point
+        forecast is an error.
+        """
+        mean = np.asarray(mean, dtype=float).reshape(-1)
+        if not np.all(np.isfinite(mean)):
+            raise FloatingPointError("the point forecast contains non-finite values")
+
+        def bound(values: Any) -> np.ndarray:
+            arr = np.asarray(values, dtype=float).reshape(-1)
+            return np.where(np.isfinite(arr), arr, mean)
+
+        lo80_, hi80_ = np.minimum(bound(lo80), mean), np.maximum(bound(hi80), mean)
+        lo95_, hi95_ = np.minimum(bound(lo95), lo80_), np.maximum(bound(hi95), hi80_)
+        return cls(mean=mean, lo80=lo80_, hi80=hi80_, lo95=lo95_, hi95=hi95_)
+
+    @classmethod
+    def from_normal(cls, mean: Any, sigma: Any) -> Forecast:
+        """Gaussian intervals ``mean ± z·sigma`` (``sigma`` per step or a scalar)."""
+        mean = np.asarray(mean, dtype=float).reshape(-1)
+        sigma = np.broadcast_to(np.nan_to_num(np.asarray(sigma, dtype=float), nan=0.0), mean.shape)
+        sigma = np.maximum(sigma, 0.0)
+        return cls.from_bounds(
+            mean, mean - Z80 * sigma, mean + Z80 * sigma, mean - Z95 * sigma, mean + Z95 * sigma
+        )
+
+    def map(self, func: Any) -> Forecast:
+        """Apply a monotone increasing transform to every array (e.g. re-seasonalising)."""
+        return Forecast.from_bounds(
+            func(self.mean), func(self.lo80), func(self.hi80), func(self.lo95), func(self.hi95)
+        )
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """JSON-ready lists of floats."""
+        return {
+            key: [float(v) for v in getattr(self, key)]
+            for key in ("mean", "lo80", "hi80", "lo95", "hi95")
+        }
+
+
+def validate_series(y: Any) -> np.ndarray:
+    """A 1-D float array of finite values, or ``ValueError`` saying what is wrong."""
+    try:
+        arr = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the series must be numeric: {exc}") from exc
+    if arr.ndim != 1:
+        raise ValueError(f"the series must be one-dimensional; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr))[:5].tolist()
+        raise ValueError(f"the series contains missing or infinite values at positions {bad}")
+    return arr.copy()
+
+
+class BaseForecaster:
+    """Common behaviour: validation, outlier clipping, fitted checks, parameters.
+
+    Subclasses set ``name`` and ``monthly_min_points``, accept their hyper-parameters as
+    keyword arguments of ``__init__`` (stored unchanged under the same names) and
+    implement ``_fit(y)`` and ``_predict(horizon) -> Forecast``.
+    """
+
+    name: ClassVar[str] = "base"
+    #: Minimum number of points on a monthly series (the ARCHITECTURE table).
+    monthly_min_points: ClassVar[int] = 2
+    #: Whether the prediction intervals come from the model itself (else conformal).
+    native_intervals: ClassVar[bool] = True
+
+    def __init__(self, *, season_length: int = 12, clip_outliers: bool = False) -> None:
+        self.season_length = season_length
+        self.clip_outliers = clip_outliers
+
+    # --- parameters -------------------------------------------------------------------
+
+    @classmethod
+    def min_points(cls, season_length: int = 12) -> int:
+        """The fewest points ``fit`` accepts for a series with this season length."""
+        return cls.monthly_min_points
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in signature.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments, by name."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Change hyper-parameters (takes effect at the next ``fit``)."""
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{self.name} has no parameter {key!r}; valid: {sorted(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def clone(self) -> Self:
+        """An unfitted copy with the same hyper-parameters."""
+        return type(self)(**self.get_params())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # --- fit / predict -----------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(getattr(self, "is_fitted_", False))
+
+    def fit(self, y: Any, X: Any = None) -> Self:
+        """Validate ``y``, optionally clip outliers, learn; returns ``self``."""
+        if X is not None:
+            raise ValueError(f"{self.name} does not use exogenous regressors; pass X=None")
+        series = validate_series(y)
+        needed = self.min_points(self.season_length)
+        if len(series) < needed:
+            raise SeriesTooShortError(self.name, needed, len(series))
+        self.is_fitted_ = False
+        self.n_obs_ = len(series)
+        self.aic_: float | None = None
+        self.bic_: float | None = None
+        train = clip_series(series, self.season_length) if self.clip_outliers else series
+        self.n_clipped_ = int(np.sum(train != series))
+        self._fit(train)
+        self.is_fitted_ = True
+        return self
+
+    def predict(self, horizon: int, X: Any = None) -> Forecast:
+        """Forecast ``horizon`` steps after the end of the training series."""
+        if not self.is_fitted:
+            raise NotFittedError(f"this {self.name} forecaster is not fitted yet; call fit(y) first")
+        if X is not None:
+            raise ValueError(f"{self.name} does not use exogenous regressors; pass X=None")
+        if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1:
+            raise ValueError(f"horizon must be a positive integer; got {horizon!r}")
+        forecast = self._predict(int(horizon))
+        return Forecast.from_bounds(
+            forecast.mean, forecast.lo80, forecast.hi80, forecast.lo95, forecast.hi95
+        )
+
+    def _fit(self, y: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, horizon: int) -> Forecast:  # pragma: no cover - abstract
+        raise NotImplementedError

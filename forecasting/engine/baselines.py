@@ -1,0 +1,78 @@
+"""Baselines: naive, seasonal naive (numpy) and a linear trend (scikit-learn)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from forecasting.engine.base import BaseForecaster, Forecast
+from forecasting.engine.intervals import conformal_forecast, normalised_scores
+
+
+class NaiveForecaster(BaseForecaster):
+    """The last value, repeated; intervals from the random walk ``sigma·sqrt(h)``."""
+
+    name: ClassVar[str] = "naive"
+    monthly_min_points: ClassVar[int] = 2
+
+    def _fit(self, y: np.ndarray) -> None:
+        self.last_ = float(y[-1])
+        diffs = np.diff(y)
+        self.sigma_ = float(np.sqrt(np.mean(diffs**2))) if len(diffs) else 0.0
+
+    def _predict(self, horizon: int) -> Forecast:
+        steps = np.arange(1, horizon + 1)
+        return Forecast.from_normal(np.full(horizon, self.last_), self.sigma_ * np.sqrt(steps))
+
+
+class SeasonalNaiveForecaster(BaseForecaster):
+    """The last season, repeated; intervals ``sigma·sqrt(floor((h-1)/m)+1)``."""
+
+    name: ClassVar[str] = "seasonal_naive"
+    monthly_min_points: ClassVar[int] = 24
+
+    @classmethod
+    def min_points(cls, season_length: int = 12) -> int:
+        return 2 * max(int(season_length), 1)
+
+    def _fit(self, y: np.ndarray) -> None:
+        m = max(int(self.season_length), 1)
+        self.last_season_ = y[-m:].astype(float).copy()
+        diffs = y[m:] - y[:-m]
+        self.sigma_ = float(np.sqrt(np.mean(diffs**2))) if len(diffs) else 0.0
+
+    def _predict(self, horizon: int) -> Forecast:
+        m = len(self.last_season_)
+        steps = np.arange(horizon)
+        mean = self.last_season_[steps % m]
+        return Forecast.from_normal(mean, self.sigma_ * np.sqrt(steps // m + 1))
+
+
+class LinearRegressionForecaster(BaseForecaster):
+    """A least-squares linear trend on the time index (scikit-learn).
+
+    Intervals are conformal: the residuals of rolling one-step-ahead refits (each fit
+    only on the points before the one it predicts), widened by ``sqrt(step)``.
+    """
+
+    name: ClassVar[str] = "linear_regression"
+    monthly_min_points: ClassVar[int] = 5
+    native_intervals: ClassVar[bool] = False
+
+    def _fit(self, y: np.ndarray) -> None:
+        from sklearn.linear_model import LinearRegression
+
+        t = np.arange(len(y), dtype=float).reshape(-1, 1)
+        self.model_ = LinearRegression().fit(t, y)
+        errors = []
+        for end in range(3, len(y)):
+            slope, intercept = np.polyfit(np.arange(end, dtype=float), y[:end], 1)
+            errors.append(y[end] - (intercept + slope * end))
+        self.scores_ = normalised_scores(np.array(errors), np.ones(len(errors)))
+        self.coef_ = float(self.model_.coef_[0])
+        self.intercept_ = float(self.model_.intercept_)
+
+    def _predict(self, horizon: int) -> Forecast:
+        t = np.arange(self.n_obs_, self.n_obs_ + horizon, dtype=float).reshape(-1, 1)
+        return conformal_forecast(self.model_.predict(t), self.scores_)

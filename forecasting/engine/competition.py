@@ -1,0 +1,404 @@
+"""The competition: backtest every algorithm on the same rolling origins, refit each on
+the full series, rank them, and optionally combine the best ones.
+
+Ranking rule: lowest backtest MAE, RMSE breaks ties (then the name, for determinism).
+An algorithm with too little data is recorded as ``skipped`` with the reason; one that
+raises is recorded as ``failed`` with the error — nothing is dropped silently.
+
+Combination: the ``combine_top_k`` best candidates are combined (each method of
+``combine_methods``) using their backtest forecasts on the windows they share; the best
+combination enters the ranking as the candidate ``combination`` and wins only if its
+backtest is better by the same rule. Its fitted forecaster wraps the members already
+refit on the full series, so what is deployed is what was backtested.
+
+Candidates run in parallel processes (joblib's loky backend: fresh interpreters, safe
+for PyTorch and Prophet/cmdstanpy, unlike ``fork``); inside a daemonic process (a Celery
+prefork worker) joblib falls back to running them one after the other.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from forecasting.engine.backtest import (
+    BacktestResult,
+    BacktestWindow,
+    backtest_metrics,
+    window_origins,
+)
+from forecasting.engine.base import BaseForecaster, SeriesTooShortError, validate_series
+from forecasting.engine.combination import Combination, combine_forecasts
+from forecasting.engine.metrics import json_number
+from forecasting.engine.registry import ALGORITHMS, COMBINATION, build_forecaster
+
+OK, SKIPPED, FAILED = "ok", "skipped", "failed"
+DEFAULT_ALGORITHMS: tuple[str, ...] = tuple(ALGORITHMS)
+#: Rough relative cost, used to start the slowest tasks first.
+_COST = {"lstm": 2, "sarima": 2, "arima": 2, "prophet": 1.5, "ets": 1, "xgboost": 0.5, "lightgbm": 0.5,
+         "theta": 0.2, "naive": 0.05, "seasonal_naive": 0.05, "linear_regression": 0.1}
+#: Which heavy library each algorithm imports, and that import's rough cost in seconds.
+_FAMILY = {"arima": "statsmodels", "sarima": "statsmodels", "ets": "statsmodels",
+           "theta": "statsmodels", "lstm": "torch", "prophet": "prophet", "xgboost": "boosting",
+           "lightgbm": "boosting", "naive": "numpy", "seasonal_naive": "numpy",
+           "linear_regression": "numpy"}
+_IMPORT_COST = {"statsmodels": 2.5, "torch": 2.5, "prophet": 1.5, "boosting": 2.0}
+
+
+@dataclass
+class Candidate:
+    """One algorithm's result in a competition."""
+
+    name: str
+    status: str
+    reason: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    backtest_seconds: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+    forecaster: BaseForecaster | None = None
+    backtest: BacktestResult | None = None
+
+    @property
+    def sort_key(self) -> tuple[float, float, str]:
+        mae = self.metrics.get("mae")
+        rmse = self.metrics.get("rmse")
+        return (np.inf if mae is None else mae, np.inf if rmse is None else rmse, self.name)
+
+    def backtest_dict(self, dates: Sequence[Any] | None = None) -> dict[str, Any]:
+        """Backtest windows for storage/plots; with ``dates`` (one per training point)
+        each window also lists the dates it forecast."""
+        if self.backtest is None:
+            return {"horizon": None, "windows": []}
+        out = self.backtest.to_dict()
+        if dates is not None:
+            for window in out["windows"]:
+                span = dates[window["origin"] : window["origin"] + len(window["actual"])]
+                window["dates"] = [d.isoformat() if hasattr(d, "isoformat") else str(d) for d in span]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no fitted model, no window arrays)."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "metrics": {k: (v if isinstance(v, int) else json_number(v)) for k, v in self.metrics.items()},
+            "fit_seconds": round(self.fit_seconds, 4),
+            "backtest_seconds": round(self.backtest_seconds, 4),
+            "params": _jsonable(self.params),
+            "backtest_origins": self.backtest.origins if self.backtest else [],
+        }
+
+
+@dataclass
+class CompetitionResult:
+    """Every candidate, the winner (``None`` if nothing could be trained) and the setup."""
+
+    candidates: list[Candidate]
+    winner: Candidate | None
+    horizon: int
+    season_length: int
+    n_obs: int
+    n_windows: int
+    step: int
+    seconds: float
+
+    def ranking(self) -> list[Candidate]:
+        """Candidates with status ok, best first."""
+        return sorted((c for c in self.candidates if c.status == OK), key=lambda c: c.sort_key)
+
+    def get(self, name: str) -> Candidate:
+        for candidate in self.candidates:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "winner": self.winner.name if self.winner else None,
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+            "n_obs": self.n_obs,
+            "n_windows": self.n_windows,
+            "step": self.step,
+            "seconds": round(self.seconds, 4),
+            "ranking": [c.name for c in self.ranking()],
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+# --- tasks (run in worker processes) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    cls: type[BaseForecaster]
+    params: dict[str, Any]
+
+    def build(self) -> BaseForecaster:
+        return self.cls(**self.params)
+
+
+def _run_task(spec: _Spec, y: np.ndarray, origin: int | None, horizon: int) -> dict[str, Any]:
+    """Fit on ``y[:origin]`` and forecast (a backtest window), or fit on all of ``y``
+    (``origin`` None) and return the fitted forecaster. Never raises."""
+    started = time.perf_counter()
+    try:
+        model = spec.build()
+        if origin is None:
+            model.fit(y)
+            return {"ok": True, "forecaster": model, "seconds": time.perf_counter() - started}
+        model.fit(y[:origin])
+        forecast = model.predict(horizon)
+        window = BacktestWindow(origin, forecast, y[origin : origin + horizon].copy())
+        return {"ok": True, "window": window, "seconds": time.perf_counter() - started}
+    except Exception as exc:  # recorded as a failed candidate, with the message
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}",
+                "seconds": time.perf_counter() - started}
+
+
+def _run_bundle(bundle: list[tuple[_Spec, int | None]], y: np.ndarray, horizon: int) -> list[dict[str, Any]]:
+    return [_run_task(spec, y, origin, horizon) for spec, origin in bundle]
+
+
+def _bundles(tasks: list[tuple[_Spec, int | None]], workers: int) -> list[list[int]]:
+    """Split task indices into at most ``workers`` bundles, keeping each library family
+    in one bundle (a worker then imports only the libraries it uses — imports dominate a
+    cold start) and balancing the estimated cost (longest-processing-time first)."""
+    families: dict[str, list[int]] = {}
+    for i, (spec, _) in enumerate(tasks):
+        families.setdefault(_FAMILY.get(spec.name, spec.name), []).append(i)
+    if len(families) <= workers:  # enough workers: one algorithm per bundle
+        families = {}
+        for i, (spec, _) in enumerate(tasks):
+            families.setdefault(spec.name, []).append(i)
+
+    def cost(indices: list[int]) -> float:
+        family = _FAMILY.get(tasks[indices[0]][0].name, "")
+        return _IMPORT_COST.get(family, 0.0) + sum(_COST.get(tasks[i][0].name, 1) for i in indices)
+
+    bins: list[tuple[float, list[int]]] = [(0.0, []) for _ in range(min(workers, len(families)))]
+    for indices in sorted(families.values(), key=cost, reverse=True):
+        load, members = min(bins, key=lambda b: b[0])
+        bins.remove((load, members))
+        bins.append((load + cost(indices), members + indices))
+    return [members for _, members in bins if members]
+
+
+def _execute(tasks: list[tuple[_Spec, int | None]], y: np.ndarray, horizon: int,
+             n_jobs: int) -> list[dict[str, Any]]:
+    if n_jobs == 1 or len(tasks) <= 1:
+        return _run_bundle(tasks, y, horizon)
+    from joblib import Parallel, delayed
+
+    bundles = _bundles(tasks, n_jobs)
+    results = Parallel(n_jobs=len(bundles), backend="loky")(
+        delayed(_run_bundle)([tasks[i] for i in bundle], y, horizon) for bundle in bundles
+    )
+    outputs: list[dict[str, Any]] = [{}] * len(tasks)
+    for bundle, result in zip(bundles, results, strict=True):
+        for i, out in zip(bundle, result, strict=True):
+            outputs[i] = out
+    return outputs
+
+
+def _resolve(algorithms: Iterable[str | type[BaseForecaster]] | None) -> list[tuple[str, type[BaseForecaster]]]:
+    resolved = []
+    for item in DEFAULT_ALGORITHMS if algorithms is None else algorithms:
+        if isinstance(item, str):
+            if item not in ALGORITHMS:
+                raise ValueError(f"unknown algorithm {item!r}; known: {', '.join(sorted(ALGORITHMS))}")
+            resolved.append((item, ALGORITHMS[item]))
+        elif isinstance(item, type) and issubclass(item, BaseForecaster):
+            resolved.append((item.name, item))
+        else:
+            raise ValueError(f"algorithms must be registry names or forecaster classes; got {item!r}")
+    names = [name for name, _ in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate algorithms in {names}")
+    return resolved
+
+
+def _spec(name: str, cls: type[BaseForecaster], season_length: int, random_state: int,
+          clip_outliers: bool, params: dict[str, Any] | None = None) -> _Spec:
+    common = {"season_length": season_length, "random_state": random_state,
+              "clip_outliers": clip_outliers, **(params or {})}
+    accepted = set(cls._param_names())
+    model = cls(**{k: v for k, v in common.items() if k in accepted})
+    return _Spec(name, cls, model.get_params())
+
+
+# --- the competition --------------------------------------------------------------------
+
+
+def run_competition(
+    y: Any,
+    *,
+    horizon: int,
+    season_length: int,
+    algorithms: Iterable[str | type[BaseForecaster]] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+    n_windows: int = 3,
+    step: int | None = None,
+    n_jobs: int | None = None,
+    clip_outliers: bool = False,
+    random_state: int = 0,
+    combine: bool = True,
+    combine_top_k: int = 3,
+    combine_methods: Sequence[str] = ("mean", "median"),
+) -> CompetitionResult:
+    """Backtest, refit and rank ``algorithms`` (default: every registered one) on ``y``.
+
+    ``n_jobs``: worker processes (None → all cores, 1 → in this process).
+    """
+    started = time.perf_counter()
+    series = validate_series(y)
+    if int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"horizon must be a positive integer; got {horizon!r}")
+    horizon, n = int(horizon), len(series)
+    step_ = horizon if step is None else int(step)
+    resolved = _resolve(algorithms)
+    params = params or {}
+
+    candidates: dict[str, Candidate] = {}
+    tasks: list[tuple[_Spec, int | None]] = []
+    origins_of: dict[str, list[int]] = {}
+    for name, cls in resolved:
+        needed = cls.min_points(season_length)
+        if n < needed:
+            candidates[name] = Candidate(
+                name, SKIPPED, f"{name} needs at least {needed} points; the series has {n}.")
+            continue
+        origins = window_origins(n, horizon, n_windows=n_windows, step=step_, min_train=needed)
+        if not origins:
+            candidates[name] = Candidate(
+                name, SKIPPED,
+                f"{name} needs {needed} training points plus a {horizon}-point backtest window "
+                f"({needed + horizon} points); the series has {n}.")
+            continue
+        spec = _spec(name, cls, season_length, random_state, clip_outliers, params.get(name))
+        candidates[name] = Candidate(name, OK, params=spec.params)
+        origins_of[name] = origins
+        tasks += [(spec, o) for o in origins] + [(spec, None)]
+
+    workers = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 1 else n_jobs
+    outputs = _execute(tasks, series, horizon, workers)
+
+    collected: dict[str, dict[str, Any]] = {name: {"windows": [], "errors": []} for name in origins_of}
+    for (spec, origin), out in zip(tasks, outputs, strict=True):
+        bucket = collected[spec.name]
+        if not out["ok"]:
+            where = "the full series" if origin is None else f"the backtest window at {origin}"
+            bucket["errors"].append(f"fitting on {where}: {out['error']}")
+        elif origin is None:
+            bucket["forecaster"] = out["forecaster"]
+            bucket["fit_seconds"] = out["seconds"]
+        else:
+            bucket["windows"].append(out["window"])
+            bucket["backtest_seconds"] = bucket.get("backtest_seconds", 0.0) + out["seconds"]
+
+    for name, bucket in collected.items():
+        candidate = candidates[name]
+        candidate.fit_seconds = bucket.get("fit_seconds", 0.0)
+        candidate.backtest_seconds = bucket.get("backtest_seconds", 0.0)
+        if bucket["errors"]:
+            candidate.status, candidate.reason = FAILED, bucket["errors"][0]
+            continue
+        windows = sorted(bucket["windows"], key=lambda w: w.origin)
+        candidate.backtest = BacktestResult(horizon, windows, backtest_metrics(series, windows, season_length))
+        candidate.forecaster = bucket["forecaster"]
+        candidate.metrics = dict(candidate.backtest.metrics)
+        candidate.metrics["aic"] = candidate.forecaster.aic_
+        candidate.metrics["bic"] = candidate.forecaster.bic_
+
+    ordered = [candidates[name] for name, _ in resolved]
+    if combine:
+        combo = _best_combination(ordered, series, horizon, season_length, random_state,
+                                  combine_top_k, combine_methods)
+        if combo is not None:
+            ordered.append(combo)
+    ranked = sorted((c for c in ordered if c.status == OK), key=lambda c: c.sort_key)
+    return CompetitionResult(
+        candidates=ordered, winner=ranked[0] if ranked else None, horizon=horizon,
+        season_length=season_length, n_obs=n, n_windows=n_windows, step=step_,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _best_combination(
+    candidates: list[Candidate], y: np.ndarray, horizon: int, season_length: int,
+    random_state: int, top_k: int, methods: Sequence[str],
+) -> Candidate | None:
+    """The best mean/median combination of the ``top_k`` ranked candidates, scored on
+    the backtest windows they all share."""
+    ranked = sorted((c for c in candidates if c.status == OK), key=lambda c: c.sort_key)[:top_k]
+    if len(ranked) < 2 or not methods:
+        return None
+    shared = set.intersection(*(set(c.backtest.origins) for c in ranked))
+    if not shared:
+        return None
+    best: Candidate | None = None
+    for method in methods:
+        windows = []
+        for origin in sorted(shared):
+            members = [next(w for w in c.backtest.windows if w.origin == origin) for c in ranked]
+            windows.append(BacktestWindow(origin, combine_forecasts([w.forecast for w in members], method),
+                                          members[0].actual))
+        result = BacktestResult(horizon, windows, backtest_metrics(y, windows, season_length))
+        forecaster = Combination.from_fitted([c.forecaster for c in ranked], method=method,
+                                             season_length=season_length, random_state=random_state)
+        candidate = Candidate(
+            COMBINATION, OK, reason=f"{method} of {', '.join(c.name for c in ranked)}",
+            metrics=dict(result.metrics) | {"aic": None, "bic": None},
+            fit_seconds=sum(c.fit_seconds for c in ranked),
+            backtest_seconds=sum(c.backtest_seconds for c in ranked),
+            params=forecaster.get_params(), forecaster=forecaster, backtest=result,
+        )
+        if best is None or candidate.sort_key < best.sort_key:
+            best = candidate
+    return best
+
+
+def backtest_score(
+    y: Any,
+    *,
+    algorithm: str,
+    params: dict[str, Any] | None = None,
+    horizon: int,
+    season_length: int,
+    n_windows: int = 3,
+    step: int | None = None,
+) -> float | None:
+    """Backtest MAE of one algorithm (or ``combination``) with stored ``params`` on the
+    competition's windows, or ``None`` when it cannot be backtested on this series."""
+    from forecasting.engine.backtest import backtest
+
+    series = validate_series(y)
+    try:
+        model = build_forecaster(algorithm, params, season_length=season_length)
+        result = backtest(model, series, horizon=horizon, n_windows=n_windows, step=step,
+                          season_length=season_length)
+    except (SeriesTooShortError, KeyError):
+        return None
+    except Exception:  # an algorithm that cannot fit the new data cannot be compared
+        return None
+    return result.metrics.get("mae") if result.windows else None

@@ -1,0 +1,186 @@
+"""The competition: skipped/failed candidates, the ranking rule, combination, JSON."""
+
+import json
+import pickle
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from forecasting.engine.base import BaseForecaster, Forecast
+from forecasting.engine.combination import Combination
+from forecasting.engine.competition import backtest_score, run_competition
+from tests.forecasting.engine.conftest import monthly_series
+
+
+class AlwaysOne(BaseForecaster):
+    """Forecasts 1 everywhere (errors 1, 1 against zeros)."""
+
+    name: ClassVar[str] = "always_one"
+
+    def _fit(self, y):
+        pass
+
+    def _predict(self, horizon):
+        return Forecast.from_normal(np.ones(horizon), 1.0)
+
+
+class ZeroTwo(BaseForecaster):
+    """Forecasts 0, 2, 0, 2 (same MAE as AlwaysOne against zeros, larger RMSE)."""
+
+    name: ClassVar[str] = "zero_two"
+
+    def _fit(self, y):
+        pass
+
+    def _predict(self, horizon):
+        return Forecast.from_normal(np.arange(horizon) % 2 * 2.0, 1.0)
+
+
+class Broken(BaseForecaster):
+    name: ClassVar[str] = "broken"
+
+    def _fit(self, y):
+        raise RuntimeError("boom")
+
+
+def test_too_short_algorithms_are_skipped_with_the_reason():
+    # Given 20 monthly points
+    y = monthly_series(20)
+    # When naive and sarima compete
+    result = run_competition(y, horizon=3, season_length=12, algorithms=["naive", "sarima"], n_jobs=1)
+    # Then sarima is recorded as skipped with why, and naive wins
+    sarima = result.get("sarima")
+    assert sarima.status == "skipped"
+    assert sarima.reason == "sarima needs at least 36 points; the series has 20."
+    assert sarima.forecaster is None
+    assert result.winner.name == "naive"
+
+
+def test_algorithm_without_room_for_a_backtest_window_is_skipped():
+    # 37 points: sarima (36) could fit, but not with a 6-point test window after it
+    result = run_competition(monthly_series(37), horizon=6, season_length=12,
+                             algorithms=["naive", "sarima"], n_jobs=1)
+    assert result.get("sarima").status == "skipped"
+    assert result.get("sarima").reason == (
+        "sarima needs 36 training points plus a 6-point backtest window (42 points); the series has 37."
+    )
+
+
+def test_failing_algorithm_is_recorded_as_failed_with_the_message():
+    result = run_competition(np.zeros(20), horizon=2, season_length=1,
+                             algorithms=[AlwaysOne, Broken], n_jobs=1, combine=False)
+    broken = result.get("broken")
+    assert broken.status == "failed"
+    assert broken.reason == "fitting on the backtest window at 14: RuntimeError: boom"
+    assert broken.forecaster is None
+    assert result.winner.name == "always_one"
+    assert [c.name for c in result.candidates] == ["always_one", "broken"]
+
+
+def test_lowest_mae_wins_and_rmse_breaks_ties():
+    # Given zeros: both forecasters have MAE 1; always_one has RMSE 1, zero_two sqrt(2)
+    result = run_competition(np.zeros(20), horizon=2, season_length=1,
+                             algorithms=[ZeroTwo, AlwaysOne], n_windows=2, n_jobs=1, combine=False)
+    assert result.get("always_one").metrics["mae"] == 1.0
+    assert result.get("zero_two").metrics["mae"] == 1.0
+    assert result.get("zero_two").metrics["rmse"] == pytest.approx(np.sqrt(2))
+    assert [c.name for c in result.ranking()] == ["always_one", "zero_two"]
+    assert result.winner.name == "always_one"
+
+
+def test_lower_mae_beats_lower_rmse():
+    # On a season-4 pattern seasonal naive is exact (MAE 0) and beats naive
+    y = np.tile([1.0, 5.0, 2.0, 8.0], 6)
+    result = run_competition(y, horizon=4, season_length=4, algorithms=["naive", "seasonal_naive"],
+                             n_jobs=1, combine=False)
+    assert result.get("seasonal_naive").metrics["mae"] == 0.0
+    assert result.winner.name == "seasonal_naive"
+
+
+def test_combination_wins_when_it_backtests_better():
+    # Given zeros, forecasts of +1 and -1 average to an exact 0
+    class MinusOne(AlwaysOne):
+        name: ClassVar[str] = "minus_one"
+
+        def _predict(self, horizon):
+            return Forecast.from_normal(-np.ones(horizon), 1.0)
+
+    result = run_competition(np.zeros(20), horizon=2, season_length=1,
+                             algorithms=[AlwaysOne, MinusOne], n_jobs=1, combine_methods=("mean",))
+    combo = result.get("combination")
+    assert combo.status == "ok"
+    assert combo.metrics["mae"] == 0.0
+    assert combo.reason == "mean of always_one, minus_one"
+    assert result.winner is combo
+    assert isinstance(combo.forecaster, Combination)
+    np.testing.assert_array_equal(combo.forecaster.predict(3).mean, np.zeros(3))
+
+
+def test_result_is_json_serialisable_with_statuses_reasons_and_timings():
+    result = run_competition(monthly_series(30), horizon=3, season_length=12,
+                             algorithms=["naive", "theta", "sarima"], n_jobs=1)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["winner"] == result.winner.name
+    by_name = {c["name"]: c for c in data["candidates"]}
+    assert by_name["sarima"]["status"] == "skipped"
+    assert by_name["naive"]["status"] == "ok"
+    assert set(by_name["theta"]["metrics"]) == {"mae", "rmse", "mape", "smape", "mase", "r2",
+                                                "n_windows", "aic", "bic"}
+    assert by_name["theta"]["metrics"]["n_windows"] == 3
+    assert by_name["theta"]["fit_seconds"] >= 0
+
+
+def test_backtest_dict_carries_the_dates_of_each_window():
+    y = monthly_series(24)
+    dates = [f"2020-{m:02d}" for m in range(1, 13)] + [f"2021-{m:02d}" for m in range(1, 13)]
+    result = run_competition(y, horizon=2, season_length=12, algorithms=["naive"], n_windows=1,
+                             n_jobs=1)
+    window = result.get("naive").backtest_dict(dates)["windows"][0]
+    assert window["origin"] == 22
+    assert window["dates"] == ["2021-11", "2021-12"]
+    assert window["actual"] == [float(y[22]), float(y[23])]
+
+
+def test_backtest_score_matches_the_competition_and_handles_combinations():
+    y = monthly_series(40)
+    result = run_competition(y, horizon=4, season_length=12, algorithms=["naive", "theta", "ets"],
+                             n_jobs=1, combine_methods=("median",))
+    naive = result.get("naive")
+    assert backtest_score(y, algorithm="naive", params=naive.params, horizon=4, season_length=12) \
+        == naive.metrics["mae"]
+    combo = result.get("combination")
+    combo_params = json.loads(json.dumps(combo.to_dict()["params"]))
+    assert backtest_score(y, algorithm="combination", params=combo_params, horizon=4,
+                          season_length=12) == pytest.approx(combo.metrics["mae"])
+    assert backtest_score(y[:20], algorithm="sarima", params={}, horizon=4, season_length=12) is None
+
+
+def test_combination_forecaster_is_picklable_and_refits_from_its_params():
+    y = monthly_series(40)
+    combo = Combination(members=["naive", "theta"], method="mean", season_length=12).fit(y)
+    restored = pickle.loads(pickle.dumps(combo))
+    np.testing.assert_allclose(restored.predict(4).mean, combo.predict(4).mean)
+    expected = (combo.forecasters_[0].predict(4).mean + combo.forecasters_[1].predict(4).mean) / 2
+    np.testing.assert_allclose(combo.predict(4).mean, expected)
+
+
+def test_unknown_algorithm_is_refused():
+    with pytest.raises(ValueError, match="unknown algorithm 'magic'"):
+        run_competition(monthly_series(30), horizon=3, season_length=12, algorithms=["magic"])
+
+
+@pytest.mark.slow
+def test_full_competition_in_parallel_processes_matches_sequential():
+    # Given every registered algorithm on 48 monthly points
+    y = monthly_series(48)
+    # When run in worker processes and in this process
+    parallel = run_competition(y, horizon=6, season_length=12, n_jobs=2)
+    sequential = run_competition(y, horizon=6, season_length=12, n_jobs=1)
+    # Then nothing failed, the ranking is identical and the winner is deployable
+    assert {c.name: c.status for c in parallel.candidates if c.status != "ok"} == {}
+    assert [c.name for c in parallel.ranking()] == [c.name for c in sequential.ranking()]
+    assert parallel.winner.name == sequential.winner.name
+    restored = pickle.loads(pickle.dumps(parallel.winner.forecaster))
+    np.testing.assert_allclose(restored.predict(6).mean, sequential.winner.forecaster.predict(6).mean,
+                               rtol=1e-6)
