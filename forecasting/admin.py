@@ -1,0 +1,298 @@
+"""Django admin for the model registry: deploy, roll back, retrain and compare versions
+(each behind a permission and a confirmation page), inspect a version, watch jobs and
+acknowledge alerts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from finance.admin import WorkspaceScopedAdmin
+from forecasting.artifacts import ArtifactIntegrityError, artifact_read_verified
+from forecasting.models import (
+    Alert,
+    Deployment,
+    Feedback,
+    ModelVersion,
+    PerformanceSnapshot,
+    Prediction,
+    TargetState,
+    TrainingJob,
+)
+from forecasting.services.alerts import alert_acknowledge
+from forecasting.services.registry import (
+    RegistryError,
+    model_version_deploy,
+    model_version_rollback,
+)
+from forecasting.services.training import training_job_create
+
+
+def confirm_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    title: str,
+    question: str,
+    perform: Callable[[QuerySet], None],
+    with_reason: bool = False,
+) -> HttpResponse | None:
+    """Show a confirmation page first; on confirmation run ``perform`` and return to the list."""
+    if request.POST.get("confirmed") == "yes":
+        perform(queryset)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "question": question,
+        "objects": queryset,
+        "opts": modeladmin.model._meta,
+        "action": request.POST.get("action"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "with_reason": with_reason,
+    }
+    return TemplateResponse(request, "admin/forecasting/confirm_action.html", context)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(WorkspaceScopedAdmin):
+    list_display = ["target", "version", "algorithm", "status", "mae_display", "training_end", "workspace",
+                    "created_at", "inspect_link"]
+    list_filter = ["status", "kind", "algorithm", "target", "workspace"]
+    search_fields = ["target", "algorithm", "data_hash", "artifact_sha256"]
+    date_hierarchy = "created_at"
+    list_select_related = ["workspace"]
+    actions = ["deploy_selected", "rollback_selected", "retrain_selected", "compare_selected"]
+    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).defer("training_data", "backtest")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # versions are made by training
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # read-only record; lifecycle changes go through the actions
+
+    def has_deploy_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("forecasting.deploy_modelversion")
+
+    def has_rollback_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("forecasting.rollback_modelversion")
+
+    def has_retrain_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("forecasting.retrain_modelversion")
+
+    @admin.display(description="Backtest MAE", ordering="metrics__mae")
+    def mae_display(self, obj: ModelVersion) -> str:
+        return f"{obj.mae:.4g}" if obj.mae is not None else "—"
+
+    @admin.display(description="")
+    def inspect_link(self, obj: ModelVersion) -> str:
+        return format_html('<a href="{}">Inspect</a>', reverse("admin:forecasting_modelversion_inspect", args=[obj.pk]))
+
+    @admin.action(description="Deploy the selected version", permissions=["deploy"])
+    def deploy_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to deploy.", messages.ERROR)
+            return None
+
+        def perform(qs: QuerySet) -> None:
+            version = qs.get()
+            try:
+                model_version_deploy(version=version, user=request.user, reason=request.POST.get("reason", ""))
+            except RegistryError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"Deployed {version.target} v{version.version} ({version.algorithm}).")
+
+        return confirm_action(self, request, queryset, title="Deploy model version",
+                              question="Deploy this version? The currently deployed one will be retired.",
+                              perform=perform, with_reason=True)
+
+    @admin.action(description="Roll back the selected targets to their previous version", permissions=["rollback"])
+    def rollback_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        def perform(qs: QuerySet) -> None:
+            for workspace_id, target in sorted(set(qs.values_list("workspace_id", "target"))):
+                try:
+                    d = model_version_rollback(workspace_id=workspace_id, target=target, user=request.user,
+                                               reason=request.POST.get("reason", ""))
+                except RegistryError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    self.message_user(request, f"Rolled back {target} to v{d.to_version.version}.")
+
+        return confirm_action(self, request, queryset, title="Roll back",
+                              question="Re-deploy the previously deployed version of each selected target?",
+                              perform=perform, with_reason=True)
+
+    @admin.action(description="Retrain the selected targets", permissions=["retrain"])
+    def retrain_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        def perform(qs: QuerySet) -> None:
+            for version in qs.select_related("workspace"):
+                job = training_job_create(workspace=version.workspace, target=version.target,
+                                          frequency=version.frequency or "M", horizon=version.horizon or None,
+                                          user=request.user)
+                self.message_user(request, f"Queued training job {job.pk} for {version.target}.")
+
+        return confirm_action(self, request, queryset, title="Retrain",
+                              question="Queue a new training (all algorithms) for each selected target?",
+                              perform=perform)
+
+    @admin.action(description="Compare the selected versions")
+    def compare_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        versions = list(queryset.order_by("target", "version"))
+        metric_names = sorted({name for v in versions for name in v.metrics})
+        rows = [(v, [v.metrics.get(name) for name in metric_names]) for v in versions]
+        context = {**self.admin_site.each_context(request), "title": "Compare model versions",
+                   "opts": self.model._meta, "metric_names": metric_names, "rows": rows}
+        return TemplateResponse(request, "admin/forecasting/compare.html", context)
+
+    def get_urls(self) -> list:
+        return [
+            path("<int:pk>/inspect/", self.admin_site.admin_view(self.inspect_view),
+                 name="forecasting_modelversion_inspect"),
+            *super().get_urls(),
+        ]
+
+    def inspect_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = get_object_or_404(self.get_queryset(request).defer(None), pk=pk)
+        try:
+            artifact_read_verified(path=version.artifact_path, sha256=version.artifact_sha256)
+            integrity = "verified"
+        except ArtifactIntegrityError as exc:
+            integrity = f"FAILED: {exc}"
+        forecast = None
+        if version.kind == "forecaster" and integrity == "verified":
+            from forecasting.selectors.series import future_dates_after
+            from forecasting.services.predictions import model_version_load
+
+            model = model_version_load(version=version)
+            result = model.predict(version.horizon or 6)
+            forecast = {
+                "dates": [d.isoformat() for d in future_dates_after(version.training_end, len(result.mean), version.frequency)],
+                "mean": [float(x) for x in result.mean], "lo80": [float(x) for x in result.lo80],
+                "hi80": [float(x) for x in result.hi80], "lo95": [float(x) for x in result.lo95],
+                "hi95": [float(x) for x in result.hi95],
+            }
+        chart = {"history": version.training_data, "backtest": version.backtest, "forecast": forecast}
+        siblings = (ModelVersion.objects.filter(training_job_id=version.training_job_id).defer("training_data", "backtest")
+                    if version.training_job_id else [])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{version.target} v{version.version} ({version.algorithm})",
+            "opts": self.model._meta,
+            "version": version,
+            "metrics": sorted(version.metrics.items()),
+            "integrity": integrity,
+            "job": version.training_job,
+            "candidates": version.training_job.results if version.training_job else [],
+            "siblings": siblings,
+            "deployments": Deployment.objects.filter(workspace_id=version.workspace_id, target=version.target)
+            .select_related("user", "from_version", "to_version"),
+            "snapshots": version.snapshots.all()[:20],
+            "chart_json": json.dumps(chart),
+        }
+        return TemplateResponse(request, "admin/forecasting/inspect.html", context)
+
+
+@admin.register(TrainingJob)
+class TrainingJobAdmin(WorkspaceScopedAdmin):
+    list_display = ["pk", "target", "status", "progress_bar", "trigger", "winner", "deployed", "workspace",
+                    "created_at", "finished_at"]
+    list_filter = ["status", "trigger", "kind", "workspace"]
+    search_fields = ["target", "celery_task_id", "error"]
+    date_hierarchy = "created_at"
+    list_select_related = ["workspace", "winner"]
+    readonly_fields = [f.name for f in TrainingJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj: TrainingJob) -> str:
+        return format_html('<progress value="{}" max="100"></progress> {}%', obj.progress, obj.progress)
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(WorkspaceScopedAdmin):
+    list_display = ["created_at", "action", "target", "from_version", "to_version", "user", "reason", "workspace"]
+    list_filter = ["action", "workspace"]
+    search_fields = ["target", "reason", "user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["from_version", "to_version", "user", "workspace"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the history is append-only
+
+
+@admin.register(Alert)
+class AlertAdmin(WorkspaceScopedAdmin):
+    list_display = ["created_at", "severity", "kind", "target", "message", "acknowledged_at", "workspace"]
+    list_filter = ["severity", "kind", ("acknowledged_at", admin.EmptyFieldListFilter), "workspace"]
+    search_fields = ["message", "target"]
+    date_hierarchy = "created_at"
+    list_select_related = ["workspace"]
+    actions = ["acknowledge_selected"]
+    readonly_fields = ["created_at", "acknowledged_at", "acknowledged_by"]
+
+    @admin.action(description="Acknowledge the selected alerts", permissions=["change"])
+    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = 0
+        for alert in queryset.filter(acknowledged_at__isnull=True):
+            alert_acknowledge(alert=alert, user=request.user)
+            count += 1
+        self.message_user(request, f"Acknowledged {count} alert{'s' if count != 1 else ''}.")
+
+
+@admin.register(Prediction)
+class PredictionAdmin(WorkspaceScopedAdmin):
+    list_display = ["created_at", "target", "model_version", "from_cache", "user", "workspace"]
+    list_filter = ["from_cache", "workspace"]
+    search_fields = ["target", "id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["model_version", "user", "workspace"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(WorkspaceScopedAdmin):
+    list_display = ["created_at", "kind", "target", "model_version", "is_correct", "user", "workspace"]
+    list_filter = ["kind", "is_correct", "workspace"]
+    search_fields = ["target", "comment"]
+    date_hierarchy = "created_at"
+    list_select_related = ["model_version", "user", "workspace"]
+
+
+@admin.register(PerformanceSnapshot)
+class PerformanceSnapshotAdmin(WorkspaceScopedAdmin):
+    list_display = ["computed_at", "model_version", "status", "n_points", "workspace"]
+    list_filter = ["status", "workspace"]
+    search_fields = ["model_version__target"]
+    date_hierarchy = "computed_at"
+    list_select_related = ["model_version", "workspace"]
+
+
+@admin.register(TargetState)
+class TargetStateAdmin(WorkspaceScopedAdmin):
+    list_display = ["target", "new_rows", "new_feedback", "retrain_requested", "last_trained_at", "running_job",
+                    "workspace"]
+    list_filter = ["retrain_requested", "kind", "workspace"]
+    search_fields = ["target"]
+    list_select_related = ["running_job", "workspace"]

@@ -1,0 +1,1 @@
+"""The ML API: forecasts and model management under /api/v1/ml/."""

@@ -1,0 +1,309 @@
+"""ML API views. Thin: scoping and roles from the finance kit, work in services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from finance.api.kit import WorkspaceRolePermission, WorkspaceScopedViewSet
+from finance.models import Membership, Workspace
+from finance.selectors import membership_role_get, workspace_scoped_queryset
+from forecasting.api import filters, serializers
+from forecasting.models import Alert, Feedback, ModelVersion, TrainingJob
+from forecasting.selectors.registry import autolearn_states, model_status_for_user
+from forecasting.services.alerts import alert_acknowledge
+from forecasting.services.autolearn import autolearn_check, next_eligible_at, should_retrain
+from forecasting.services.feedback import FeedbackRefused, feedback_create
+from forecasting.services.health import health_check
+from forecasting.services.predictions import ModelUnavailable, NoModel, forecast_predict
+from forecasting.services.registry import (
+    RegistryError,
+    model_version_delete,
+    model_version_deploy,
+    model_version_rollback,
+)
+from forecasting.services.training import training_job_create
+from forecasting.targets import InvalidTarget, Target
+
+
+class Conflict(ValidationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class ServiceUnavailable(ValidationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def _require_manager(user, workspace_id: int) -> None:  # noqa: ANN001
+    if membership_role_get(user=user, workspace_id=workspace_id) not in Membership.MANAGE_ROLES:
+        raise PermissionDenied("Deploying, rolling back, retraining and deleting models need the manager role.")
+
+
+class ModelVersionViewSet(WorkspaceScopedViewSet):
+    """Model versions of your workspaces. Managers deploy, retrain and delete."""
+
+    model = ModelVersion
+    filterset_class = filters.ModelVersionFilter
+    ordering_fields = ["created_at", "version"]
+    search_fields = ["target", "algorithm"]
+    write_roles = Membership.MANAGE_ROLES
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_serializer_class(self):  # noqa: ANN201
+        if self.action == "retrieve":
+            return serializers.ModelVersionDetailSerializer
+        if self.action in ("deploy", "retrain"):
+            return serializers.ReasonSerializer
+        return serializers.ModelVersionSerializer
+
+    def refine_queryset(self, queryset):  # noqa: ANN001, ANN201
+        if self.action == "retrieve":
+            return queryset.select_related("training_job")
+        return queryset.defer("training_data", "backtest")
+
+    def create(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
+        raise NotFound("Models are created by training: POST /api/v1/ml/train/.")
+
+    def perform_destroy(self, instance: ModelVersion) -> None:
+        try:
+            model_version_delete(version=instance)
+        except RegistryError as exc:
+            raise Conflict({"detail": str(exc)}) from None
+
+    @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.DeploymentSerializer})
+    @action(detail=True, methods=["post"])
+    def deploy(self, request: Request, pk: str | None = None) -> Response:
+        """Deploy this version (the current one is retired; both steps are in the history)."""
+        version = self.get_object()
+        body = serializers.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            deployment = model_version_deploy(version=version, user=request.user, reason=body.validated_data["reason"])
+        except RegistryError as exc:
+            raise Conflict({"detail": str(exc)}) from None
+        return Response(serializers.DeploymentSerializer(deployment).data)
+
+    @extend_schema(request=serializers.ReasonSerializer, responses={202: serializers.TrainingJobSerializer})
+    @action(detail=True, methods=["post"])
+    def retrain(self, request: Request, pk: str | None = None) -> Response:
+        """Queue a new training of this version's target with every algorithm."""
+        version = self.get_object()
+        job = training_job_create(
+            workspace=version.workspace, target=version.target, frequency=version.frequency or "M",
+            horizon=version.horizon or None, user=request.user,
+        )
+        return Response(serializers.TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: serializers.PerformanceSnapshotSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def performance(self, request: Request, pk: str | None = None) -> Response:
+        """Backtest metrics and every performance snapshot of this version, newest first."""
+        version = self.get_object()
+        snapshots = version.snapshots.all()[:100]
+        return Response({
+            "model_version": version.pk,
+            "backtest_metrics": version.metrics,
+            "snapshots": serializers.PerformanceSnapshotSerializer(snapshots, many=True).data,
+        })
+
+
+class TrainView(APIView):
+    """``POST /api/v1/ml/train/``: queue a training job for a target (manager role)."""
+
+    @extend_schema(request=serializers.TrainRequestSerializer, responses={202: serializers.TrainingJobSerializer})
+    def post(self, request: Request) -> Response:
+        body = serializers.TrainRequestSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        _require_manager(request.user, data["workspace"].pk)
+        job = training_job_create(
+            workspace=data["workspace"], target=data["target"], algorithms=data["algorithms"],
+            frequency=data["frequency"], horizon=data.get("horizon"), user=request.user,
+        )
+        return Response(serializers.TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingJobViewSet(WorkspaceScopedViewSet):
+    model = TrainingJob
+    serializer_class = serializers.TrainingJobSerializer
+    filterset_class = filters.TrainingJobFilter
+    ordering_fields = ["created_at"]
+    http_method_names = ["get", "head", "options"]
+
+
+class RollbackView(APIView):
+    """``POST /api/v1/ml/rollback/``: re-deploy the previously deployed version of a target."""
+
+    @extend_schema(request=serializers.RollbackSerializer, responses={200: serializers.DeploymentSerializer})
+    def post(self, request: Request) -> Response:
+        body = serializers.RollbackSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        _require_manager(request.user, data["workspace"].pk)
+        try:
+            deployment = model_version_rollback(
+                workspace_id=data["workspace"].pk, target=data["target"], user=request.user, reason=data["reason"]
+            )
+        except RegistryError as exc:
+            raise Conflict({"detail": str(exc)}) from None
+        return Response(serializers.DeploymentSerializer(deployment).data)
+
+
+class FeedbackViewSet(WorkspaceScopedViewSet):
+    """Feedback on predictions: actual outcomes and corrections (any writing member)."""
+
+    model = Feedback
+    serializer_class = serializers.FeedbackSerializer
+    ordering_fields = ["created_at"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def perform_create(self, serializer: serializers.FeedbackSerializer) -> None:
+        data = dict(serializer.validated_data)
+        self.check_workspace_write(data["workspace"].pk)
+        try:
+            serializer.instance = feedback_create(
+                workspace=data.pop("workspace"), user=self.request.user,
+                transaction_row=data.pop("transaction", None), **data,
+            )
+        except FeedbackRefused as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from None
+
+
+class AlertViewSet(WorkspaceScopedViewSet):
+    model = Alert
+    serializer_class = serializers.AlertSerializer
+    filterset_class = filters.AlertFilter
+    select_related = ("acknowledged_by",)
+    ordering_fields = ["created_at", "severity"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
+        raise NotFound("Alerts are raised by monitoring.")
+
+    @extend_schema(request=None, responses={200: serializers.AlertSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        alert = self.get_object()
+        return Response(serializers.AlertSerializer(alert_acknowledge(alert=alert, user=request.user)).data)
+
+
+class HealthView(APIView):
+    """``GET /api/v1/ml/health/``: database, broker, cache and model store."""
+
+    permission_classes = [WorkspaceRolePermission]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        report = health_check()
+        return Response(report, status=status.HTTP_200_OK if report["healthy"] else status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class ForecastView(APIView):
+    """``GET /api/v1/forecasts/{metric}/``: dates, point forecast, 80/95 % intervals, and
+    the model version that made it with its backtest metrics."""
+
+    @extend_schema(
+        parameters=[serializers.ForecastQuerySerializer,
+                    OpenApiParameter("metric", str, OpenApiParameter.PATH, enum=["revenue", "expense", "inventory"])],
+        responses={200: serializers.ForecastSerializer},
+    )
+    def get(self, request: Request, metric: str) -> Response:
+        query = serializers.ForecastQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        workspace = _workspace_for(request, q["workspace"])
+        try:
+            target = Target(metric=metric, category_id=q.get("category"), product_id=q.get("product"),
+                            warehouse_id=q.get("warehouse"))
+        except InvalidTarget as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        if not target.is_forecast:
+            raise ValidationError({"detail": f"'{metric}' is not a forecast metric."})
+        try:
+            output = forecast_predict(
+                workspace=workspace, target=target, periods=q["periods"], model_type=q.get("model_type"),
+                user=request.user,
+            )
+        except NoModel as exc:
+            raise NotFound(str(exc)) from None
+        except ModelUnavailable as exc:
+            raise ServiceUnavailable({"detail": str(exc)}) from None
+        return Response(output)
+
+
+def _workspace_for(request: Request, workspace_id: int) -> Workspace:
+    return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
+
+
+class AutoLearnStatusView(APIView):
+    """``GET /api/v1/ml/auto-learn/status/?workspace=``: counters, last training and the
+    next eligible time of every target of the workspace, and what the rule says now."""
+
+    @extend_schema(parameters=[serializers.AutoLearnQuerySerializer],
+                   responses={200: serializers.TargetStateSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        query = serializers.AutoLearnQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        workspace = _workspace_for(request, query.validated_data["workspace"])
+        rows = []
+        for state in autolearn_states(workspace=workspace):
+            decision = should_retrain(state=state)
+            state.next_eligible_at = next_eligible_at(state)
+            state.would_train, state.reason = decision.train, decision.reason
+            rows.append(state)
+        return Response({
+            "workspace": workspace.pk,
+            "settings": {
+                "min_new_rows": settings.ML_AUTO_LEARN_MIN_DATA,
+                "cooldown_hours": settings.ML_AUTO_LEARN_COOLDOWN,
+                "feedback_threshold": settings.ML_RETRAINING_FEEDBACK_THRESHOLD,
+            },
+            "targets": serializers.TargetStateSerializer(rows, many=True).data,
+        })
+
+
+class AutoLearnTriggerView(APIView):
+    """``POST /api/v1/ml/auto-learn/{target}/?workspace=&force=true``: apply the auto-learn
+    rule to one target now (``force`` skips counters and cooldown). Manager role."""
+
+    @extend_schema(request=None, parameters=[serializers.AutoLearnQuerySerializer],
+                   responses={202: serializers.TrainingJobSerializer, 200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, target: str) -> Response:
+        query = serializers.AutoLearnQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        workspace = _workspace_for(request, query.validated_data["workspace"])
+        try:
+            parsed = Target.parse(target)
+        except InvalidTarget as exc:
+            raise ValidationError({"target": [str(exc)]}) from None
+        if not parsed.is_forecast:
+            raise ValidationError({"target": [f"'{target}' is not trained by auto-learning yet."]})
+        _require_manager(request.user, workspace.pk)
+        result = autolearn_check(workspace=workspace, target=parsed.key, force=query.validated_data["force"])
+        if result.job is None:
+            return Response({"queued": False, "reason": result.decision.reason})
+        return Response(serializers.TrainingJobSerializer(result.job).data | {"queued": True,
+                                                                               "reason": result.decision.reason},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class ModelStatusView(APIView):
+    """``GET /api/v1/ml/status/?user=ID``: which models the user's workspaces have, with
+    the categories they cover. Without ``user``: yourself. Another user: staff only."""
+
+    @extend_schema(parameters=[serializers.ModelStatusQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        query = serializers.ModelStatusQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user_id = query.validated_data.get("user", request.user.pk)
+        if user_id != request.user.pk and not request.user.is_staff:
+            raise NotFound("No such user.")
+        return Response({"user": user_id, "workspaces": model_status_for_user(user_id=user_id)})

@@ -1,0 +1,1 @@
+"""Reads of the ML engine: training series and registry queries."""
