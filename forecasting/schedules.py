@@ -1,0 +1,69 @@
+"""Every periodic schedule, declared once, from the settings. ``manage.py setup_schedules``
+installs them into django-celery-beat's tables (staff edit them in admin afterwards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+DAYS = {"mon": "1", "tue": "2", "wed": "3", "thu": "4", "fri": "5", "sat": "6", "sun": "0"}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    minute: str
+    hour: str
+    day_of_week: str = "*"
+    enabled: bool = True
+    description: str = ""
+
+
+def declared_schedules() -> list[Schedule]:
+    day = settings.ML_SCHEDULER_DAY.lower()[:3]
+    if day not in DAYS and day != "*":
+        raise ValueError(f"ML_SCHEDULER_DAY must be one of {', '.join(DAYS)}; got {settings.ML_SCHEDULER_DAY!r}")
+    return [
+        Schedule("ml: weekly full retrain", "forecasting.tasks.full_retrain_task",
+                 minute=str(settings.ML_SCHEDULER_MINUTE), hour=str(settings.ML_SCHEDULER_HOUR),
+                 day_of_week=DAYS.get(day, "*"), enabled=settings.ML_SCHEDULER_ENABLED,
+                 description="Retrain every deployed target and every base target with enough data."),
+        Schedule("ml: daily continuous-learning sweep", "forecasting.tasks.continuous_learning_sweep_task",
+                 minute="30", hour="3", description="Train never-trained targets with enough data; retrain stale "
+                 "ones with enough new rows."),
+        Schedule("ml: daily performance and drift evaluation", "forecasting.tasks.models_evaluate_task",
+                 minute="0", hour="4", description="Realised error, accuracy and drift of deployed models."),
+        Schedule("ml: daily clean-up of old predictions", "forecasting.tasks.predictions_cleanup_task",
+                 minute="30", hour="4", description="Delete prediction logs past retention; free memory."),
+    ]
+
+
+@transaction.atomic
+def schedules_install() -> list[tuple[str, bool]]:
+    """Create or update every declared schedule; returns (name, created) pairs.
+
+    A schedule's timing and task are reset to the declaration; whether staff disabled it
+    in admin is kept unless the settings disable it.
+    """
+    results = []
+    for schedule in declared_schedules():
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=schedule.minute, hour=schedule.hour, day_of_week=schedule.day_of_week,
+            day_of_month="*", month_of_year="*", timezone=settings.TIME_ZONE,
+        )
+        task, created = PeriodicTask.objects.get_or_create(
+            name=schedule.name,
+            defaults={"task": schedule.task, "crontab": crontab, "enabled": schedule.enabled,
+                      "description": schedule.description},
+        )
+        if not created:
+            task.task, task.crontab, task.description = schedule.task, crontab, schedule.description
+            if not schedule.enabled:
+                task.enabled = False
+            task.save()
+        results.append((schedule.name, created))
+    return results

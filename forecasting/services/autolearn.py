@@ -1,0 +1,159 @@
+"""Auto-learning: count new data per (workspace, target), decide when to retrain, and
+queue the training.
+
+Writers only pay for one ``F()`` update inside their transaction; after commit a check is
+scheduled at most once per target per ``AUTOLEARN_DEBOUNCE_SECONDS`` (a trailing-edge
+debounce: the delayed check sees every row written in the window), and the decision and
+the training happen in a Celery worker — writing data never waits for training.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from finance.models import Sale, StockLevel, Transaction, Workspace
+from forecasting.models import ModelKind, ModelVersion, TargetState, TrainingJob
+from forecasting.services.cache import forecast_cache_invalidate
+from forecasting.services.training import training_job_create
+from forecasting.targets import Target
+
+logger = logging.getLogger(__name__)
+AUTOLEARN_DEBOUNCE_SECONDS = 5
+ACTIVE_JOB_STATUSES = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
+
+
+# --- counting ---------------------------------------------------------------------------
+
+
+def targets_for_row(row: Transaction | Sale | StockLevel) -> tuple[str, ...]:
+    """The counters a new finance row moves."""
+    if isinstance(row, Transaction):
+        return (row.kind, "categorizer")
+    return ("inventory",)
+
+
+def target_states_bump(*, workspace_id: int, targets: Iterable[str], count: int = 1) -> None:
+    """Add ``count`` new rows to each target's counter (one UPDATE; rows created once)."""
+    targets = tuple(targets)
+    updated = TargetState.objects.filter(workspace_id=workspace_id, target__in=targets).update(
+        new_rows=F("new_rows") + count
+    )
+    if updated == len(targets):
+        return
+    existing = set(TargetState.objects.filter(workspace_id=workspace_id, target__in=targets).values_list("target", flat=True))
+    for key in targets:
+        if key in existing:
+            continue
+        try:
+            with transaction.atomic():
+                TargetState.objects.create(
+                    workspace_id=workspace_id, target=key, kind=Target.parse(key).kind, new_rows=count
+                )
+        except IntegrityError:  # created meanwhile by another writer: count on it
+            TargetState.objects.filter(workspace_id=workspace_id, target=key).update(new_rows=F("new_rows") + count)
+
+
+def autolearn_schedule_check(*, workspace_id: int, targets: Iterable[str]) -> None:
+    """After commit: forget cached forecasts and schedule one delayed check per target."""
+    from forecasting.tasks import autolearn_check_task
+
+    forecast_cache_invalidate(workspace_id=workspace_id)
+    for key in targets:
+        if Target.parse(key).kind != ModelKind.FORECASTER:
+            continue  # classifiers learn through their own trainer
+        if not cache.add(f"autolearn-check:{workspace_id}:{key}", 1, timeout=AUTOLEARN_DEBOUNCE_SECONDS):
+            continue
+        try:
+            autolearn_check_task.apply_async(args=[workspace_id, key], countdown=AUTOLEARN_DEBOUNCE_SECONDS)
+        except Exception:  # the write succeeded; the daily sweep catches up if the broker is down
+            logger.warning("Could not queue the auto-learn check of %s/%s", workspace_id, key, exc_info=True)
+
+
+def new_data_record(*, workspace_id: int, targets: tuple[str, ...], count: int = 1) -> None:
+    """Count new rows inside the writer's transaction and check after it commits."""
+    target_states_bump(workspace_id=workspace_id, targets=targets, count=count)
+    transaction.on_commit(lambda: autolearn_schedule_check(workspace_id=workspace_id, targets=targets))
+
+
+# --- deciding ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetrainDecision:
+    train: bool
+    reason: str
+    trigger: str = TrainingJob.Trigger.AUTO
+
+
+def next_eligible_at(state: TargetState) -> dt.datetime | None:
+    """When the cooldown of a trained target ends (``None``: never trained)."""
+    if state.last_trained_at is None:
+        return None
+    return state.last_trained_at + dt.timedelta(hours=settings.ML_AUTO_LEARN_COOLDOWN)
+
+
+def should_retrain(*, state: TargetState, force: bool = False, now: dt.datetime | None = None) -> RetrainDecision:
+    """The auto-learning rule of the seeds, with the reason for the answer."""
+    now = now or timezone.now()
+    threshold = settings.ML_AUTO_LEARN_MIN_DATA
+    if state.running_job_id is not None:
+        return RetrainDecision(False, f"Training job {state.running_job_id} is running.")
+    if force:
+        return RetrainDecision(True, "Forced.", TrainingJob.Trigger.MANUAL)
+    if state.retrain_requested:
+        return RetrainDecision(True, "A degradation or drift alert asked for a retrain.", TrainingJob.Trigger.DEGRADATION)
+    if state.last_trained_at is None:
+        if state.new_rows >= threshold:
+            return RetrainDecision(True, f"Never trained and {state.new_rows} rows available.")
+        return RetrainDecision(False, f"Never trained; {state.new_rows} of {threshold} rows needed.")
+    eligible = next_eligible_at(state)
+    if now < eligible:
+        return RetrainDecision(False, f"Cooling down until {eligible:%Y-%m-%d %H:%M} UTC.")
+    if state.new_feedback >= settings.ML_RETRAINING_FEEDBACK_THRESHOLD:
+        return RetrainDecision(True, f"{state.new_feedback} feedback items since the last training.",
+                               TrainingJob.Trigger.FEEDBACK)
+    if state.new_rows >= threshold:
+        return RetrainDecision(True, f"{state.new_rows} new rows since the last training.")
+    return RetrainDecision(False, f"{state.new_rows} of {threshold} new rows since the last training.")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    decision: RetrainDecision
+    job: TrainingJob | None
+
+
+def autolearn_check(*, workspace: Workspace, target: str, force: bool = False) -> CheckResult:
+    """Decide for one target and queue a training when the rule says so (at most one
+    queued or running job per target)."""
+    key = Target.parse(target).key
+    state, _ = TargetState.objects.get_or_create(workspace=workspace, target=key)
+    decision = should_retrain(state=state, force=force)
+    if not decision.train:
+        return CheckResult(decision, None)
+    with transaction.atomic():
+        TargetState.objects.select_for_update().filter(pk=state.pk).first()
+        active = TrainingJob.objects.filter(workspace=workspace, target=key, status__in=ACTIVE_JOB_STATUSES).first()
+        if active is not None:
+            return CheckResult(RetrainDecision(False, f"Training job {active.pk} is already {active.status}."), None)
+        frequency, horizon = _training_shape(workspace=workspace, target=key)
+        job = training_job_create(workspace=workspace, target=key, trigger=decision.trigger, frequency=frequency,
+                                  horizon=horizon)
+    return CheckResult(decision, job)
+
+
+def _training_shape(*, workspace: Workspace, target: str) -> tuple[str, int | None]:
+    """Retrain at the frequency and horizon of the deployed model (monthly by default)."""
+    deployed = ModelVersion.objects.filter(workspace=workspace, target=target, status=ModelVersion.Status.DEPLOYED).first()
+    if deployed is None or not deployed.frequency:
+        return "M", None
+    return deployed.frequency, deployed.horizon or None

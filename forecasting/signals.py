@@ -1,0 +1,31 @@
+"""The one cross-app signal of the design: new finance rows bump the retrain counters of
+their targets (inside the writer's transaction) and schedule an auto-learn check after
+commit. Bulk imports announce themselves once, with their row count."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from finance.models import Sale, StockLevel, Transaction
+from finance.signals import rows_imported
+from forecasting.services.autolearn import new_data_record, targets_for_row
+
+
+@receiver(post_save, sender=Transaction, dispatch_uid="forecasting.transaction_saved")
+@receiver(post_save, sender=Sale, dispatch_uid="forecasting.sale_saved")
+@receiver(post_save, sender=StockLevel, dispatch_uid="forecasting.stocklevel_saved")
+def count_new_row(sender: type, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw or not created:
+        return
+    new_data_record(workspace_id=instance.workspace_id, targets=targets_for_row(instance))
+
+
+@receiver(rows_imported, dispatch_uid="forecasting.rows_imported")
+def count_imported_rows(sender: type, workspace: Any, rows: list, **kwargs: Any) -> None:
+    counts = Counter(targets_for_row(row) for row in rows)
+    for targets, count in counts.items():
+        new_data_record(workspace_id=workspace.pk, targets=targets, count=count)

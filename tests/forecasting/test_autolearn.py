@@ -1,0 +1,278 @@
+"""Auto-learning: counters, the retrain rule, checks, sweeps, schedules and commands."""
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from finance.services.transactions import transaction_import_csv
+from forecasting.models import TargetState, TrainingJob
+from forecasting.schedules import schedules_install
+from forecasting.services.autolearn import autolearn_check, should_retrain
+from forecasting.services.sweeps import continuous_learning_sweep, full_retrain
+from tests import factories as f
+from tests.factories import fitted_version
+from tests.forecasting.test_registry import seasonal_revenue
+
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def counters(workspace):
+    return dict(TargetState.objects.filter(workspace=workspace).values_list("target", "new_rows"))
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch):
+    """Record the jobs that would be sent to the broker instead of sending them."""
+    sent = []
+    monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(job_id))
+    return sent
+
+
+@pytest.mark.django_db
+class TestCounting:
+    def test_each_new_row_bumps_its_targets(self, workspace):
+        f.TransactionFactory(workspace=workspace, kind="revenue")
+        f.TransactionFactory(workspace=workspace, kind="expense")
+        f.TransactionFactory(workspace=workspace, kind="expense")
+        f.SaleFactory(workspace=workspace)
+        assert counters(workspace) == {"revenue": 1, "expense": 2, "categorizer": 3, "inventory": 1}
+
+    def test_updates_do_not_count(self, workspace):
+        txn = f.TransactionFactory(workspace=workspace, kind="revenue")
+        txn.description = "edited"
+        txn.save()
+        assert counters(workspace) == {"revenue": 1, "categorizer": 1}
+
+    def test_a_bulk_import_bumps_once_by_its_row_count(self, workspace, django_assert_max_num_queries):
+        csv = "date,amount\n" + "".join(f"2025-01-{d:02d},-{d}.00\n" for d in range(1, 21)) + "2025-02-01,99\n"
+        upload = SimpleUploadedFile("t.csv", csv.encode())
+        with django_assert_max_num_queries(17):  # constant: not one per row
+            transaction_import_csv(workspace=workspace, file=upload)
+        assert counters(workspace) == {"expense": 20, "revenue": 1, "categorizer": 21}
+
+    def test_checks_are_scheduled_after_commit_once_per_target(self, workspace, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+        scheduled = []
+        monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async",
+                            lambda args, countdown: scheduled.append((tuple(args), countdown)))
+        with django_capture_on_commit_callbacks(execute=True):
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+        assert scheduled == [((workspace.pk, "revenue"), 5)]  # categoriser learns elsewhere; debounced
+
+    def test_a_broker_outage_does_not_fail_the_write(self, workspace, monkeypatch, django_capture_on_commit_callbacks):
+        def down(*args, **kwargs):
+            raise ConnectionError("broker down")
+
+        monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async", down)
+        with django_capture_on_commit_callbacks(execute=True):
+            txn = f.TransactionFactory(workspace=workspace, kind="revenue")
+        assert txn.pk is not None
+        assert counters(workspace)["revenue"] == 1
+
+
+@pytest.mark.django_db
+class TestRule:
+    def state(self, workspace, **kwargs):
+        return TargetState.objects.create(workspace=workspace, target="revenue", **kwargs)
+
+    @pytest.mark.parametrize(
+        ("fields", "train", "reason"),
+        [
+            ({"new_rows": 4}, False, "Never trained; 4 of 5 rows needed."),
+            ({"new_rows": 5}, True, "Never trained and 5 rows available."),
+            ({"new_rows": 9, "last_trained_at": NOW - dt.timedelta(hours=23)}, False,
+             "Cooling down until 2025-06-01 13:00 UTC."),
+            ({"new_rows": 9, "last_trained_at": NOW - dt.timedelta(hours=25)}, True,
+             "9 new rows since the last training."),
+            ({"new_rows": 4, "last_trained_at": NOW - dt.timedelta(days=3)}, False,
+             "4 of 5 new rows since the last training."),
+            ({"new_feedback": 50, "last_trained_at": NOW - dt.timedelta(days=3)}, True,
+             "50 feedback items since the last training."),
+            ({"retrain_requested": True, "last_trained_at": NOW - dt.timedelta(hours=1)}, True,
+             "A degradation or drift alert asked for a retrain."),
+        ],
+    )
+    def test_rule(self, fields, train, reason, workspace):
+        decision = should_retrain(state=self.state(workspace, **fields), now=NOW)
+        assert (decision.train, decision.reason) == (train, reason)
+
+    def test_force_skips_the_cooldown_but_not_a_running_job(self, workspace):
+        state = self.state(workspace, last_trained_at=NOW)
+        assert should_retrain(state=state, force=True, now=NOW).train is True
+        state.running_job = TrainingJob.objects.create(workspace=workspace, target="revenue")
+        decision = should_retrain(state=state, force=True, now=NOW)
+        assert (decision.train, decision.reason) == (False, f"Training job {state.running_job_id} is running.")
+
+
+@pytest.mark.django_db
+class TestCheck:
+    def test_queues_one_job_and_not_a_second_while_it_is_queued(self, workspace, no_enqueue,
+                                                                django_capture_on_commit_callbacks):
+        TargetState.objects.create(workspace=workspace, target="revenue", new_rows=5)
+        with django_capture_on_commit_callbacks(execute=True):
+            first = autolearn_check(workspace=workspace, target="revenue")
+            second = autolearn_check(workspace=workspace, target="revenue")
+        assert first.job is not None and first.job.trigger == "auto"
+        assert second.job is None
+        assert second.decision.reason == f"Training job {first.job.pk} is already queued."
+        assert no_enqueue == [first.job.pk]
+
+    def test_training_resets_the_counter_and_starts_the_cooldown(self, workspace, no_enqueue):
+        from forecasting.services.training import training_job_run
+
+        seasonal_revenue(workspace)
+        TargetState.objects.create(workspace=workspace, target="revenue", new_rows=7)
+        job = autolearn_check(workspace=workspace, target="revenue").job
+        TargetState.objects.filter(workspace=workspace, target="revenue").update(new_rows=7)
+        training_job_run(job_id=job.pk)
+        state = TargetState.objects.get(workspace=workspace, target="revenue")
+        assert state.new_rows == 0
+        assert state.last_trained_at is not None
+        assert should_retrain(state=state).reason.startswith("Cooling down until")
+
+
+@pytest.mark.django_db
+class TestSweeps:
+    def test_continuous_learning_sweep(self, workspace, other_workspace, no_enqueue, settings):
+        settings.MIN_TRANSACTIONS_FOR_TRAINING = 3
+        settings.MIN_NEW_TRANSACTIONS_FOR_RETRAIN = 2
+        settings.RETRAIN_INTERVAL_DAYS = 7
+        for _ in range(3):
+            f.TransactionFactory(workspace=workspace, kind="revenue")  # never trained, enough rows
+        f.TransactionFactory(workspace=other_workspace, kind="revenue")  # never trained, too few
+        TargetState.objects.filter(workspace=workspace, target="expense").delete()
+        TargetState.objects.update_or_create(workspace=other_workspace, target="expense", defaults={
+            "new_rows": 2, "last_trained_at": timezone.now() - dt.timedelta(days=8)})  # stale, enough new
+        report = continuous_learning_sweep()
+        queued = set(TrainingJob.objects.values_list("workspace_id", "target", "trigger"))
+        assert queued == {(workspace.pk, "revenue", "schedule"), (other_workspace.pk, "expense", "schedule")}
+        assert report.skipped[f"{other_workspace.pk}:revenue"] == "insufficient data (1 rows)"
+
+    def test_full_retrain_covers_deployed_targets(self, workspace, no_enqueue, settings):
+        settings.MIN_TRANSACTIONS_FOR_TRAINING = 1000
+        fitted_version(workspace=workspace, target="expense:category=1", status="deployed")
+        report = full_retrain()
+        assert list(TrainingJob.objects.values_list("target", flat=True)) == ["expense:category=1"]
+        assert len(report.queued) == 1
+
+
+@pytest.mark.django_db
+class TestSchedules:
+    def test_install_is_idempotent_and_follows_settings(self, settings):
+        settings.ML_SCHEDULER_DAY, settings.ML_SCHEDULER_HOUR, settings.ML_SCHEDULER_MINUTE = "wed", 5, 15
+        first = schedules_install()
+        second = schedules_install()
+        assert [created for _, created in first] == [True, True, True, True]
+        assert [created for _, created in second] == [False, False, False, False]
+        weekly = PeriodicTask.objects.get(name="ml: weekly full retrain")
+        assert (weekly.task, weekly.crontab.minute, weekly.crontab.hour, weekly.crontab.day_of_week) == (
+            "forecasting.tasks.full_retrain_task", "15", "5", "3")
+        assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == 4
+
+    def test_disabled_scheduler_disables_the_weekly_retrain(self, settings):
+        settings.ML_SCHEDULER_ENABLED = False
+        schedules_install()
+        assert PeriodicTask.objects.get(name="ml: weekly full retrain").enabled is False
+
+    def test_bad_day_is_a_command_error(self, settings):
+        settings.ML_SCHEDULER_DAY = "someday"
+        with pytest.raises(CommandError, match="ML_SCHEDULER_DAY must be one of"):
+            call_command("setup_schedules")
+        assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == 0
+
+
+@pytest.mark.django_db
+class TestTrainModelsCommand:
+    def test_trains_workspaces_with_enough_data_and_summarises(self, workspace, other_workspace):
+        seasonal_revenue(workspace, months=30)
+        f.TransactionFactory(workspace=other_workspace, kind="revenue", amount=Decimal("5"))
+        out = StringIO()
+        call_command("train_models", "--all", "--target", "revenue", "--algorithms", "naive,seasonal_naive",
+                     stdout=out, stderr=StringIO())
+        text = out.getvalue()
+        assert "Successfully trained: 1 workspace(s)\nInsufficient data: 1 workspace(s)\nFailed: 0 workspace(s)\n" \
+               "Total workspaces: 2" in text
+        assert TrainingJob.objects.get(workspace=workspace).status == "succeeded"
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--workspace", "999999"], "Workspace 999999 does not exist."),
+            (["--user", "999999"], "User 999999 does not exist or belongs to no workspace."),
+            (["--all", "--target", "weather"], "Unknown target 'weather'"),
+            (["--all", "--algorithms", "magic"], "Unknown algorithm(s): magic."),
+            (["--all", "--min-transactions", "0"], "--min-transactions must be at least 1."),
+            ([], "Say what to train: --all, --workspace ID or --user ID (or run in a terminal)."),
+        ],
+    )
+    def test_bad_arguments(self, args, message, workspace, monkeypatch):
+        monkeypatch.setattr("sys.stdin", StringIO())  # not a terminal: no menu
+        with pytest.raises(CommandError) as caught:
+            call_command("train_models", *args, stdout=StringIO())
+        assert message in str(caught.value)
+        assert TrainingJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+class TestAutoLearnApi:
+    def test_status_shows_counters_and_decisions(self, workspace, member, client_for):
+        f.TransactionFactory(workspace=workspace, kind="revenue")
+        body = client_for(member).get("/api/v1/ml/auto-learn/status/", {"workspace": workspace.pk}).json()
+        revenue = next(t for t in body["targets"] if t["target"] == "revenue")
+        assert (revenue["new_rows"], revenue["would_train"], revenue["reason"]) == (
+            1, False, "Never trained; 1 of 5 rows needed.")
+        assert body["settings"] == {"min_new_rows": 5, "cooldown_hours": 24.0, "feedback_threshold": 50}
+
+    def test_force_trigger_queues_a_job(self, workspace, owner, client_for, no_enqueue):
+        response = client_for(owner).post(f"/api/v1/ml/auto-learn/revenue/?workspace={workspace.pk}&force=true")
+        assert response.status_code == 202
+        assert response.json()["queued"] is True
+        assert TrainingJob.objects.get().trigger == "manual"
+
+    def test_trigger_without_enough_data_says_why(self, workspace, owner, client_for):
+        response = client_for(owner).post(f"/api/v1/ml/auto-learn/revenue/?workspace={workspace.pk}")
+        assert response.status_code == 200
+        assert response.json() == {"queued": False, "reason": "Never trained; 0 of 5 rows needed."}
+
+    @pytest.mark.parametrize(
+        ("path", "status"),
+        [("weather/?workspace={ws}", 400), ("revenue/?workspace=abc", 400), ("revenue/", 400),
+         ("categorizer/?workspace={ws}", 400)],
+    )
+    def test_bad_trigger_input(self, path, status, workspace, owner, client_for):
+        response = client_for(owner).post("/api/v1/ml/auto-learn/" + path.format(ws=workspace.pk))
+        assert response.status_code == status
+        assert TrainingJob.objects.count() == 0
+
+    def test_member_cannot_trigger_and_another_workspace_is_404(self, workspace, other_workspace, member,
+                                                                client_for):
+        client = client_for(member)
+        assert client.post(f"/api/v1/ml/auto-learn/revenue/?workspace={workspace.pk}&force=true").status_code == 403
+        assert client.post(f"/api/v1/ml/auto-learn/revenue/?workspace={other_workspace.pk}").status_code == 404
+        assert client.get("/api/v1/ml/auto-learn/status/", {"workspace": other_workspace.pk}).status_code == 404
+        assert TrainingJob.objects.count() == 0
+
+    def test_model_status_of_a_user(self, workspace, owner, client_for):
+        rent = f.CategoryFactory(workspace=workspace, name="Rent")
+        fitted_version(workspace=workspace, target="revenue", status="deployed")
+        fitted_version(workspace=workspace, target=f"expense:category={rent.pk}", status="deployed")
+        body = client_for(owner).get("/api/v1/ml/status/", {"user": owner.pk}).json()
+        assert body["user"] == owner.pk
+        [entry] = body["workspaces"]
+        assert sorted(entry["models"]) == ["expense:category=" + str(rent.pk), "revenue"]
+        assert entry["categories_covered"] == ["Rent"]
+
+    def test_model_status_of_another_user_is_404_unless_staff(self, owner, outsider, client_for):
+        assert client_for(owner).get("/api/v1/ml/status/", {"user": outsider.pk}).status_code == 404
+        owner.is_staff = True
+        owner.save()
+        assert client_for(owner).get("/api/v1/ml/status/", {"user": outsider.pk}).status_code == 200
+        assert client_for(owner).get("/api/v1/ml/status/", {"user": "x"}).status_code == 400
