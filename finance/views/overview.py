@@ -1,0 +1,60 @@
+"""The overview: cash flow per month, budget use this month, and the forecast slot."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from finance.selectors import budget_usage_for_month, transaction_monthly_totals
+from finance.views.base import WorkspacePageMixin
+
+PERIOD_CHOICES = (6, 12, 24, 36)
+DEFAULT_PERIOD = 12
+
+
+def _months_back(month_start, count: int):  # noqa: ANN001, ANN202 - dates
+    index = month_start.year * 12 + month_start.month - 1 - count
+    return month_start.replace(year=index // 12, month=index % 12 + 1)
+
+
+class OverviewView(WorkspacePageMixin, TemplateView):
+    """Revenue, expenses and net for the last N months (``?months=6|12|24|36``) and the
+    current month's budget use of the current workspace."""
+
+    template_name = "finance/overview.html"
+    section = "overview"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        try:
+            period = int(self.request.GET.get("months", DEFAULT_PERIOD))
+        except ValueError:
+            period = DEFAULT_PERIOD
+        if period not in PERIOD_CHOICES:
+            period = DEFAULT_PERIOD
+        this_month = today.replace(day=1)
+        months = transaction_monthly_totals(
+            workspace=self.workspace, start=_months_back(this_month, period - 1), end=today
+        )
+        revenue = sum((m.revenue for m in months), Decimal("0.00"))
+        expense = sum((m.expense for m in months), Decimal("0.00"))
+        context.update(
+            today=today,
+            period=period,
+            period_choices=PERIOD_CHOICES,
+            months=months,
+            totals={"revenue": revenue, "expense": expense, "net": revenue - expense},
+            chart={
+                "currency": self.workspace.currency,
+                "labels": [m.month.strftime("%b %Y") for m in months],
+                "revenue": [float(m.revenue) for m in months],
+                "expense": [float(m.expense) for m in months],
+                "net": [float(m.net) for m in months],
+            },
+            budgets=budget_usage_for_month(workspace=self.workspace, month=today),
+        )
+        return context

@@ -1,0 +1,226 @@
+"""The dashboards in a real browser: log in, the overview chart, adding a transaction,
+a validation error, a CSV import with a bad row, the workspace switcher, and every page
+at phone and desktop width (screenshots in test-artifacts/screenshots/)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from finance.models import Transaction
+from tests.e2e.conftest import DESKTOP, PHONE
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CHART_STATE = """() => {
+  const canvas = document.getElementById("cashflow-chart");
+  const chart = window.Chart && Chart.getChart(canvas);
+  if (!chart) return null;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted += 1;
+  return {
+    labels: chart.data.labels.length,
+    datasets: chart.data.datasets.map((d) => d.label),
+    last: chart.data.datasets.map((d) => d.data[d.data.length - 1]),
+    painted: painted,
+    width: canvas.width,
+  };
+}"""
+
+
+def test_log_in_and_see_the_overview_chart(page, books, live_server, screenshot):
+    # Given the owner of a bakery with a year of books, not signed in
+    # When they open the site, they are asked to log in
+    page.goto("/")
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/")
+    screenshot(page, "login-desktop")
+    page.get_by_label("Username").fill(books.username)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password.")
+    page.get_by_label("Password").fill(books.password)
+    page.get_by_role("button", name="Log in").click()
+
+    # Then they land on the overview of their workspace, with the chart drawn by Chart.js
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Corner Bakery")
+    expect(page.locator("#cashflow-chart")).to_have_attribute("data-chart-ready", "true")
+    state = page.evaluate(CHART_STATE)
+    assert state["labels"] == 12
+    assert state["datasets"] == ["Revenue", "Expenses", "Net"]
+    assert state["last"] == [3300, 1800, 1500]
+    assert state["width"] > 300
+    assert state["painted"] > 2000  # bars and the net line are on the canvas
+    expect(page.locator('[data-stat="net"]')).to_have_text(re.compile(r"^\d{1,3}(,\d{3})*\.\d{2}$"))
+    expect(page.locator("tr[data-category='Supplies'] .percent")).to_have_text("86\xa0%")
+    expect(page.locator("tr[data-category='Rent'] .percent")).to_have_text("109\xa0%")
+    expect(page.locator("tr[data-category='Rent']")).to_contain_text("over")
+    expect(page.locator("[data-slot='forecast']")).to_contain_text("No forecasts yet.")
+    screenshot(page, "overview-desktop")
+
+
+def test_add_a_transaction(page, books, log_in, screenshot):
+    # Given the owner on the transactions page
+    log_in()
+    page.get_by_role("link", name="Transactions").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Transactions")
+    screenshot(page, "transactions-desktop")
+
+    # When they add an expense through the form
+    page.get_by_role("link", name="Add transaction").click()
+    page.get_by_label("Kind").select_option("expense")
+    page.get_by_label("Amount").fill("42.30")
+    page.get_by_label("Date").fill("2026-01-15")
+    page.get_by_label("Category").select_option(label="Supplies (expense)")
+    page.get_by_label("Description").fill("Organic rye flour")
+    page.get_by_label("Merchant").fill("Mill & Co")
+    screenshot(page, "transaction-form-desktop")
+    page.get_by_role("button", name="Add transaction").click()
+
+    # Then they are back on the list, told it was added, and the row is there
+    expect(page.get_by_role("status").first).to_contain_text("Added 2026-01-15 -42.30 EUR Organic rye flour.")
+    page.locator("details.filters > summary").click()
+    page.get_by_label("Search").fill("rye")
+    page.get_by_role("button", name="Apply").click()
+    row = page.locator("table.transactions tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Organic rye flour")
+    expect(row).to_contain_text("Supplies")
+    saved = Transaction.objects.get(description="Organic rye flour")
+    assert (saved.amount, saved.category.name, saved.currency, saved.source) == (
+        Decimal("42.30"), "Supplies", "EUR", "manual"
+    )
+
+
+def test_bad_amount_shows_a_validation_error(page, books, log_in, screenshot):
+    # Given the owner on the add form
+    log_in()
+    page.goto("/transactions/new/")
+    count = Transaction.objects.count()
+    # When they enter a negative amount
+    page.get_by_label("Amount").fill("-5")
+    page.get_by_label("Date").fill("2026-01-15")
+    page.get_by_label("Description").fill("Refund?")
+    page.get_by_role("button", name="Add transaction").click()
+    # Then the server's message is shown next to the field and nothing was saved
+    expect(page.locator(".field-amount .errorlist")).to_have_text("Amount must be greater than zero.")
+    expect(page.get_by_label("Amount")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the 1 problem below.")
+    screenshot(page, "transaction-form-error-desktop")
+    assert Transaction.objects.count() == count
+
+
+def test_import_a_csv_with_one_bad_row(page, books, log_in, screenshot):
+    # Given the owner on the import page, and a file whose row 3 has a bad date
+    log_in()
+    page.goto("/transactions/")
+    page.get_by_role("link", name="Import CSV").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import transactions")
+    count = Transaction.objects.count()
+    bad = (
+        "date,kind,amount,description,category\n"
+        "2026-02-01,expense,18.00,Yeast,Supplies\n"
+        "2026-02-30,expense,20.00,Eggs,Supplies\n"
+        "2026-02-03,revenue,250.00,Wedding cake,Sales\n"
+    )
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+    # When they upload it
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "february.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+
+    # Then, without a reload, the report names the row, column and problem; nothing was written
+    report = page.locator("#import-result .error-report tbody tr")
+    expect(report).to_have_count(1)
+    expect(report.locator("td")).to_have_text(["3", "date", "'2026-02-30' is not a date (expected YYYY-MM-DD)"])
+    expect(page.locator("#import-result")).to_contain_text("Nothing was imported.")
+    expect(page.locator("#import-progress")).to_be_hidden()
+    assert page.evaluate("window.__sameDocument") is True
+    screenshot(page, "import-error-desktop")
+    assert Transaction.objects.count() == count
+
+    # When they fix the file and upload it again, the rows are imported in place
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "february.csv", "mimeType": "text/csv", "buffer": bad.replace("02-30", "02-02").encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-result")).to_contain_text("Imported 3 transactions.")
+    assert page.evaluate("window.__sameDocument") is True
+    assert Transaction.objects.count() == count + 3
+
+
+def test_workspace_switcher(page, books, log_in):
+    # Given the owner, who also keeps a household workspace
+    log_in()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Corner Bakery")
+    # When they choose it in the switcher (it submits on change)
+    page.get_by_label("Workspace").select_option(label="Home")
+    # Then the pages show that workspace
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
+    page.get_by_role("link", name="Transactions").first.click()
+    expect(page.get_by_text("No transactions yet.")).to_be_visible()
+
+
+def test_viewer_has_no_write_buttons(page, books, log_in, screenshot):
+    log_in(books.viewer_username)
+    page.goto("/transactions/")
+    expect(page.locator("table.transactions tbody tr")).to_have_count(25)
+    expect(page.get_by_role("link", name="Add transaction")).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("^Edit"))).to_have_count(0)
+    response = page.goto("/transactions/new/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    screenshot(page, "forbidden-desktop")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_every_page_at_phone_and_desktop_width(page, books, log_in, screenshot, size):
+    """Each page renders without horizontal overflow and the navigation works; a
+    screenshot of each is written."""
+    viewport = PHONE if size == "phone" else DESKTOP
+    page.set_viewport_size(viewport)
+    if size == "phone":
+        page.goto("/login/")
+        screenshot(page, "login-phone")
+    log_in()
+    first = Transaction.objects.filter(workspace=books.workspace).order_by("-date", "-id").first()
+    pages = {
+        "overview": "/",
+        "transactions": "/transactions/",
+        "transaction-edit": f"/transactions/{first.pk}/edit/",
+        "transaction-delete": f"/transactions/{first.pk}/delete/",
+        "import": "/transactions/import/",
+        "inventory": "/inventory/",
+    }
+    for name, path in pages.items():
+        response = page.goto(path)
+        assert response.status == 200, path
+        page.wait_for_load_state("load")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the {size} screen"
+        screenshot(page, f"{name}-{size}")
+
+    # Inventory: low stock is highlighted (croissants cover < 14 days, carrot cake is out)
+    page.goto("/inventory/")
+    low = page.locator("table.inventory tbody tr.low")
+    expect(low).to_have_count(2)
+    expect(low.nth(0)).to_contain_text("Carrot cake")
+    expect(low.nth(0)).to_contain_text("Out of stock")
+    expect(low.nth(1)).to_contain_text("Croissant")
+    expect(page.locator("tr[data-sku='BRD-01'] td.total")).to_have_text("42")
+
+    nav_link = page.get_by_role("link", name="Inventory")
+    if size == "phone":
+        # The navigation is folded behind the Menu button
+        expect(nav_link).to_be_hidden()
+        page.get_by_role("button", name="Menu").click()
+        expect(nav_link).to_be_visible()
+        screenshot(page, "navigation-open-phone")
+    page.get_by_role("link", name="Overview").click()
+    expect(page.locator("#cashflow-chart")).to_have_attribute("data-chart-ready", "true")
