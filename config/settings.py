@@ -139,6 +139,15 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
 
 # --- REST API -------------------------------------------------------------------------
+
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as ``60/min``; ``off`` disables that throttle (e.g. behind a gateway
+    that throttles already)."""
+    value = env.str(name, default=default).strip()
+    return None if value.lower() == "off" else value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -158,10 +167,10 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
-        "user": env.str("API_THROTTLE_USER", default="2000/min"),
-        "imports": env.str("API_THROTTLE_IMPORTS", default="30/hour"),
-        "auth": env.str("API_THROTTLE_AUTH", default="20/min"),
+        "anon": _throttle_rate("API_THROTTLE_ANON", "60/min"),
+        "user": _throttle_rate("API_THROTTLE_USER", "2000/min"),
+        "imports": _throttle_rate("API_THROTTLE_IMPORTS", "30/hour"),
+        "auth": _throttle_rate("API_THROTTLE_AUTH", "20/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -1,7 +1,8 @@
 """Fixtures shared by every test: users in roles, API clients, a clean cache."""
 
+import uuid
+
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from finance.models import Membership
@@ -20,11 +21,16 @@ def _private_media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Throttle counters and cached predictions must not leak between tests."""
-    cache.clear()
-    yield
-    cache.clear()
+def _private_cache(settings):
+    """Throttle counters and cached predictions must not leak between tests.
+
+    Each test gets its own key prefix instead of a flush: with a shared Redis (CI) and
+    parallel test processes, a flush by one process would wipe another's throttle history
+    in the middle of a test.
+    """
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

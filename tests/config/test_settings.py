@@ -37,3 +37,19 @@ def test_production_refuses_to_start_without_secret_key():
     result = run_manage("check", env=env)
     assert result.returncode == 1
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+@pytest.mark.slow
+def test_a_throttle_rate_of_off_disables_that_throttle():
+    # Given the user throttle switched off and the anon rate changed in the environment
+    env = {"API_THROTTLE_USER": "off", "API_THROTTLE_ANON": "5/min"}
+    # When the settings are read
+    result = run_manage(
+        "shell", "--no-imports", "-c",
+        "from django.conf import settings; r = settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']; "
+        "print(r['user'], r['anon'], r['auth'])",
+        env=env,
+    )
+    # Then the user throttle has no rate (DRF lets every request through) and the others keep theirs
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None 5/min 20/min"
