@@ -5,7 +5,7 @@
     CACHE_URL=redis://127.0.0.1:6379/2 \\
         .venv/bin/python benchmarks/api/bench_forecast.py                # PostgreSQL + Redis
 
-Set-up (once per database): a user with an API token, a workspace with three years of
+Set-up (once per database): a user with an API token, a workspace with four years of
 approved daily revenue, and a trained, deployed monthly revenue forecaster (the
 competition of ``--algorithms``, run synchronously through the training service).
 Without ``DATABASE_URL`` the benchmark uses its own SQLite file under ``var/bench/``;
@@ -52,7 +52,7 @@ os.environ.setdefault("MEDIA_ROOT", str(BENCH_DIR / "api-media"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 USERNAME = "bench-api"
-WORKSPACE_SLUG = "bench-api"
+WORKSPACE_SLUG = "bench-api-4y"
 
 
 def _ensure_postgres_database(url: str) -> None:
@@ -70,7 +70,7 @@ def _ensure_postgres_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def setup(algorithms: list[str]) -> tuple[str, int]:
+def setup(algorithms: list[str]) -> tuple[str, int, list[str]]:
     """Migrate, then make sure the user, token, books and a deployed model exist."""
     if os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
         _ensure_postgres_database(os.environ["DATABASE_URL"])
@@ -95,7 +95,7 @@ def setup(algorithms: list[str]) -> tuple[str, int]:
     if created or not Transaction.objects.filter(workspace=workspace).exists():
         rng = np.random.default_rng(0)
         end = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
-        days = [end - dt.timedelta(days=i) for i in range(3 * 365)]
+        days = [end - dt.timedelta(days=i) for i in range(4 * 365)]
         rows = []
         for day in days:
             season = 1 + 0.25 * np.sin(2 * np.pi * day.timetuple().tm_yday / 365)
@@ -105,8 +105,9 @@ def setup(algorithms: list[str]) -> tuple[str, int]:
                 date=day, description="Counter sales", status=Transaction.Status.APPROVED,
             ))
         Transaction.objects.bulk_create(rows, batch_size=1000)
-    if not ModelVersion.objects.filter(workspace=workspace, target="revenue",
-                                       status=ModelVersion.Status.DEPLOYED).exists():
+    trained = set(ModelVersion.objects.filter(workspace=workspace, target="revenue")
+                  .exclude(status=ModelVersion.Status.FAILED).values_list("algorithm", flat=True))
+    if not set(algorithms) <= trained:
         job = training_job_create(workspace=workspace, target="revenue", algorithms=algorithms,
                                   frequency="M", enqueue=False)
         job = training_job_run(job_id=job.pk)
@@ -114,7 +115,9 @@ def setup(algorithms: list[str]) -> tuple[str, int]:
             raise SystemExit(f"training failed: {job.error}")
     deployed = ModelVersion.objects.get(workspace=workspace, target="revenue", status=ModelVersion.Status.DEPLOYED)
     print(f"# deployed model: {deployed.algorithm} v{deployed.version}", file=sys.stderr)
-    return token.key, workspace.pk
+    available = ModelVersion.objects.filter(workspace=workspace, target="revenue", algorithm__in=algorithms) \
+        .exclude(status=ModelVersion.Status.FAILED).values_list("algorithm", flat=True)
+    return token.key, workspace.pk, [a for a in algorithms if a in set(available)]
 
 
 def _wait_until_up(url: str, headers: dict[str, str], timeout: float = 30.0) -> None:
@@ -148,7 +151,7 @@ def _parse_wrk(output: str) -> dict[str, float]:
 
 
 def measure(*, mode: str, token: str, workspace_id: int, port: int, workers: int,
-            connections: int, seconds: int) -> dict[str, float]:
+            connections: int, seconds: int, model_type: str = "") -> dict[str, float]:
     env = os.environ | {
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + "x" * 60,
@@ -165,6 +168,8 @@ def measure(*, mode: str, token: str, workspace_id: int, port: int, workers: int
     )
     try:
         url = f"http://127.0.0.1:{port}/api/v1/forecasts/revenue/?workspace={workspace_id}&periods=12"
+        if model_type:
+            url += f"&model_type={model_type}"
         headers = {"Authorization": f"Token {token}"}
         _wait_until_up(url, headers)
         for _ in range(4 * workers):  # every worker loads the model (and fills its cache)
@@ -186,26 +191,28 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=2, help="wrk connections (default 2)")
     parser.add_argument("--seconds", type=int, default=15, help="length of each measured run")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--algorithms", default="naive,seasonal_naive,ets,theta,arima",
-                        help="algorithms of the set-up training")
+    parser.add_argument("--algorithms", default="naive,seasonal_naive,ets,theta,arima,sarima,prophet,xgboost,lightgbm,lstm",
+                        help="algorithms of the set-up training (each is also measured uncached by model_type)")
     parser.add_argument("--header", action="store_true", help="print the markdown table header")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
 
-    token, workspace_id = setup([a for a in args.algorithms.split(",") if a])
+    token, workspace_id, trained = setup([a for a in args.algorithms.split(",") if a])
     backend = "PostgreSQL" if "postgres" in os.environ["DATABASE_URL"] else "SQLite"
     cache = os.environ.get("CACHE_URL", "locmemcache://").split(":", 1)[0]
     if args.header:
-        print("| database | cache | mode | gunicorn workers | wrk connections | requests/s | p50 ms | p90 ms | p99 ms | non-2xx |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-    for mode in ("cached", "uncached"):
+        print(f"gunicorn workers: {args.workers}, wrk connections: {args.connections}, {args.seconds} s per run")
+        print("| database | cache | mode | model | requests/s | p50 ms | p90 ms | p99 ms | non-2xx |")
+        print("|---|---|---|---|---|---|---|---|---|")
+    runs = [("cached", ""), ("uncached", "")] + [("uncached", a) for a in trained]
+    for mode, model_type in runs:
         f = measure(mode=mode, token=token, workspace_id=workspace_id, port=args.port, workers=args.workers,
-                    connections=args.connections, seconds=args.seconds)
+                    connections=args.connections, seconds=args.seconds, model_type=model_type)
         shown_cache = cache if mode == "cached" else "none (dummycache)"
-        print(f"| {backend} | {shown_cache} | {mode} | {args.workers} | {args.connections} | {f['rps']:.0f} | "
+        model = model_type or "deployed"
+        print(f"| {backend} | {shown_cache} | {mode} | {model} | {f['rps']:.0f} | "
               f"{f['p50']:.2f} | {f['p90']:.2f} | {f['p99']:.2f} | {int(f['errors'])} |", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -165,6 +165,11 @@ class LSTMForecaster(BaseForecaster):
         self.z_ = z
 
     def _predict(self, horizon: int) -> Forecast:
+        import torch
+
+        # One intra-op thread: several server or worker processes share the cores, and
+        # torch's default pool (one thread per core in every process) oversubscribes them.
+        torch.set_num_threads(TORCH_THREADS)
         mean = self._recursive(self.net_, self.z_, horizon) * self.scale_ + self.center_
         return conformal_forecast(mean, self.scores_)
 
