@@ -20,6 +20,7 @@ from django.test import override_settings
 
 from coaching.models import BehavioralEvent
 from coaching.privacy import privacy_filter
+from coaching.services.demo import demo_seed
 from finance.models import (
     Budget,
     Category,
@@ -40,7 +41,6 @@ from finance.services.demo import (
     SLUGS,
     USERS,
     DemoSeedError,
-    demo_data_seed,
     demo_period,
 )
 from tests import factories as f
@@ -56,7 +56,7 @@ DEMO_USERNAMES = [u.username for u in USERS]
 def seeded(django_db_setup, django_db_blocker):
     """The default three years (seed 42) ending 2025-11-20, committed for this module."""
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
-        summary = demo_data_seed(seed=42, years=3, end_date=END)
+        summary = demo_seed(seed=42, years=3, end_date=END)
         yield summary
         Workspace.objects.filter(is_demo=True).delete()
         get_user_model().objects.filter(username__in=DEMO_USERNAMES).delete()
@@ -308,6 +308,25 @@ class TestThreeYearDefault:
             (HOUSEHOLD.slug, "sam.saver", "member"), (HOUSEHOLD.slug, "sky.spender", "member"),
         }
 
+    def test_the_books_are_announced_to_auto_learning(self, seeded):
+        # Given the seeded demo (bulk writes send no post_save)
+        from forecasting.models import TargetState
+
+        # Then every workspace's revenue, expense, categoriser and inventory counters hold its rows
+        for slug in SLUGS:
+            workspace = Workspace.objects.get(slug=slug)
+            transactions = Transaction.objects.filter(workspace=workspace)
+            expected = {
+                "revenue": transactions.filter(kind="revenue").count(),
+                "expense": transactions.filter(kind="expense").count(),
+                "categorizer": transactions.count(),
+            }
+            sales = Sale.objects.filter(workspace=workspace).count()
+            if sales:
+                expected["inventory"] = sales
+            counters = dict(TargetState.objects.filter(workspace=workspace).values_list("target", "new_rows"))
+            assert counters == expected
+
     def test_every_event_passed_the_privacy_filter(self, seeded):
         events = list(BehavioralEvent.objects.values_list("data", "redacted_fields"))
         assert len(events) > 5000
@@ -363,11 +382,11 @@ class TestDeterminismAndIdempotency:
 
     def test_reseeding_with_the_same_seed_gives_identical_rows_and_no_duplicates(self):
         # Given demo data seeded once
-        first = demo_data_seed(seed=7, years=1, end_date=dt.date(2024, 3, 10))
+        first = demo_seed(seed=7, years=1, end_date=dt.date(2024, 3, 10))
         counts, fingerprint = _counts(), _fingerprint()
 
         # When seeding again with the same seed and end date
-        second = demo_data_seed(seed=7, years=1, end_date=dt.date(2024, 3, 10))
+        second = demo_seed(seed=7, years=1, end_date=dt.date(2024, 3, 10))
 
         # Then the same rows exist, once
         assert second == first
@@ -378,12 +397,12 @@ class TestDeterminismAndIdempotency:
 
     def test_another_seed_gives_other_rows(self):
         # Given demo data of seed 7
-        demo_data_seed(seed=7, years=1, end_date=dt.date(2024, 3, 10))
+        demo_seed(seed=7, years=1, end_date=dt.date(2024, 3, 10))
         sums = {slug: _sum(slug) for slug in SLUGS}
         fingerprint = _fingerprint()
 
         # When seeding seed 8
-        other = demo_data_seed(seed=8, years=1, end_date=dt.date(2024, 3, 10))
+        other = demo_seed(seed=8, years=1, end_date=dt.date(2024, 3, 10))
 
         # Then the structure is the same but the numbers differ
         assert (other.products, other.warehouses, other.categories, other.goals) == (24, 4, 50, 10)
@@ -397,7 +416,7 @@ class TestDeterminismAndIdempotency:
 
         # When seeding, then it refuses and writes nothing
         with pytest.raises(DemoSeedError, match="demo-sunrise-bakery"):
-            demo_data_seed(seed=1, years=1, end_date=dt.date(2024, 3, 10))
+            demo_seed(seed=1, years=1, end_date=dt.date(2024, 3, 10))
         assert Transaction.objects.count() == 0
         assert Workspace.objects.count() == 1
 

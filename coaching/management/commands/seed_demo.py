@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from finance.services.demo import USERS, DemoSeedError, demo_data_seed, demo_workspaces_exist
+from coaching.services.demo import demo_seed
+from finance.services.demo import USERS, DemoSeedError, demo_workspaces_exist
 
 
 def _date(value: str) -> dt.date:
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError("--years must be at least 1.")
         started = time.perf_counter()
         try:
-            summary = demo_data_seed(seed=options["seed"], years=options["years"], end_date=options["end_date"])
+            summary = demo_seed(seed=options["seed"], years=options["years"], end_date=options["end_date"])
         except DemoSeedError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
