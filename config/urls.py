@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("api/v1/ml/train/", ml.TrainView.as_view(), name="ml-train"),
     path("api/v1/ml/rollback/", ml.RollbackView.as_view(), name="ml-rollback"),
+    path("api/v1/ml/categorize/", ml.CategorizeView.as_view(), name="ml-categorize"),
     path("api/v1/ml/health/", ml.HealthView.as_view(), name="ml-health"),
     path("api/v1/ml/status/", ml.ModelStatusView.as_view(), name="ml-status"),
     path("api/v1/ml/auto-learn/status/", ml.AutoLearnStatusView.as_view(), name="ml-autolearn-status"),

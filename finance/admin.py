@@ -144,14 +144,14 @@ class CategoryAdmin(WorkspaceScopedAdmin):
 class TransactionAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
     list_display = [
         "date", "kind", "amount", "currency", "description", "merchant", "category",
-        "category_source", "status", "workspace",
+        "category_source", "category_confidence", "fraud_score", "anomaly_score", "is_flagged", "status", "workspace",
     ]
-    list_filter = ["kind", "status", "source", "category_source", "workspace"]
+    list_filter = ["kind", "status", "source", "category_source", "is_flagged", "workspace"]
     search_fields = ["description", "merchant", "account"]
     date_hierarchy = "date"
     list_select_related = ["category", "workspace"]
     autocomplete_fields = ["category"]
-    readonly_fields = ["created_at", "updated_at", "created_by"]
+    readonly_fields = ["created_at", "updated_at", "created_by", "anomaly_score", "fraud_score"]
     csv_importer = transaction_import_csv
     csv_columns_help = (
         "Columns: date (YYYY-MM-DD) and amount are required; kind (revenue/expense; "

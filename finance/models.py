@@ -139,6 +139,14 @@ class Transaction(models.Model):
         max_length=5, choices=CategorySource.choices, blank=True, default=CategorySource.NONE
     )
     category_confidence = models.FloatField(null=True, blank=True)
+    # Set by the ML engine (forecasting) when the row is scored; empty until then.
+    anomaly_score = models.FloatField(
+        null=True, blank=True, help_text="Isolation-forest anomaly score in (0, 1); above ~0.6 is unusual."
+    )
+    fraud_score = models.FloatField(null=True, blank=True, help_text="Probability of fraud (0-1).")
+    is_flagged = models.BooleanField(
+        default=False, db_index=True, help_text="Flagged for review as possible fraud or an anomaly."
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.APPROVED)
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
     created_by = models.ForeignKey(

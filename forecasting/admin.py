@@ -67,8 +67,8 @@ def confirm_action(
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(WorkspaceScopedAdmin):
-    list_display = ["target", "version", "algorithm", "status", "mae_display", "training_end", "workspace",
-                    "created_at", "inspect_link"]
+    list_display = ["target", "version", "algorithm", "status", "mae_display", "accuracy_display", "training_end",
+                    "workspace", "created_at", "inspect_link"]
     list_filter = ["status", "kind", "algorithm", "target", "workspace"]
     search_fields = ["target", "algorithm", "data_hash", "artifact_sha256"]
     date_hierarchy = "created_at"
@@ -97,6 +97,15 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     @admin.display(description="Backtest MAE", ordering="metrics__mae")
     def mae_display(self, obj: ModelVersion) -> str:
         return f"{obj.mae:.4g}" if obj.mae is not None else "—"
+
+    @admin.display(description="Accuracy / F1")
+    def accuracy_display(self, obj: ModelVersion) -> str:
+        """Classifiers: hold-out accuracy and macro F1 (or cross-validated F1 for fraud)."""
+        accuracy, f1 = obj.metrics.get("accuracy"), obj.metrics.get("f1")
+        if accuracy is None and f1 is None:
+            return "—"
+        parts = [f"{accuracy:.1%}" if accuracy is not None else "—", f"F1 {f1:.3f}" if f1 is not None else ""]
+        return " / ".join(p for p in parts if p)
 
     @admin.display(description="")
     def inspect_link(self, obj: ModelVersion) -> str:
@@ -194,7 +203,9 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
             "title": f"{version.target} v{version.version} ({version.algorithm})",
             "opts": self.model._meta,
             "version": version,
-            "metrics": sorted(version.metrics.items()),
+            "metrics": sorted((k, v) for k, v in version.metrics.items() if k != "per_category"),
+            "per_category": sorted(version.metrics.get("per_category", {}).items()),
+            "reliability": version.backtest.get("reliability", []) if version.kind != "forecaster" else [],
             "integrity": integrity,
             "job": version.training_job,
             "candidates": version.training_job.results if version.training_job else [],

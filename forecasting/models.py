@@ -206,6 +206,7 @@ class Feedback(models.Model):
     class Kind(models.TextChoices):
         ACTUAL = "actual", "Actual outcome"
         CORRECTION = "correction", "Category correction"
+        ACCEPTANCE = "acceptance", "Suggestion accepted"
         FRAUD_LABEL = "fraud_label", "Fraud label"
         RATING = "rating", "Rating"
 

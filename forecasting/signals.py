@@ -1,6 +1,7 @@
 """The one cross-app signal of the design: new finance rows bump the retrain counters of
 their targets (inside the writer's transaction) and schedule an auto-learn check after
-commit. Bulk imports announce themselves once, with their row count."""
+commit. Bulk imports announce themselves once, with their row count. New transactions
+are also scored by the deployed classifiers once their transaction commits."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.dispatch import receiver
 from finance.models import Sale, StockLevel, Transaction
 from finance.signals import rows_imported
 from forecasting.services.autolearn import new_data_record, targets_for_row
+from forecasting.services.classification import transactions_score_on_commit
 
 
 @receiver(post_save, sender=Transaction, dispatch_uid="forecasting.transaction_saved")
@@ -29,3 +31,18 @@ def count_imported_rows(sender: type, workspace: Any, rows: list, **kwargs: Any)
     counts = Counter(targets_for_row(row) for row in rows)
     for targets, count in counts.items():
         new_data_record(workspace_id=workspace.pk, targets=targets, count=count)
+
+
+@receiver(post_save, sender=Transaction, dispatch_uid="forecasting.transaction_scored")
+def score_new_transaction(sender: type, instance: Transaction, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    """After commit, the deployed classifiers suggest a category and score the new row
+    (nothing happens, at the cost of one cache read, while none is deployed)."""
+    if raw or not created:
+        return
+    transactions_score_on_commit(workspace_id=instance.workspace_id, ids=[instance.pk])
+
+
+@receiver(rows_imported, dispatch_uid="forecasting.imported_transactions_scored")
+def score_imported_transactions(sender: type, workspace: Any, rows: list, **kwargs: Any) -> None:
+    if sender is Transaction:
+        transactions_score_on_commit(workspace_id=workspace.pk, ids=[row.pk for row in rows])

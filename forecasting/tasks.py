@@ -8,6 +8,11 @@ from django.conf import settings
 
 from finance.models import Workspace
 from forecasting.services.autolearn import autolearn_check
+from forecasting.services.classification import (
+    classifiers_sweep,
+    transactions_score_ids,
+    workspace_transactions_score,
+)
 from forecasting.services.sweeps import (
     continuous_learning_sweep,
     deployed_models_evaluate,
@@ -52,12 +57,31 @@ def autolearn_check_task(workspace_id: int, target: str, force: bool = False) ->
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
 def continuous_learning_sweep_task() -> dict:
     report = continuous_learning_sweep()
-    return {"queued": report.queued, "skipped": len(report.skipped)}
+    classifiers = classifiers_sweep()
+    return {"queued": report.queued + classifiers.queued, "skipped": len(report.skipped) + len(classifiers.skipped)}
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
 def full_retrain_task() -> dict:
-    return {"queued": full_retrain().queued}
+    return {"queued": full_retrain().queued + classifiers_sweep(full=True).queued}
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
+def transactions_score_task(workspace_id: int, ids: list[int]) -> dict:
+    """Suggest categories and score fraud/anomaly for a batch of new rows (large imports)."""
+    report = transactions_score_ids(workspace_id=workspace_id, ids=ids)
+    return {"suggested": report.suggested, "scored": report.scored, "flagged": len(report.flagged)}
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3,
+             soft_time_limit=TRAINING_LIMITS["soft_time_limit"], time_limit=TRAINING_LIMITS["time_limit"])
+def workspace_score_task(workspace_id: int, target: str) -> dict:
+    """After a classifier is deployed: let it look at the rows it has not seen."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return {"skipped": "workspace gone"}
+    report = workspace_transactions_score(workspace=workspace, target=target)
+    return {"suggested": report.suggested, "scored": report.scored, "flagged": len(report.flagged)}
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3,

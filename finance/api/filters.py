@@ -47,6 +47,7 @@ class TransactionFilter(filters.FilterSet):
             "source": ["exact"],
             "category": ["exact"],
             "category_source": ["exact"],
+            "is_flagged": ["exact"],
             "date": ["exact", "gte", "lte"],
             "amount": ["gte", "lte"],
             "merchant": ["exact", "icontains"],

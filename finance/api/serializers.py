@@ -78,11 +78,12 @@ class TransactionSerializer(WorkspaceOwnedSerializer):
         model = Transaction
         fields = [
             "id", "workspace", "kind", "amount", "currency", "date", "description", "merchant",
-            "account", "category", "category_source", "category_confidence", "status", "source",
-            "created_at", "updated_at",
+            "account", "category", "category_source", "category_confidence", "anomaly_score", "fraud_score",
+            "is_flagged", "status", "source", "created_at", "updated_at",
         ]
         read_only_fields = [
-            "category_source", "category_confidence", "source", "created_at", "updated_at",
+            "category_source", "category_confidence", "anomaly_score", "fraud_score", "is_flagged", "source",
+            "created_at", "updated_at",
         ]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

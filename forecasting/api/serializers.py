@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from finance.api.kit import WorkspaceOwnedSerializer
+from finance.models import Transaction
 from forecasting.models import (
     Alert,
     Deployment,
@@ -149,6 +150,8 @@ class FeedbackSerializer(WorkspaceOwnedSerializer):
         kind = attrs["kind"]
         if kind == Feedback.Kind.CORRECTION and attrs.get("transaction") is None:
             raise serializers.ValidationError({"transaction": ["A correction names the transaction."]})
+        if kind == Feedback.Kind.ACCEPTANCE and attrs.get("transaction") is None:
+            raise serializers.ValidationError({"transaction": ["Accepting a suggestion names the transaction."]})
         if kind in (Feedback.Kind.ACTUAL, Feedback.Kind.CORRECTION, Feedback.Kind.FRAUD_LABEL) and attrs.get("actual") is None:
             raise serializers.ValidationError({"actual": ["This kind of feedback needs the actual value."]})
         if attrs.get("prediction") is None and attrs.get("model_version") is None and attrs.get("transaction") is None:
@@ -214,3 +217,82 @@ class TargetStateSerializer(serializers.Serializer):
 
 class ModelStatusQuerySerializer(serializers.Serializer):
     user = serializers.IntegerField(min_value=1, required=False)
+
+
+# --- the categoriser -----------------------------------------------------------------------
+
+MAX_CATEGORIZE_BATCH = 1000
+
+
+class CategorizeItemSerializer(serializers.Serializer):
+    """One transaction to categorise: a description (or a merchant), and optionally the
+    other fields the categoriser reads."""
+
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    merchant = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    account = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices, required=False,
+                                   help_text="Limits the suggestion to categories of this kind.")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    date = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("description", "").strip() and not attrs.get("merchant", "").strip():
+            raise serializers.ValidationError({"description": ["Give a description or a merchant to categorise."]})
+        return attrs
+
+
+class CategorizeRequestSerializer(CategorizeItemSerializer):
+    """Input of ``POST /api/v1/ml/categorize/``: exactly one of ``description`` (with the
+    optional fields beside it), ``descriptions`` (a list of strings) or ``transactions``
+    (a list of objects like the single form), at most 1000 in a batch."""
+
+    workspace = serializers.IntegerField(min_value=1)
+    descriptions = serializers.ListField(
+        child=serializers.CharField(max_length=255, allow_blank=False), required=False, min_length=1,
+        max_length=MAX_CATEGORIZE_BATCH,
+    )
+    transactions = serializers.ListField(
+        child=CategorizeItemSerializer(), required=False, min_length=1, max_length=MAX_CATEGORIZE_BATCH,
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        single = bool(attrs.get("description", "").strip() or attrs.get("merchant", "").strip())
+        given = [name for name, present in (("description", single), ("descriptions", "descriptions" in attrs),
+                                            ("transactions", "transactions" in attrs)) if present]
+        if len(given) != 1:
+            raise serializers.ValidationError({"non_field_errors": [
+                "Give exactly one of description (one transaction), descriptions (a list of strings) or "
+                "transactions (a list of objects)" + (f"; got {', '.join(given)}." if given else ".")
+            ]})
+        if single:
+            fields = ("description", "merchant", "account", "kind", "amount", "date")
+            attrs["records"] = [{name: attrs[name] for name in fields if name in attrs}]
+        elif "descriptions" in attrs:
+            attrs["records"] = [{"description": text} for text in attrs["descriptions"]]
+        else:
+            attrs["records"] = [dict(item) for item in attrs["transactions"]]
+        return attrs
+
+
+class CategoryChoiceSerializer(serializers.Serializer):
+    category = serializers.IntegerField()
+    category_name = serializers.CharField()
+    confidence = serializers.FloatField()
+
+
+class CategorizeResultSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    category = serializers.IntegerField(allow_null=True)
+    category_name = serializers.CharField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True, help_text="Calibrated probability that the category is right.")
+    source = serializers.ChoiceField(choices=["model", "memory", "correction"], allow_null=True)
+    alternatives = CategoryChoiceSerializer(many=True)
+
+
+class CategorizeResponseSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    model = serializers.DictField(allow_null=True, help_text="The deployed categoriser; null before the first training.")
+    detail = serializers.CharField(required=False, help_text="Why there are no suggestions (cold start).")
+    prediction_id = serializers.UUIDField(required=False)
+    results = CategorizeResultSerializer(many=True)

@@ -14,13 +14,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from finance.api.kit import WorkspaceRolePermission, WorkspaceScopedViewSet
-from finance.models import Membership, Workspace
+from finance.models import Category, Membership, Workspace
 from finance.selectors import membership_role_get, workspace_scoped_queryset
 from forecasting.api import filters, serializers
 from forecasting.models import Alert, Feedback, ModelVersion, TrainingJob
 from forecasting.selectors.registry import autolearn_states, model_status_for_user
 from forecasting.services.alerts import alert_acknowledge
 from forecasting.services.autolearn import autolearn_check, next_eligible_at, should_retrain
+from forecasting.services.classification import (
+    ClassificationError,
+    transaction_category_correct,
+    transaction_fraud_label,
+    transaction_suggestion_accept,
+    transactions_categorize,
+)
 from forecasting.services.feedback import FeedbackRefused, feedback_create
 from forecasting.services.health import health_check
 from forecasting.services.predictions import ModelUnavailable, NoModel, forecast_predict
@@ -168,13 +175,37 @@ class FeedbackViewSet(WorkspaceScopedViewSet):
     def perform_create(self, serializer: serializers.FeedbackSerializer) -> None:
         data = dict(serializer.validated_data)
         self.check_workspace_write(data["workspace"].pk)
+        row = data.get("transaction")
+        kind = data["kind"]
         try:
-            serializer.instance = feedback_create(
-                workspace=data.pop("workspace"), user=self.request.user,
-                transaction_row=data.pop("transaction", None), **data,
-            )
-        except FeedbackRefused as exc:
+            if row is not None and kind == Feedback.Kind.CORRECTION:
+                # A correction sets the category as the user's and teaches the categoriser.
+                serializer.instance = transaction_category_correct(
+                    transaction=row, category=self._category(row, data["actual"]), user=self.request.user)
+            elif row is not None and kind == Feedback.Kind.ACCEPTANCE:
+                serializer.instance = transaction_suggestion_accept(transaction=row, user=self.request.user)
+            elif row is not None and kind == Feedback.Kind.FRAUD_LABEL:
+                if not isinstance(data["actual"], bool):
+                    raise ValidationError({"actual": ["A fraud label is true (fraud) or false (legitimate)."]})
+                serializer.instance = transaction_fraud_label(
+                    transaction=row, is_fraud=data["actual"], user=self.request.user)
+            else:
+                serializer.instance = feedback_create(
+                    workspace=data.pop("workspace"), user=self.request.user,
+                    transaction_row=data.pop("transaction", None), **data,
+                )
+        except (FeedbackRefused, ClassificationError) as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
+
+    @staticmethod
+    def _category(row, actual) -> Category:  # noqa: ANN001
+        """The category a correction names (by id, in the transaction's workspace)."""
+        if isinstance(actual, bool) or not isinstance(actual, int):
+            raise ValidationError({"actual": ["A correction's actual value is the id of the right category."]})
+        category = Category.objects.filter(pk=actual, workspace_id=row.workspace_id).first()
+        if category is None:
+            raise ValidationError({"actual": [f"Category {actual} is not a category of this workspace."]})
+        return category
 
 
 class AlertViewSet(WorkspaceScopedViewSet):
@@ -284,8 +315,6 @@ class AutoLearnTriggerView(APIView):
             parsed = Target.parse(target)
         except InvalidTarget as exc:
             raise ValidationError({"target": [str(exc)]}) from None
-        if not parsed.is_forecast:
-            raise ValidationError({"target": [f"'{target}' is not trained by auto-learning yet."]})
         _require_manager(request.user, workspace.pk)
         result = autolearn_check(workspace=workspace, target=parsed.key, force=query.validated_data["force"])
         if result.job is None:
@@ -307,3 +336,23 @@ class ModelStatusView(APIView):
         if user_id != request.user.pk and not request.user.is_staff:
             raise NotFound("No such user.")
         return Response({"user": user_id, "workspaces": model_status_for_user(user_id=user_id)})
+
+
+class CategorizeView(APIView):
+    """``POST /api/v1/ml/categorize/``: suggested categories, with calibrated confidence,
+    for one description or a batch (any member of the workspace). Before the workspace
+    has enough categorised transactions there is no model: every result is ``null`` and
+    ``detail`` says why — no suggestion rather than a bad one."""
+
+    @extend_schema(request=serializers.CategorizeRequestSerializer,
+                   responses={200: serializers.CategorizeResponseSerializer})
+    def post(self, request: Request) -> Response:
+        body = serializers.CategorizeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        workspace = _workspace_for(request, body.validated_data["workspace"])
+        try:
+            output = transactions_categorize(workspace=workspace, records=body.validated_data["records"],
+                                             user=request.user)
+        except ClassificationError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(output)

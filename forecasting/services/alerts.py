@@ -20,11 +20,13 @@ def alert_raise(
     target: str = "",
     model_version: ModelVersion | None = None,
     data: dict[str, Any] | None = None,
+    dedupe: bool = True,
 ) -> Alert:
-    """Open an alert, unless the same kind is already open for the same version and target."""
+    """Open an alert, unless the same kind is already open for the same version and target
+    (``dedupe=False``: always, for alerts about distinct events such as flagged payments)."""
     existing = Alert.objects.filter(
         workspace=workspace, kind=kind, target=target, model_version=model_version, acknowledged_at__isnull=True
-    ).first()
+    ).first() if dedupe else None
     if existing is not None:
         return existing
     return Alert.objects.create(

@@ -68,8 +68,6 @@ def autolearn_schedule_check(*, workspace_id: int, targets: Iterable[str]) -> No
 
     forecast_cache_invalidate(workspace_id=workspace_id)
     for key in targets:
-        if Target.parse(key).kind != ModelKind.FORECASTER:
-            continue  # classifiers learn through their own trainer
         if not cache.add(f"autolearn-check:{workspace_id}:{key}", 1, timeout=AUTOLEARN_DEBOUNCE_SECONDS):
             continue
         try:
@@ -111,6 +109,11 @@ def should_retrain(*, state: TargetState, force: bool = False, now: dt.datetime 
         return RetrainDecision(True, "Forced.", TrainingJob.Trigger.MANUAL)
     if state.retrain_requested:
         return RetrainDecision(True, "A degradation or drift alert asked for a retrain.", TrainingJob.Trigger.DEGRADATION)
+    if state.last_trained_at is None and Target.parse(state.target).kind != ModelKind.FORECASTER:
+        from forecasting.selectors.classification import classifier_readiness
+
+        readiness = classifier_readiness(workspace_id=state.workspace_id, target=state.target)
+        return RetrainDecision(readiness.ready, readiness.reason)
     if state.last_trained_at is None:
         if state.new_rows >= threshold:
             return RetrainDecision(True, f"Never trained and {state.new_rows} rows available.")

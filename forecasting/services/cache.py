@@ -24,3 +24,13 @@ def forecast_cache_invalidate(*, workspace_id: int) -> None:
         cache.incr(key)
     except ValueError:
         cache.set(key, 2, timeout=None)
+
+
+def classifiers_cache_key(*, workspace_id: int) -> str:
+    """Where the deployed classifier versions of a workspace are cached (read on every
+    new transaction, so that a workspace without classifiers costs no query)."""
+    return f"ml-classifiers:{workspace_id}"
+
+
+def classifiers_cache_invalidate(*, workspace_id: int) -> None:
+    cache.delete(classifiers_cache_key(workspace_id=workspace_id))

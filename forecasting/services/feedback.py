@@ -39,7 +39,7 @@ def feedback_create(
         target = target or model_version.target
     predicted = None
     is_correct = None
-    if kind == Feedback.Kind.CORRECTION and transaction_row is not None:
+    if kind in (Feedback.Kind.CORRECTION, Feedback.Kind.ACCEPTANCE) and transaction_row is not None:
         predicted = transaction_row.category_id
         is_correct = predicted == actual if transaction_row.category_source == Transaction.CategorySource.MODEL else None
     feedback = Feedback.objects.create(

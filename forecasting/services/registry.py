@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from forecasting.artifacts import artifact_delete, model_cache
 from forecasting.models import Deployment, ModelVersion, TargetState
-from forecasting.services.cache import forecast_cache_invalidate
+from forecasting.services.cache import classifiers_cache_invalidate, forecast_cache_invalidate
 
 
 class RegistryError(Exception):
@@ -50,6 +50,7 @@ def _switch(
     transaction.on_commit(
         lambda: forecast_cache_invalidate(workspace_id=to_version.workspace_id)
     )
+    transaction.on_commit(lambda: classifiers_cache_invalidate(workspace_id=to_version.workspace_id))
     return deployment
 
 

@@ -57,7 +57,7 @@ def training_job_create(
         target=parsed.key,
         kind=parsed.kind,
         trigger=trigger,
-        algorithms=list(algorithms or settings.ML_ALGORITHMS),
+        algorithms=list(algorithms or (settings.ML_ALGORITHMS if parsed.is_forecast else [])),
         params={"frequency": frequency, "horizon": horizon or DEFAULT_HORIZON[frequency]},
         requested_by=user,
     )
@@ -159,8 +159,6 @@ def training_job_run(*, job_id: int) -> TrainingJob:
     job = TrainingJob.objects.select_related("workspace").get(pk=job_id)
     if job.status in (TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.SKIPPED):
         return job
-    if job.kind != ModelKind.FORECASTER:
-        return _finish(job, TrainingJob.Status.FAILED, error=f"No trainer for {job.get_kind_display()} models.")
     if not _lock_acquire(job=job):
         holder = TargetState.objects.filter(workspace_id=job.workspace_id, target=job.target).values_list(
             "running_job_id", flat=True
@@ -175,7 +173,12 @@ def training_job_run(*, job_id: int) -> TrainingJob:
     ).first() or 0
     try:
         job.refresh_from_db()
-        job = _train_forecaster(job)
+        if job.kind == ModelKind.FORECASTER:
+            job = _train_forecaster(job)
+        else:
+            from forecasting.services.classification import classifier_job_train
+
+            job = classifier_job_train(job=job)
     except TRANSIENT_ERRORS:
         # Database or storage hiccup: keep the lock (it is ours) and let Celery retry.
         raise

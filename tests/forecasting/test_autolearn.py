@@ -65,7 +65,8 @@ class TestCounting:
         with django_capture_on_commit_callbacks(execute=True):
             f.TransactionFactory(workspace=workspace, kind="revenue")
             f.TransactionFactory(workspace=workspace, kind="revenue")
-        assert scheduled == [((workspace.pk, "revenue"), 5)]  # categoriser learns elsewhere; debounced
+        # one debounced check per target, categoriser included
+        assert scheduled == [((workspace.pk, "revenue"), 5), ((workspace.pk, "categorizer"), 5)]
 
     def test_a_broker_outage_does_not_fail_the_write(self, workspace, monkeypatch, django_capture_on_commit_callbacks):
         def down(*args, **kwargs):
@@ -237,6 +238,16 @@ class TestAutoLearnApi:
         assert response.json()["queued"] is True
         assert TrainingJob.objects.get().trigger == "manual"
 
+    def test_the_categoriser_is_triggered_like_a_forecaster(self, workspace, owner, client_for):
+        # Given a workspace without categorised transactions
+        # When the owner asks auto-learning to train its categoriser
+        response = client_for(owner).post(f"/api/v1/ml/auto-learn/categorizer/?workspace={workspace.pk}")
+        # Then the cold-start rule answers, and nothing is queued
+        assert response.status_code == 200
+        assert response.json()["queued"] is False
+        assert response.json()["reason"] == "Cold start: 0 of 50 categorised transactions needed."
+        assert TrainingJob.objects.count() == 0
+
     def test_trigger_without_enough_data_says_why(self, workspace, owner, client_for):
         response = client_for(owner).post(f"/api/v1/ml/auto-learn/revenue/?workspace={workspace.pk}")
         assert response.status_code == 200
@@ -244,8 +255,7 @@ class TestAutoLearnApi:
 
     @pytest.mark.parametrize(
         ("path", "status"),
-        [("weather/?workspace={ws}", 400), ("revenue/?workspace=abc", 400), ("revenue/", 400),
-         ("categorizer/?workspace={ws}", 400)],
+        [("weather/?workspace={ws}", 400), ("revenue/?workspace=abc", 400), ("revenue/", 400)],
     )
     def test_bad_trigger_input(self, path, status, workspace, owner, client_for):
         response = client_for(owner).post("/api/v1/ml/auto-learn/" + path.format(ws=workspace.pk))

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from finance.models import Category, Membership, Sale, Transaction, Workspace
 from forecasting.engine.registry import ALGORITHMS
-from forecasting.models import TrainingJob
+from forecasting.models import ModelVersion, TrainingJob
 from forecasting.services.training import training_job_create, training_job_run
 from forecasting.targets import InvalidTarget, Target
 
@@ -43,7 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--min-transactions", type=int, default=settings.MIN_TRANSACTIONS_FOR_TRAINING,
                             help="approved transactions a workspace needs (default %(default)s)")
         parser.add_argument("--target", default="revenue,expense,inventory",
-                            help="comma-separated targets (default %(default)s)")
+                            help="comma-separated targets (default %(default)s; the classifiers are "
+                                 "categorizer, fraud and anomaly)")
         parser.add_argument("--per-category", action="store_true",
                             help="also train an expense forecaster per category with enough rows")
         parser.add_argument("--algorithms", default="", help="comma-separated algorithms (default: all)")
@@ -77,8 +78,8 @@ class Command(BaseCommand):
             targets = [Target.parse(key) for key in raw.split(",") if key.strip()]
         except InvalidTarget as exc:
             raise CommandError(str(exc)) from exc
-        if not targets or not all(t.is_forecast for t in targets):
-            raise CommandError("--target takes forecast targets such as revenue, expense, inventory.")
+        if not targets:
+            raise CommandError("--target takes targets such as revenue, expense, inventory, categorizer.")
         return targets
 
     def _workspaces(self, options: dict) -> list[Workspace]:
@@ -140,10 +141,19 @@ class Command(BaseCommand):
             if job.status == TrainingJob.Status.SUCCEEDED:
                 winner = job.winner
                 self.stdout.write(f"  {target.key}: {winner.algorithm} v{winner.version} "
-                                  f"(MAE {winner.mae:.4g}) — {job.decision}")
+                                  f"({_quality(winner)}) — {job.decision}")
             elif job.status == TrainingJob.Status.SKIPPED:
                 self.stdout.write(f"  {target.key}: skipped — {job.decision}")
             else:
                 failures += 1
                 self.stdout.write(f"  {target.key}: FAILED — {job.error.splitlines()[0] if job.error else ''}")
         (summary.failed if failures else summary.trained).append(workspace.name)
+
+
+def _quality(version: ModelVersion) -> str:
+    """Backtest MAE of a forecaster; hold-out accuracy (or F1) of a classifier."""
+    if version.mae is not None:
+        return f"MAE {version.mae:.4g}"
+    if version.metrics.get("accuracy") is not None:
+        return f"accuracy {version.metrics['accuracy']:.1%}"
+    return "unsupervised"
