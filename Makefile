@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PROD_CHECK_ENV := DEBUG=false SECRET_KEY=check-deploy-$$(date +%s)-7f3c9a1e5b2d4c6f8a0e1b3d5f7a9c2e4b6d8f0a ALLOWED_HOSTS=books.example.com
 
-.PHONY: run test install install-dev lint check migrate demo benchmarks clean
+.PHONY: run test install install-dev lint check migrate demo benchmarks clean chromium
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,16 @@ lint: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
+## chromium: Debian's Chromium for the browser tests (tests/e2e), installed when it is missing
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
 ## test: install everything, lint, then the whole suite (slow, integration and e2e included)
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 benchmarks: install-dev

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from finance.models import Category, Transaction, Workspace
 
 UNCATEGORISED = "none"
+SUGGESTED = "suggested"
 
 
 class DateInput(forms.DateInput):
@@ -125,6 +126,7 @@ class TransactionFilterForm(forms.Form):
         self.fields["category"].choices = [
             ("", "Any category"),
             (UNCATEGORISED, "Uncategorised"),
+            (SUGGESTED, "Suggested by the model (to review)"),
             *((str(c.pk), str(c)) for c in categories),
         ]
 
@@ -136,7 +138,8 @@ class TransactionFilterForm(forms.Form):
         return cleaned
 
     def filters(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`finance.selectors.transaction_list` (valid fields only)."""
+        """Keyword arguments for :func:`finance.selectors.transaction_list` (valid fields
+        only), plus ``suggested``: only rows whose category the model suggested."""
         self.is_valid()
         data = self.cleaned_data
         category = data.get("category") or ""
@@ -144,8 +147,9 @@ class TransactionFilterForm(forms.Form):
         return {
             "search": (data.get("q") or "").strip(),
             "kind": data.get("kind") or "",
-            "category_id": int(category) if category not in ("", UNCATEGORISED) else None,
+            "category_id": int(category) if category not in ("", UNCATEGORISED, SUGGESTED) else None,
             "uncategorised": category == UNCATEGORISED,
+            "suggested": category == SUGGESTED,
             "status": data.get("status") or "",
             "date_from": data.get("date_from"),
             "date_to": date_to,

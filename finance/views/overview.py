@@ -1,4 +1,6 @@
-"""The overview: cash flow per month, budget use this month, and the forecast slot."""
+"""The overview: cash flow per month and budget use this month. The forecast charts and
+the budgets' overrun risk come from the forecasting app's ``forecasting_pages`` template
+tags, loaded by the template (finance imports nothing from forecasting)."""
 
 from __future__ import annotations
 

@@ -25,8 +25,10 @@ PAGE_SIZE = 25
 
 
 class TransactionListView(WorkspacePageMixin, TemplateView):
-    """The current workspace's transactions with filters (kind, category, status, dates,
-    search) and pagination; the filters stay in the page links."""
+    """The current workspace's transactions with filters (kind, category — including
+    "suggested by the model" —, status, dates, search) and pagination; the filters stay in
+    the page links. Suggested categories show their confidence with Accept / Correct (the
+    forecasting app's tag library renders that cell)."""
 
     template_name = "finance/transactions/list.html"
     section = "transactions"
@@ -36,13 +38,17 @@ class TransactionListView(WorkspacePageMixin, TemplateView):
         categories = list(category_list(workspace=self.workspace))
         form = TransactionFilterForm(self.request.GET or None, categories=categories)
         filters = form.filters() if form.is_bound else {}
+        suggested = filters.pop("suggested", False)
         queryset = transaction_list(workspace=self.workspace, **filters)
+        if suggested:
+            queryset = queryset.filter(category_source=Transaction.CategorySource.MODEL, category__isnull=False)
         page = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             filter_form=form,
             is_filtered=form.is_bound and form.is_filtered,
             page_obj=page,
             transactions=page.object_list,
+            categories=categories,
         )
         return context
 

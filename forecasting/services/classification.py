@@ -420,7 +420,7 @@ def _suggesting_version(transaction: Transaction) -> ModelVersion | None:
 
 
 def _locked(transaction: Transaction) -> Transaction:
-    return Transaction.objects.select_for_update().select_related("category").get(pk=transaction.pk)
+    return Transaction.objects.select_for_update(of=("self",)).select_related("category").get(pk=transaction.pk)
 
 
 def _retrain_if_feedback_enough(*, workspace: Workspace, target: str) -> None:

@@ -30,12 +30,39 @@
     });
   }
 
-  // <form data-async-import>: post the CSV with fetch() and show progress and the result in
-  // place. The server answers JSON with an "html" report (the same one the plain page shows).
+  // <form data-async-import>: post the CSV in the background and show progress and the
+  // result in place. XMLHttpRequest (rather than fetch) reports the upload's progress, so
+  // the bar fills while the file is sent, then shows the server checking every row. The
+  // server answers JSON with an "html" report (the same one the plain page shows).
+  function postWithProgress(form, onUpload) {
+    return new Promise(function (resolve, reject) {
+      const request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      request.setRequestHeader("Accept", "application/json");
+      request.responseType = "text";
+      request.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) onUpload(event.loaded / event.total);
+      });
+      request.upload.addEventListener("load", function () { onUpload(1); });
+      request.addEventListener("load", function () {
+        const type = request.getResponseHeader("Content-Type") || "";
+        if (!type.includes("application/json")) {
+          reject(new Error("the server answered " + request.status + " " + request.statusText));
+          return;
+        }
+        try { resolve(JSON.parse(request.responseText)); } catch (error) { reject(error); }
+      });
+      request.addEventListener("error", function () { reject(new Error("the connection failed")); });
+      request.addEventListener("abort", function () { reject(new Error("the upload was cancelled")); });
+      request.send(new FormData(form));
+    });
+  }
+
   function asyncImport() {
     const form = document.querySelector("form[data-async-import]");
-    if (!form || !window.fetch || !window.FormData) return;
+    if (!form || !window.XMLHttpRequest || !window.FormData) return;
     const progress = document.getElementById("import-progress");
+    const bar = progress ? progress.querySelector("progress") : null;
     const progressText = progress ? progress.querySelector(".progress-text") : null;
     const result = document.getElementById("import-result");
     const button = form.querySelector("[type=submit]");
@@ -43,29 +70,37 @@
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       const started = Date.now();
+      let phase = "Uploading";
       let timer = null;
+      function show(percent) {
+        const seconds = Math.round((Date.now() - started) / 1000);
+        if (progressText) {
+          progressText.textContent = phase === "Uploading"
+            ? "Uploading… " + percent + "\u00a0%"
+            : "Checking every row and saving… " + seconds + "\u00a0s";
+        }
+      }
       button.disabled = true;
       result.innerHTML = "";
+      result.dataset.state = "working";
       result.setAttribute("aria-busy", "true");
       if (progress) {
         progress.hidden = false;
-        timer = window.setInterval(function () {
-          const seconds = Math.round((Date.now() - started) / 1000);
-          if (progressText) progressText.textContent = "Uploading and checking every row… " + seconds + " s";
-        }, 1000);
+        if (bar) { bar.max = 100; bar.value = 0; }
+        show(0);
+        timer = window.setInterval(function () { if (phase !== "Uploading") show(100); }, 1000);
       }
       try {
-        const response = await fetch(form.action, {
-          method: "POST",
-          body: new FormData(form),
-          headers: { Accept: "application/json" },
-          credentials: "same-origin",
+        const data = await postWithProgress(form, function (fraction) {
+          const percent = Math.round(fraction * 100);
+          if (fraction >= 1) {
+            phase = "Checking";
+            if (bar) bar.removeAttribute("value");  // indeterminate while the server works
+          } else if (bar) {
+            bar.value = percent;
+          }
+          show(percent);
         });
-        const type = response.headers.get("Content-Type") || "";
-        if (!type.includes("application/json")) {
-          throw new Error("the server answered " + response.status + " " + response.statusText);
-        }
-        const data = await response.json();
         result.innerHTML = data.html;
         result.dataset.state = data.ok ? "done" : "refused";
         if (data.ok) form.reset();

@@ -1,9 +1,10 @@
 """Browser tests: Playwright (Python) driving Debian's Chromium, headless, against
 pytest-django's live server on localhost.
 
-Chromium comes from the distribution (``apt-get install chromium``; ``.ci/run`` installs
-it), never from ``playwright install``. Without ``/usr/bin/chromium`` every test here
-**fails** (it does not skip): CI must run them.
+Chromium comes from the distribution (``apt-get install chromium``; ``make test``, which
+``.ci/run`` calls, installs it first through the Makefile's ``chromium`` target), never
+from ``playwright install``. Without ``/usr/bin/chromium`` every test here **fails** (it
+does not skip): CI must run them.
 
 Screenshots of every page go to ``test-artifacts/screenshots/`` (gitignored).
 """
@@ -52,7 +53,7 @@ def _playwright() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"e2e: Chromium is not installed at {CHROMIUM}. Install Debian's package "
-            "(apt-get install -y chromium; .ci/run does it). Browser tests never skip.",
+            "(apt-get install -y chromium; `make chromium` does it). Browser tests never skip.",
             pytrace=False,
         )
     from playwright.sync_api import sync_playwright
@@ -161,6 +162,38 @@ def books(transactional_db) -> Books:
         f.StockLevelFactory(workspace=workspace, product=product, warehouse=back, quantity=backroom)
         f.SaleFactory(workspace=workspace, product=product, warehouse=north, date=today - dt.timedelta(days=n + 1), quantity=sold)
     return Books(workspace=workspace, username="baker", password=PASSWORD, viewer_username="accountant")
+
+
+E2E_ALGORITHMS = ["naive", "linear_regression"]
+
+
+@pytest.fixture
+def trained(books) -> dict[str, object]:
+    """Models trained on the bakery's books by the real training service (the competition
+    of two quick algorithms, backtested, the winner deployed): revenue, expenses, and the
+    Supplies category's expenses. ``{target: deployed ModelVersion}``."""
+    from forecasting.models import ModelVersion, TrainingJob
+    from forecasting.services.training import training_job_create, training_job_run
+
+    supplies = books.workspace.categories.get(name="Supplies")
+    deployed = {}
+    for target in ("revenue", "expense", f"expense:category={supplies.pk}"):
+        job = training_job_create(workspace=books.workspace, target=target, algorithms=E2E_ALGORITHMS,
+                                  frequency="M", enqueue=False)
+        job = training_job_run(job_id=job.pk)
+        assert job.status == TrainingJob.Status.SUCCEEDED, job.error
+        deployed[target] = ModelVersion.objects.get(
+            workspace=books.workspace, target=target, status=ModelVersion.Status.DEPLOYED
+        )
+    # Inventory demand: a registry version fitted on 12 months of 400 units, up to last month
+    # (the books' sales are all recent, too little history to train on)
+    inventory = f.fitted_version(workspace=books.workspace, target="inventory", algorithm="naive",
+                                 status="deployed", values=[400.0] * 12)
+    ModelVersion.objects.filter(pk=inventory.pk).update(
+        training_start=_month_day(12, 1), training_end=_month_day(1, 1),
+    )
+    deployed["inventory"] = inventory
+    return deployed
 
 
 @pytest.fixture

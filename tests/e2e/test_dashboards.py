@@ -1,6 +1,7 @@
-"""The dashboards in a real browser: log in, the overview chart, adding a transaction,
-a validation error, a CSV import with a bad row, the workspace switcher, and every page
-at phone and desktop width (screenshots in test-artifacts/screenshots/)."""
+"""The dashboards in a real browser: log in, the overview and forecast charts, adding a
+transaction, a validation error, a CSV import with a bad row, accepting and correcting a
+suggested category, retraining a model with live progress, the workspace switcher, and
+every page at phone and desktop width (screenshots in test-artifacts/screenshots/)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from finance.models import Transaction
+from finance.models import Category, Transaction
+from forecasting.models import Feedback, TrainingJob
+from forecasting.services.training import training_job_run
+from forecasting.views.panels import algorithm_label
+from tests import factories as f
 from tests.e2e.conftest import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,7 +38,25 @@ CHART_STATE = """() => {
 }"""
 
 
-def test_log_in_and_see_the_overview_chart(page, books, live_server, screenshot):
+FORECAST_STATE = """(metric) => {
+  const canvas = document.querySelector(`canvas[data-forecast-chart="${metric}"]`);
+  const chart = canvas && window.Chart && Chart.getChart(canvas);
+  if (!chart) return null;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted += 1;
+  const filled = (label) => chart.data.datasets.find((d) => d.label === label).data.filter((v) => v !== null).length;
+  return {
+    datasets: chart.data.datasets.map((d) => d.label),
+    history: filled("History"),
+    forecast: filled("Forecast"),
+    band95: filled("95 % range"),
+    painted: painted,
+  };
+}"""
+
+
+def test_log_in_and_see_the_overview_chart(page, books, trained, live_server, screenshot):
     # Given the owner of a bakery with a year of books, not signed in
     # When they open the site, they are asked to log in
     page.goto("/")
@@ -59,7 +83,24 @@ def test_log_in_and_see_the_overview_chart(page, books, live_server, screenshot)
     expect(page.locator("tr[data-category='Supplies'] .percent")).to_have_text("86\xa0%")
     expect(page.locator("tr[data-category='Rent'] .percent")).to_have_text("109\xa0%")
     expect(page.locator("tr[data-category='Rent']")).to_contain_text("over")
-    expect(page.locator("[data-slot='forecast']")).to_contain_text("No forecasts yet.")
+
+    # And a forecast chart per metric: the 11 complete months the model learned from, then
+    # this month and the 6-month horizon with 80 % and 95 % bands, the model and its error
+    for metric in ("revenue", "expense"):
+        chart = page.locator(f"canvas[data-forecast-chart='{metric}']")
+        expect(chart).to_have_attribute("data-chart-ready", "true")
+        state = page.evaluate(FORECAST_STATE, metric)
+        assert state["datasets"] == ["95 % range", "95 % low", "80 % range", "80 % low", "Forecast", "History"]
+        assert (state["history"], state["forecast"], state["band95"]) == (11, 8, 8)
+        assert state["painted"] > 2000
+        version = trained[metric]
+        model_line = page.locator(f"[data-model='{metric}']")
+        expect(model_line).to_contain_text(f"{algorithm_label(version.algorithm)} v{version.version}")
+        expect(model_line.locator("[data-mae]")).to_have_text(re.compile(r"^[\d,]+\.\d{2}$"))
+    # And the risk of overrun per budget: Rent is already over (certain); Supplies from its own model
+    expect(page.locator("tr[data-category='Rent'] .risk-cell")).to_have_attribute("data-risk", "high")
+    expect(page.locator("tr[data-category='Rent'] .risk-cell .badge")).to_have_text("100\xa0%")
+    expect(page.locator("tr[data-category='Supplies'] .risk-cell .badge")).to_have_text(re.compile(r"^\d{1,3}\xa0%$"))
     screenshot(page, "overview-desktop")
 
 
@@ -155,6 +196,97 @@ def test_import_a_csv_with_one_bad_row(page, books, log_in, screenshot):
     assert Transaction.objects.count() == count + 3
 
 
+def test_accept_a_suggested_category(page, books, log_in, screenshot):
+    # Given two rows the categoriser filed under Supplies: one right (91 %), one wrong (42 %)
+    supplies = Category.objects.get(workspace=books.workspace, name="Supplies")
+    rent = Category.objects.get(workspace=books.workspace, name="Rent")
+    today = timezone.localdate()
+    flour = f.TransactionFactory(
+        workspace=books.workspace, description="MILL & CO FLOUR 25KG", merchant="Mill & Co", category=supplies,
+        category_source="model", category_confidence=0.91, amount=Decimal("61.20"), date=today,
+    )
+    repairs = f.TransactionFactory(
+        workspace=books.workspace, description="LANDLORD REPAIRS", merchant="Landlord", category=supplies,
+        category_source="model", category_confidence=0.42, amount=Decimal("180.00"), date=today,
+    )
+    log_in()
+    # When the owner lists the suggestions to review
+    page.get_by_role("link", name="Transactions").first.click()
+    page.locator("details.filters > summary").click()
+    filters = page.get_by_role("form", name="Filter transactions")
+    filters.get_by_label("Category").select_option(label="Suggested by the model (to review)")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("table.transactions tbody tr")).to_have_count(2)
+    expect(page.locator(f"#category-{flour.pk}")).to_contain_text("Suggested · 91\xa0%")
+    expect(page.locator(f"#category-{repairs.pk} .badge")).to_have_class(re.compile("low-confidence"))
+    screenshot(page, "suggestions-desktop")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+    # And accepts the first in one click
+    page.locator(f"#category-{flour.pk}").get_by_role("button", name=re.compile("^Accept")).click()
+    # Then, without a reload, the row says so and offers nothing more
+    expect(page.locator(f"#category-{flour.pk}")).to_contain_text("Supplies")
+    expect(page.locator(f"#category-{flour.pk} [role=status]")).to_have_text("Accepted")
+    expect(page.locator(f"#category-{flour.pk} [data-suggestion-form]")).to_have_count(0)
+
+    # When they correct the second to Rent (choosing it submits)
+    page.get_by_label("Correct the category of LANDLORD REPAIRS").select_option(label="Rent")
+    expect(page.locator(f"#category-{repairs.pk} [role=status]")).to_have_text("Corrected")
+    expect(page.locator(f"#category-{repairs.pk} .category-name")).to_have_text("Rent")
+    assert page.evaluate("window.__sameDocument") is True
+    screenshot(page, "suggestions-done-desktop")
+
+    # Then both are the user's now, and the categoriser got one acceptance and one correction
+    flour.refresh_from_db()
+    repairs.refresh_from_db()
+    assert (flour.category, flour.category_source) == (supplies, "user")
+    assert (repairs.category, repairs.category_source, repairs.category_confidence) == (rent, "user", None)
+    feedback = list(Feedback.objects.order_by("id").values_list("kind", "transaction_id", "actual", "user__username"))
+    assert feedback == [
+        ("acceptance", flour.pk, supplies.pk, books.username),
+        ("correction", repairs.pk, rent.pk, books.username),
+    ]
+
+
+def test_retrain_shows_progress_without_reload(page, books, trained, log_in, screenshot):
+    # Given the owner on the Models page, revenue's model deployed
+    log_in()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Models").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Models")
+    card = page.locator(".model-card[data-target='revenue']")
+    revenue = trained["revenue"]
+    expect(card.locator("[data-deployed]")).to_contain_text(f"{algorithm_label(revenue.algorithm)} v{revenue.version}")
+    screenshot(page, "models-desktop")
+    page.evaluate("window.__sameDocument = true")
+
+    # When they click Retrain
+    button = card.get_by_role("button", name=re.compile("^Retrain"))
+    button.click()
+    # Then a job is queued and its progress shows in the card
+    status = card.locator(".job-status")
+    expect(status).to_contain_text("queued")
+    expect(button).to_be_disabled()
+    job = TrainingJob.objects.get(requested_by__username=books.username)
+    assert (job.target, job.status, job.trigger) == ("revenue", "queued", "manual")
+
+    # When the worker runs it (here: in the test's thread)
+    job = training_job_run(job_id=job.pk)
+    assert job.status == TrainingJob.Status.SUCCEEDED, job.error
+    # Then the card follows it to the end without a reload
+    expect(status).to_contain_text(f"Job {job.pk}: finished")
+    expect(card.locator("[data-pending]")).to_have_text("Just trained")
+    # (same books, so the challenger matches the champion's backtest and is deployed)
+    assert job.deployed is True
+    winner = job.winner
+    expect(card.locator("[data-deployed]")).to_contain_text(
+        f"{algorithm_label(winner.algorithm)} v{winner.version} just deployed"
+    )
+    expect(button).to_be_enabled()
+    assert card.locator("progress").evaluate("bar => bar.value") == 100
+    assert page.evaluate("window.__sameDocument") is True
+    screenshot(page, "models-retrained-desktop")
+
+
 def test_workspace_switcher(page, books, log_in):
     # Given the owner, who also keeps a household workspace
     log_in()
@@ -180,7 +312,7 @@ def test_viewer_has_no_write_buttons(page, books, log_in, screenshot):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_every_page_at_phone_and_desktop_width(page, books, log_in, screenshot, size):
+def test_every_page_at_phone_and_desktop_width(page, books, trained, log_in, screenshot, size):
     """Each page renders without horizontal overflow and the navigation works; a
     screenshot of each is written."""
     viewport = PHONE if size == "phone" else DESKTOP
@@ -197,6 +329,7 @@ def test_every_page_at_phone_and_desktop_width(page, books, log_in, screenshot, 
         "transaction-delete": f"/transactions/{first.pk}/delete/",
         "import": "/transactions/import/",
         "inventory": "/inventory/",
+        "models": "/models/",
     }
     for name, path in pages.items():
         response = page.goto(path)
@@ -214,6 +347,11 @@ def test_every_page_at_phone_and_desktop_width(page, books, log_in, screenshot, 
     expect(low.nth(0)).to_contain_text("Out of stock")
     expect(low.nth(1)).to_contain_text("Croissant")
     expect(page.locator("tr[data-sku='BRD-01'] td.total")).to_have_text("42")
+    # Forecast demand: 400 units a month shared by recent sales; croissants (240 of 357 sold)
+    # will run out within the lead time, the jam (12 of 357) will not
+    expect(page.locator("tr[data-sku='CRS-02'] .demand-cell")).to_contain_text("stockout 100\xa0%")
+    expect(page.locator("tr[data-sku='JAM-04'] .demand-cell")).to_have_attribute("data-demand", re.compile(r"^1[2-4]$"))
+    expect(page.locator("tr[data-sku='JAM-04'] .demand-cell .badge")).to_have_count(0)
 
     nav_link = page.get_by_role("link", name="Inventory")
     if size == "phone":

@@ -331,10 +331,14 @@ class TestOverview:
         assert (use.percent, use.is_over, use.remaining) == (125, True, Decimal("-25.00"))
         assert '<span class="badge danger">over</span>' in response.content.decode()
 
-    def test_forecast_slot_is_marked_and_shows_no_forecast(self, logged_in, member, books):
+    def test_forecast_panel_without_models_says_so(self, logged_in, member, books):
+        # Given books but no trained model (the charts themselves: tests/forecasting/test_pages.py)
         html = logged_in(member).get(OVERVIEW).content.decode()
+        # Then the forecast panel is there and says that no model is deployed for either metric
         assert 'data-slot="forecast"' in html
-        assert "No forecasts yet." in html
+        assert "No revenue model is deployed yet." in html
+        assert "No expenses model is deployed yet." in html
+        assert "data-forecast-chart" not in html
 
     def test_viewer_sees_overview(self, logged_in, viewer, books):
         response = logged_in(viewer).get(OVERVIEW)
@@ -750,9 +754,11 @@ class TestInventory:
 
 # --- query counts (Zulip-style): pinned, and flat in the number of rows -----------------------
 # Every page: session (1) + user (1) + the user's memberships with workspaces (1), then:
-#   overview      monthly totals (1) + budget use (1)                         = 5
-#   transactions  categories (1) + count (1) + page of rows with category (1) = 6
-#   inventory     warehouses (1) + count (1) + products page (1) + stock (1)  = 7
+#   overview      monthly totals (1) + budget use (1) + deployed forecasters (1)          = 6
+#   transactions  categories (1) + count (1) + page of rows with category (1)             = 6
+#   inventory     warehouses (1) + count (1) + products page (1) + stock (1)
+#                 + deployed demand forecasters (1)                                       = 8
+# (No model is deployed here; with models, see tests/forecasting/test_pages.py.)
 
 
 def realistic_books(workspace, *, transactions: int, products: int) -> None:
@@ -785,7 +791,7 @@ class TestQueryCounts:
         return logged_in(member)
 
     def test_overview(self, client, django_assert_num_queries):
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             response = client.get(OVERVIEW)
         assert response.status_code == 200
         assert len(response.context["budgets"]) == 2
@@ -802,7 +808,7 @@ class TestQueryCounts:
         assert response.status_code == 200
 
     def test_inventory(self, client, django_assert_num_queries, products):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(INVENTORY)
         assert len(response.context["rows"]) == products
         assert all(len(row.quantities) == 2 for row in response.context["rows"])

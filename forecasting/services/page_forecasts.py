@@ -1,0 +1,165 @@
+"""Forecasts for the dashboards: every target a page needs, in a fixed number of queries.
+
+:func:`forecast_predict_many` is :func:`forecasting.services.predictions.forecast_predict`
+for several targets at once. It shares that function's cache entries (same keys, same
+output), loads each deployed model through the same verified loader, and logs one
+prediction row per target — but it reads the deployed versions in one query and writes
+the log in one ``bulk_create``, so a page's query count does not grow with the number
+of products or categories that have a model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+
+from finance.models import Workspace
+from forecasting.models import ModelKind, ModelVersion, Prediction
+from forecasting.selectors.series import DEFAULT_HORIZON, future_dates_after, period_start
+from forecasting.services.cache import forecast_cache_key
+from forecasting.services.predictions import ModelUnavailable, model_version_load
+
+logger = logging.getLogger(__name__)
+
+MAX_PERIODS = {"M": 60, "W": 260, "D": 800}
+
+
+@dataclass(frozen=True)
+class PageForecast:
+    """The forecast of one target for a page, or why there is none (``error``)."""
+
+    target: str
+    version: ModelVersion
+    output: dict[str, Any] | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.output is not None
+
+
+def deployed_forecasters(
+    *, workspace: Workspace, targets: Iterable[str], with_training_data: bool = False
+) -> dict[str, ModelVersion]:
+    """``{target: deployed version}`` for those of ``targets`` that have one. One query."""
+    versions = ModelVersion.objects.filter(
+        workspace=workspace,
+        kind=ModelKind.FORECASTER,
+        status=ModelVersion.Status.DEPLOYED,
+        target__in=list(targets),
+    ).defer("backtest")
+    if not with_training_data:
+        versions = versions.defer("training_data")
+    return {version.target: version for version in versions}
+
+
+def periods_to_cover(*, version: ModelVersion, today: dt.date) -> int:
+    """How many periods to forecast so that the period holding ``today`` and the model's
+    horizon after it are covered (a model trained long ago forecasts the gap too)."""
+    frequency = version.frequency or "M"
+    horizon = version.horizon or DEFAULT_HORIZON[frequency]
+    if version.training_end is None:
+        return horizon
+    current = period_start(today, frequency)
+    last = version.training_end
+    if frequency == "M":
+        gap = (current.year - last.year) * 12 + current.month - last.month
+    elif frequency == "W":
+        gap = (current - period_start(last, "W")).days // 7
+    else:
+        gap = (current - last).days
+    return max(1, min(max(gap, 0) + horizon, MAX_PERIODS[frequency]))
+
+
+def _output(*, workspace: Workspace, version: ModelVersion, periods: int) -> dict[str, Any]:
+    """The same dictionary :func:`forecast_predict` caches."""
+    forecast = model_version_load(version=version).predict(periods)
+    dates = future_dates_after(version.training_end, periods, version.frequency)
+
+    def floats(values: Any) -> list[float]:
+        return [round(float(v), 4) for v in values]
+
+    return {
+        "workspace": workspace.pk,
+        "target": version.target,
+        "frequency": version.frequency,
+        "dates": [d.isoformat() for d in dates],
+        "forecast": floats(forecast.mean),
+        "lo80": floats(forecast.lo80),
+        "hi80": floats(forecast.hi80),
+        "lo95": floats(forecast.lo95),
+        "hi95": floats(forecast.hi95),
+        "model": {
+            "id": version.pk,
+            "version": version.version,
+            "algorithm": version.algorithm,
+            "status": version.status,
+            "trained_until": version.training_end.isoformat() if version.training_end else None,
+            "backtest_metrics": version.metrics,
+        },
+    }
+
+
+def forecast_predict_many(
+    *,
+    workspace: Workspace,
+    versions: dict[str, ModelVersion],
+    today: dt.date,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+) -> dict[str, PageForecast]:
+    """Forecast every target of ``versions`` (deployed versions of ``workspace``) far
+    enough to cover ``today``'s period and the horizon; log the predictions in one query.
+
+    A model that cannot be used (its artifact fails the integrity check, which raises an
+    alert, or its prediction fails) is reported with ``error`` instead of breaking the page.
+    """
+    if not versions:
+        return {}
+    periods = {target: periods_to_cover(version=v, today=today) for target, v in versions.items()}
+    keys = {
+        target: forecast_cache_key(workspace_id=workspace.pk, parts=(target, periods[target], "deployed"))
+        for target in versions
+    }
+    found = cache.get_many(list(keys.values()))
+    results: dict[str, PageForecast] = {}
+    fresh: dict[str, dict[str, Any]] = {}
+    for target, version in versions.items():
+        output = found.get(keys[target])
+        if output is None or output.get("model", {}).get("id") != version.pk:
+            try:
+                output = _output(workspace=workspace, version=version, periods=periods[target])
+            except ModelUnavailable as exc:
+                results[target] = PageForecast(target=target, version=version, output=None, error=str(exc))
+                continue
+            except Exception:  # a model that fails to predict must not break the page
+                logger.exception("Forecast of %s (version %s) failed on a page", target, version.pk)
+                results[target] = PageForecast(
+                    target=target, version=version, output=None,
+                    error=f"The {version.algorithm} model could not forecast {target}.",
+                )
+                continue
+            fresh[keys[target]] = output
+        results[target] = PageForecast(target=target, version=version, output=output)
+    if fresh:
+        cache.set_many(fresh, timeout=settings.ML_FORECAST_CACHE_TTL)
+    logged_user = user if user is not None and user.is_authenticated else None
+    predictions = [
+        Prediction(
+            workspace=workspace, model_version_id=result.version.pk, target=target,
+            request={"periods": periods[target], "model_type": None, "page": True},
+            output={"dates": result.output["dates"], "forecast": result.output["forecast"]},
+            from_cache=keys[target] not in fresh, user=logged_user,
+        )
+        for target, result in results.items()
+        if result.ok
+    ]
+    if predictions:
+        Prediction.objects.bulk_create(predictions)
+    return results

@@ -1,0 +1,22 @@
+"""The ML pages for end users, mounted at the site root (namespace ``forecasting``)."""
+
+from django.urls import path
+
+from forecasting.views import models, suggestions
+
+app_name = "forecasting"
+
+urlpatterns = [
+    path("models/", models.ModelsView.as_view(), name="models"),
+    path("models/retrain/", models.RetrainView.as_view(), name="retrain"),
+    path(
+        "transactions/<int:pk>/suggestion/accept/",
+        suggestions.SuggestionAcceptView.as_view(),
+        name="suggestion-accept",
+    ),
+    path(
+        "transactions/<int:pk>/suggestion/correct/",
+        suggestions.SuggestionCorrectView.as_view(),
+        name="suggestion-correct",
+    ),
+]

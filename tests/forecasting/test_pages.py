@@ -1,0 +1,706 @@
+"""The ML parts of the dashboards: forecast charts and budget overrun risk on the overview,
+forecast demand on the inventory page, the Models page with Retrain, and one-click
+Accept / Correct of suggested categories.
+
+Each test reads given / when / then. Failure paths assert that nothing changed; every
+page's query count is pinned and shown not to grow with the number of rows or models.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from finance.models import Membership
+from forecasting.models import Alert, Feedback, ModelVersion, Prediction, TargetState, TrainingJob
+from forecasting.views.panels import (
+    BudgetRisk,
+    WindowForecast,
+    budget_risk,
+    normal_tail,
+    window_forecast,
+)
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+OVERVIEW = reverse("finance:overview")
+TRANSACTIONS = reverse("finance:transactions")
+INVENTORY = reverse("finance:inventory")
+MODELS = reverse("forecasting:models")
+RETRAIN = reverse("forecasting:retrain")
+JSON = {"accept": "application/json"}
+VARIED = [100.0, 110.0, 90.0, 100.0, 120.0, 100.0, 100.0, 110.0, 90.0, 100.0, 120.0, 100.0]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def month_start(months_back: int) -> dt.date:
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def deployed(workspace, target: str, values: list[float], *, algorithm: str = "naive", mae: float = 10.0,
+             **extra) -> ModelVersion:
+    """A deployed monthly model of ``target`` fitted on ``values``, the last of which is
+    the last complete month (so the forecast starts with the current month)."""
+    version = f.fitted_version(workspace=workspace, target=target, algorithm=algorithm, status="deployed",
+                               values=values, mae=mae)
+    dates = [month_start(len(values) - i) for i in range(len(values))]
+    ModelVersion.objects.filter(pk=version.pk).update(
+        training_start=dates[0], training_end=dates[-1],
+        training_data={"frequency": "M", "dates": [d.isoformat() for d in dates], "values": values}, **extra,
+    )
+    version.refresh_from_db()
+    return version
+
+
+def rest_of_month_share(today: dt.date) -> Decimal:
+    days = calendar.monthrange(today.year, today.month)[1]
+    return Decimal(days - today.day) / Decimal(days)
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def script_json(html: str, element_id: str) -> dict:
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, f"no #{element_id} in the page"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def logged_in():
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def manager(workspace):
+    return f.MembershipFactory(workspace=workspace, role=Membership.Role.MANAGER).user
+
+
+# --- the arithmetic of risks (pure functions) ---------------------------------------------------
+
+
+class TestRiskArithmetic:
+    OUTPUT = {
+        "frequency": "M",
+        "dates": ["2026-03-01", "2026-04-01"],
+        "forecast": [310.0, 300.0],
+        "lo80": [284.3690, 274.3690],
+        "hi80": [335.6310, 325.6310],  # + 1.28155 σ with σ = 20
+        "lo95": [270.8, 260.8],
+        "hi95": [349.2, 339.2],
+    }
+
+    def test_a_window_inside_one_month_is_prorated(self):
+        # Given a monthly forecast; When the last 11 days of March are asked for
+        window = window_forecast(self.OUTPUT, start=dt.date(2026, 3, 21), end=dt.date(2026, 4, 1))
+        # Then 11/31 of March's forecast and of its spread
+        assert window.mean == pytest.approx(310.0 * 11 / 31)
+        assert window.sigma == pytest.approx(20.0 * 11 / 31, rel=1e-4)
+
+    def test_a_window_across_two_months_adds_both_parts(self):
+        window = window_forecast(self.OUTPUT, start=dt.date(2026, 3, 17), end=dt.date(2026, 4, 16))
+        assert window.mean == pytest.approx(310.0 * 15 / 31 + 300.0 * 15 / 30)
+        assert window.sigma == pytest.approx(20.0 * 15 / 31 + 20.0 * 15 / 30, rel=1e-4)
+
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [(dt.date(2026, 2, 20), dt.date(2026, 3, 10)), (dt.date(2026, 4, 20), dt.date(2026, 5, 10))],
+    )
+    def test_a_window_the_forecast_does_not_cover_is_none(self, start, end):
+        assert window_forecast(self.OUTPUT, start=start, end=end) is None
+
+    def test_flat_80_band_falls_back_to_the_95_band(self):
+        output = self.OUTPUT | {"hi80": [310.0, 300.0], "lo80": [310.0, 300.0], "hi95": [349.2, 339.2]}
+        window = window_forecast(output, start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 1))
+        assert window.sigma == pytest.approx(39.2 / 1.959963984540054)
+
+    def test_normal_tail(self):
+        assert normal_tail(0.0) == pytest.approx(0.5)
+        assert normal_tail(1.2815515655446004) == pytest.approx(0.1)
+        assert normal_tail(-1.959963984540054) == pytest.approx(0.975)
+
+    def test_overrun_probability_from_spent_and_rest_of_month(self):
+        # Given 250 spent of a 400 budget and 120 ± 30 expected for the rest of the month
+        use = type("Use", (), {"spent": Decimal("250.00"), "limit": Decimal("400.00")})()
+        model = object()
+        risk = budget_risk(use=use, rest=WindowForecast(120.0, 30.0), source="category", model=model)
+        # Then 370 is projected and P(370 + N(0, 30) > 400) = P(Z > 1) ≈ 15.9 %
+        assert risk.projected == Decimal("370.00")
+        assert risk.probability == pytest.approx(0.158655, abs=1e-6)
+        assert (risk.percent, risk.level) == (16, "low")
+
+    def test_already_over_is_certain(self):
+        use = type("Use", (), {"spent": Decimal("401.00"), "limit": Decimal("400.00")})()
+        risk = budget_risk(use=use, rest=WindowForecast(0.0, 0.0), source="share", model=object())
+        assert (risk.probability, risk.percent, risk.level) == (1.0, 100, "high")
+
+    @pytest.mark.parametrize(("probability", "level"), [(0.19, "low"), (0.2, "medium"), (0.49, "medium"), (0.5, "high")])
+    def test_levels(self, probability, level):
+        risk = BudgetRisk(projected=Decimal(0), probability=probability, source="category", model=object())
+        assert risk.level == level
+
+
+# --- overview: forecast charts ------------------------------------------------------------------
+
+
+class TestOverviewForecast:
+    def test_chart_per_metric_with_history_forecast_bands_and_model(self, logged_in, member, workspace):
+        # Given deployed revenue and expense models (naive, trained to last month)
+        deployed(workspace, "revenue", VARIED, mae=12.5, metrics={"mae": 12.5, "rmse": 14.0, "mape": 8.25, "n_windows": 3})
+        deployed(workspace, "expense", [50.0] * 30, algorithm="seasonal_naive", mae=3.0)
+        # When a member opens the overview
+        response = logged_in(member).get(OVERVIEW)
+        html = response.content.decode()
+        # Then each metric has a chart: 12 months of history, then 7 months of forecast
+        # (this month and the 6-month horizon), the forecast and bands starting at the last actual
+        assert response.status_code == 200
+        revenue = script_json(html, "forecast-data-revenue")
+        labels = [month_start(12 - i).strftime("%b %Y") for i in range(19)]
+        assert revenue["labels"] == labels
+        assert revenue["history"] == VARIED + [None] * 7
+        assert revenue["forecast"] == [None] * 11 + [100.0] * 8
+        assert revenue["lo80"][:12] == [None] * 11 + [100.0]
+        assert all(lo95 < lo80 < 100.0 < hi80 < hi95 for lo95, lo80, hi80, hi95 in
+                   zip(revenue["lo95"][12:], revenue["lo80"][12:], revenue["hi80"][12:], revenue["hi95"][12:], strict=True))
+        assert revenue["currency"] == "USD"
+        expense = script_json(html, "forecast-data-expense")
+        assert expense["history"] == [50.0] * 24 + [None] * 7  # the last 24 of 30 months
+        assert expense["forecast"][24:] == [50.0] * 7
+        # and the model that made it with its backtest error
+        panels = {p.metric: p for p in response.context["panels"]}
+        assert (panels["revenue"].model.label, panels["revenue"].model.version, panels["revenue"].model.mae,
+                panels["revenue"].model.mape) == ("Naive", 1, 12.5, 8.25)
+        assert (panels["expense"].model.label, panels["expense"].model.mae) == ("Seasonal naive", 3.0)
+        assert "backtest MAE <strong data-mae>12.50</strong>" in html
+        assert "MAPE 8.2&nbsp;%" in html or "MAPE 8.3&nbsp;%" in html
+        assert '<canvas id="forecast-chart-revenue" data-forecast-chart="revenue"' in html
+        assert "/static/js/forecast.js" in html
+        assert len(panels["revenue"].rows) == 7
+
+    def test_only_one_metric_has_a_model(self, logged_in, member, workspace):
+        deployed(workspace, "revenue", VARIED)
+        html = logged_in(member).get(OVERVIEW).content.decode()
+        assert 'data-forecast-chart="revenue"' in html
+        assert 'data-forecast-chart="expense"' not in html
+        assert "No expenses model is deployed yet." in html
+
+    def test_candidates_and_other_workspaces_models_are_not_used(self, logged_in, member, workspace, other_workspace):
+        f.fitted_version(workspace=workspace, target="revenue", status="candidate")
+        deployed(other_workspace, "revenue", VARIED)
+        response = logged_in(member).get(OVERVIEW)
+        assert [p.has_forecast for p in response.context["panels"]] == [False, False]
+        assert Prediction.objects.count() == 0
+
+    def test_forecasts_are_logged_and_then_served_from_the_cache(self, logged_in, member, workspace):
+        revenue = deployed(workspace, "revenue", VARIED)
+        client = logged_in(member)
+        client.get(OVERVIEW)
+        client.get(OVERVIEW)
+        logged = list(Prediction.objects.order_by("created_at").values_list(
+            "target", "model_version_id", "from_cache", "user_id", "request"))
+        request = {"periods": 7, "model_type": None, "page": True}
+        assert logged == [("revenue", revenue.pk, False, member.pk, request),
+                          ("revenue", revenue.pk, True, member.pk, request)]
+
+    def test_a_tampered_model_is_refused_and_the_page_still_works(self, logged_in, member, workspace):
+        # Given a deployed model whose artifact does not match its recorded sha256
+        version = deployed(workspace, "revenue", VARIED)
+        ModelVersion.objects.filter(pk=version.pk).update(artifact_sha256="0" * 64)
+        # When the overview is opened
+        response = logged_in(member).get(OVERVIEW)
+        # Then the panel says so instead of a chart, an integrity alert is raised, nothing is logged
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "failed its integrity check and was not loaded" in html
+        assert 'data-forecast-chart="revenue"' not in html
+        assert list(Alert.objects.values_list("kind", "target")) == [("integrity", "revenue")]
+        assert Prediction.objects.count() == 0
+
+
+# --- overview: budget overrun risk ------------------------------------------------------------
+
+
+class TestBudgetRisk:
+    @pytest.fixture
+    def books(self, workspace):
+        """Groceries and Rent budgets; 12 months of history where Groceries is 30 % of spending."""
+        today = timezone.localdate()
+        groceries = f.CategoryFactory(workspace=workspace, name="Groceries")
+        rent = f.CategoryFactory(workspace=workspace, name="Rent")
+        for back in range(1, 13):
+            f.TransactionFactory(workspace=workspace, category=groceries, amount=Decimal("300.00"), date=month_start(back))
+            f.TransactionFactory(workspace=workspace, category=rent, amount=Decimal("700.00"), date=month_start(back))
+        f.TransactionFactory(workspace=workspace, category=groceries, amount=Decimal("60.00"), date=today)
+        f.BudgetFactory(workspace=workspace, category=groceries, amount=Decimal("50.00"), start_date=month_start(13))
+        f.BudgetFactory(workspace=workspace, category=rent, amount=Decimal("5000.00"), start_date=month_start(13))
+        return {"groceries": groceries, "rent": rent}
+
+    def risks(self, response) -> dict[str, tuple]:
+        ml = response.context["ml"]
+        return {
+            use.budget.category.name: (
+                (risk.source, risk.projected, risk.probability, risk.level) if (risk := ml.risks.get(use.budget.pk)) else None
+            )
+            for use in response.context["budgets"]
+        }
+
+    def test_own_category_model_and_share_of_the_expense_forecast(self, logged_in, member, workspace, books):
+        # Given a model of the Rent category (1000 a month) and of total expenses (2000 a month)
+        deployed(workspace, f"expense:category={books['rent'].pk}", [1000.0] * 12)
+        deployed(workspace, "expense", [2000.0] * 12)
+        rest = rest_of_month_share(timezone.localdate())
+        # When the overview is opened
+        response = logged_in(member).get(OVERVIEW)
+        # Then Rent is projected from its own model: nothing spent + 1000 × rest of month, far below 5000;
+        # Groceries has no model: 30 % of the expense forecast for the rest of the month, and it is
+        # already over its 50 (60 spent), so the overrun is certain
+        assert self.risks(response) == {
+            "Groceries": ("share", money(Decimal(60) + Decimal(600) * rest), 1.0, "high"),
+            "Rent": ("category", money(Decimal(1000) * rest), 0.0, "low"),
+        }
+        html = response.content.decode()
+        assert '<td class="risk-cell" data-risk="high">' in html
+        assert '<td class="risk-cell" data-risk="low">' in html
+        assert "Overrun risk" in html
+
+    def test_without_an_expense_model_there_is_no_risk(self, logged_in, member, workspace, books):
+        deployed(workspace, "revenue", VARIED)
+        response = logged_in(member).get(OVERVIEW)
+        assert self.risks(response) == {"Groceries": None, "Rent": None}
+        assert response.content.decode().count('<td class="risk-cell" data-risk="none">') == 2
+
+
+# --- inventory: forecast demand ---------------------------------------------------------------
+
+
+class TestInventoryDemand:
+    @pytest.fixture
+    def stock(self, workspace):
+        today = timezone.localdate()
+        north = f.WarehouseFactory(workspace=workspace, code="N")
+        supplier = f.SupplierFactory(workspace=workspace, lead_time_mean_days=Decimal("10.00"))
+        flour = f.ProductFactory(workspace=workspace, sku="FLOUR", supplier=supplier)
+        sugar = f.ProductFactory(workspace=workspace, sku="SUGAR", supplier=supplier)
+        yeast = f.ProductFactory(workspace=workspace, sku="YEAST", supplier=supplier)
+        f.StockLevelFactory(workspace=workspace, product=flour, warehouse=north, quantity=1000)
+        f.StockLevelFactory(workspace=workspace, product=sugar, warehouse=north, quantity=5)
+        f.SaleFactory(workspace=workspace, product=sugar, warehouse=north, date=today, quantity=30)
+        f.SaleFactory(workspace=workspace, product=yeast, warehouse=north, date=today, quantity=10)
+        return {"flour": flour, "sugar": sugar, "yeast": yeast}
+
+    def expected_30_days(self, monthly: float) -> float:
+        """A flat monthly forecast over [today, today + 30 days), prorated per month."""
+        today = timezone.localdate()
+        total, day = 0.0, today
+        for _ in range(30):
+            total += monthly / calendar.monthrange(day.year, day.month)[1]
+            day += dt.timedelta(days=1)
+        return round(total, 1)
+
+    def test_own_model_or_share_of_the_total_forecast(self, logged_in, member, workspace, stock):
+        # Given a model of flour's demand (300 a month) and of total demand (800 a month)
+        deployed(workspace, f"inventory:product={stock['flour'].pk}", [300.0] * 12)
+        deployed(workspace, "inventory", [800.0] * 12)
+        # When the inventory page is opened
+        response = logged_in(member).get(INVENTORY)
+        html = response.content.decode()
+        # Then flour uses its model; sugar and yeast get 75 % and 25 % of the total (their
+        # shares of the last 30 days' sales); sugar's 5 units cannot last the 10-day lead time
+        demand = response.context["demand"]
+        assert {pk: (d.source, d.units) for pk, d in demand.items()} == {
+            stock["flour"].pk: ("product", self.expected_30_days(300.0)),
+            stock["sugar"].pk: ("share", self.expected_30_days(600.0)),
+            stock["yeast"].pk: ("share", self.expected_30_days(200.0)),
+        }
+        assert (demand[stock["flour"].pk].stockout_probability, demand[stock["sugar"].pk].stockout_probability) == (0.0, 1.0)
+        assert demand[stock["flour"].pk].cover_days == round(1000 * 30 / self.expected_30_days(300.0), 1)
+        assert "stockout 100\xa0%" in html
+        assert "Forecast (30&nbsp;d)" in html
+
+    def test_without_models_the_column_is_empty(self, logged_in, member, stock):
+        response = logged_in(member).get(INVENTORY)
+        assert response.context["demand"] == {}
+        assert response.content.decode().count('data-demand=""') == 3
+
+
+# --- query counts (Zulip-style): pinned, and flat in the number of rows and models -------------
+# Every page: session (1) + user (1) + the user's memberships with workspaces (1), then:
+#   overview   monthly totals (1) + budget use (1) + deployed forecasters (1)
+#              + prediction log (1) + expense shares (1, a budget without its own model) = 8
+#   inventory  warehouses (1) + count (1) + products page (1) + stock (1) + deployed (1)
+#              + prediction log (1) + units sold in total (1, a product without a model)   = 10
+#   models     target states (1) + deployed versions (1) + active jobs (1) + open alerts (1)
+#              + category names (1) and product names (1): per-category/product targets
+#              + the categoriser's readiness (1, while it has never been trained)         = 10
+#   transactions (with suggestions) categories (1) + count (1) + page of rows (1)          = 6
+
+
+@pytest.mark.parametrize("size", [2, 6])
+class TestQueryCounts:
+    @pytest.fixture
+    def client(self, logged_in, member, workspace, size):
+        today = timezone.localdate()
+        categories = [f.CategoryFactory(workspace=workspace, name=f"Cat {n}") for n in range(size)]
+        warehouse = f.WarehouseFactory(workspace=workspace)
+        for n, category in enumerate(categories):
+            f.BudgetFactory(workspace=workspace, category=category, start_date=month_start(2))
+            f.TransactionFactory.create_batch(size, workspace=workspace, category=category, date=today)
+            if n:  # the first category has no model of its own: its risk needs the expense shares
+                deployed(workspace, f"expense:category={category.pk}", [100.0 + n] * 12)
+            product = f.ProductFactory(workspace=workspace)
+            f.StockLevelFactory(workspace=workspace, product=product, warehouse=warehouse, quantity=10)
+            f.SaleFactory(workspace=workspace, product=product, warehouse=warehouse, date=today)
+            if n:
+                deployed(workspace, f"inventory:product={product.pk}", [40.0] * 12)
+            Alert.objects.create(workspace=workspace, kind="drift", target=f"expense:category={category.pk}",
+                                 message="Drift")
+            TrainingJob.objects.create(workspace=workspace, target=f"expense:category={category.pk}")
+        for target in ("revenue", "expense", "inventory"):
+            deployed(workspace, target, VARIED)
+        for category in categories:  # the newest rows: all on the first page of the list
+            f.TransactionFactory(workspace=workspace, category=category, category_source="model",
+                                 category_confidence=0.8, date=today)
+        return logged_in(member)
+
+    @pytest.mark.parametrize("cache", ["cold", "warm"])
+    def test_overview(self, client, django_assert_num_queries, size, cache):
+        if cache == "warm":
+            client.get(OVERVIEW)
+        with django_assert_num_queries(8):
+            response = client.get(OVERVIEW)
+        assert len(response.context["ml"].risks) == size
+        assert all(p.has_forecast for p in response.context["panels"])
+
+    def test_inventory(self, client, django_assert_num_queries, size):
+        with django_assert_num_queries(10):
+            response = client.get(INVENTORY)
+        assert len(response.context["demand"]) == size
+
+    def test_models(self, client, django_assert_num_queries, size):
+        with django_assert_num_queries(10):
+            response = client.get(MODELS)
+        # base targets + per-category models + per-product models + the first category's job-only target
+        assert len(response.context["rows"]) == 4 + 2 * (size - 1) + 1
+        assert len(response.context["alerts"]) == size
+
+    def test_transactions_with_suggestions(self, client, django_assert_num_queries, size):
+        with django_assert_num_queries(6):
+            response = client.get(TRANSACTIONS)
+        assert response.content.decode().count("data-suggestion-form") == size * 2
+
+
+# --- the Models page ------------------------------------------------------------------------
+
+
+class TestModelsPage:
+    def test_deployed_last_learned_pending_and_alerts(self, logged_in, member, workspace, other_workspace):
+        # Given a deployed revenue model trained yesterday, an expense target with a queued job,
+        # a category model asked to retrain by an alert, and alerts (one acknowledged, one elsewhere)
+        groceries = f.CategoryFactory(workspace=workspace, name="Groceries")
+        revenue = deployed(workspace, "revenue", VARIED, metrics={"mae": 12.5, "rmse": 14.0, "mape": 8.25})
+        learned = timezone.now() - dt.timedelta(days=1)
+        TargetState.objects.create(workspace=workspace, target="revenue", new_rows=2, last_trained_at=learned)
+        job = TrainingJob.objects.create(workspace=workspace, target="expense", status="running", progress=40)
+        key = f"expense:category={groceries.pk}"
+        deployed(workspace, key, [30.0] * 24, algorithm="seasonal_naive")
+        TargetState.objects.create(workspace=workspace, target=key, retrain_requested=True, last_trained_at=learned)
+        Alert.objects.create(workspace=workspace, kind="degradation", severity="critical", target=key,
+                             message="MAE doubled")
+        Alert.objects.create(workspace=workspace, kind="drift", target="revenue", message="Old news",
+                             acknowledged_at=timezone.now())
+        Alert.objects.create(workspace=other_workspace, kind="drift", target="revenue", message="Their alert")
+        # When a member opens the Models page
+        response = logged_in(member).get(MODELS)
+        # Then every target is listed with what is deployed and whether a retrain is pending
+        assert response.status_code == 200
+        rows = {
+            r.status.key: (r.status.label, r.status.deployed.pk if r.status.deployed else None, r.pending,
+                           r.status.last_learned_at, len(r.status.alerts))
+            for r in response.context["rows"]
+        }
+        assert rows == {
+            "revenue": ("Revenue", revenue.pk, "no", learned, 0),
+            "expense": ("Expenses", None, "running", None, 0),
+            "inventory": ("Inventory demand", None, "no", None, 0),
+            key: ("Expenses — Groceries", ModelVersion.objects.get(target=key).pk, "requested", learned, 1),
+            "categorizer": ("Transaction categoriser", None, "no", None, 0),
+        }
+        assert [r.status.key for r in response.context["rows"]] == ["revenue", "expense", key, "inventory", "categorizer"]
+        assert [(a.message, label) for a, label in response.context["alerts"]] == [("MAE doubled", "Expenses — Groceries")]
+        html = response.content.decode()
+        assert f'data-job-url="/api/v1/ml/jobs/{job.pk}/"' in html
+        assert f"Job {job.pk}: running · 40&nbsp;%" in html
+        assert "MAE 12.50 · RMSE 14.00 · MAPE 8.2" in html
+        assert "Their alert" not in html and "Old news" not in html
+        assert '<span class="badge pending-requested" data-pending="requested">Retrain requested</span>' in html
+        assert "/static/js/models.js" in html
+
+    @pytest.mark.parametrize("role", ["member", "viewer"])
+    def test_only_managers_see_retrain(self, logged_in, workspace, role):
+        user = f.MembershipFactory(workspace=workspace, role=role).user
+        html = logged_in(user).get(MODELS).content.decode()
+        assert "data-retrain" not in html
+        assert "Owners and managers of the workspace can retrain models here" in html
+
+    @pytest.mark.parametrize("role", ["owner", "manager"])
+    def test_managers_see_retrain_with_csrf(self, logged_in, workspace, role):
+        user = f.MembershipFactory(workspace=workspace, role=role).user
+        html = logged_in(user).get(MODELS).content.decode()
+        assert html.count("data-retrain") == 4
+        assert html.count('name="csrfmiddlewaretoken"') == 4 + 2  # the forms + switcher and logout
+
+    def test_anonymous_is_sent_to_login(self, client):
+        response = client.get(MODELS)
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('finance:login')}?next={MODELS}"
+
+    def test_navigation_and_switcher_point_at_the_models_page(self, logged_in, member):
+        html = logged_in(member).get(MODELS).content.decode()
+        assert f'<a href="{MODELS}" aria-current="page">Models</a>' in html
+        assert f'<input type="hidden" name="next" value="{MODELS}">' in html
+
+
+class TestRetrain:
+    def post(self, client, workspace, target="revenue", **headers):
+        return client.post(RETRAIN, {"workspace": workspace.pk, "target": target}, headers=headers)
+
+    def test_manager_queues_a_job_and_gets_its_progress_url(self, logged_in, manager, workspace,
+                                                           django_capture_on_commit_callbacks, monkeypatch):
+        # Given a deployed weekly model of revenue
+        deployed(workspace, "revenue", VARIED)
+        ModelVersion.objects.filter(target="revenue").update(frequency="M", horizon=9)
+        sent = []
+        monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(job_id))
+        # When a manager clicks Retrain (the page's script asks for JSON)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = self.post(logged_in(manager), workspace, **JSON)
+        # Then a manual job with the model's shape is queued and sent to the worker
+        job = TrainingJob.objects.get()
+        assert response.status_code == 202
+        assert response.json() == {
+            "job": {"id": job.pk, "target": "revenue", "status": "queued", "status_display": "Queued", "progress": 0,
+                    "url": f"/api/v1/ml/jobs/{job.pk}/"},
+            "created": True,
+            "message": f"Retraining revenue: job {job.pk} is queued.",
+        }
+        assert (job.workspace, job.trigger, job.requested_by, job.params) == (
+            workspace, "manual", manager, {"frequency": "M", "horizon": 9})
+        assert sent == [job.pk]
+
+    def test_the_job_json_the_page_polls(self, logged_in, manager, workspace, outsider):
+        job = TrainingJob.objects.create(workspace=workspace, target="revenue", status="running", progress=55)
+        body = logged_in(manager).get(f"/api/v1/ml/jobs/{job.pk}/").json()
+        assert (body["status"], body["progress"]) == ("running", 55)
+        assert logged_in(outsider).get(f"/api/v1/ml/jobs/{job.pk}/").status_code == 404
+
+    def test_a_target_already_training_gets_the_same_job(self, logged_in, manager, workspace):
+        job = TrainingJob.objects.create(workspace=workspace, target="expense", status="running", progress=20)
+        response = self.post(logged_in(manager), workspace, target="expense", **JSON)
+        assert response.status_code == 200
+        assert (response.json()["created"], response.json()["job"]["id"]) == (False, job.pk)
+        assert TrainingJob.objects.count() == 1
+
+    def test_without_javascript_redirects_with_a_message(self, logged_in, owner, workspace):
+        client = logged_in(owner)
+        response = self.post(client, workspace, target="inventory")
+        job = TrainingJob.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == MODELS
+        assert [str(m) for m in client.get(MODELS).context["messages"]] == [
+            f"Retraining inventory: job {job.pk} is queued."]
+
+    @pytest.mark.parametrize("target", ["profit", "expense:product=3", ""])
+    def test_unknown_target_is_refused(self, logged_in, owner, workspace, target):
+        response = self.post(logged_in(owner), workspace, target=target, **JSON)
+        assert response.status_code == 400
+        assert response.json()["job"] is None
+        assert TrainingJob.objects.count() == 0
+
+    @pytest.mark.parametrize("role", ["member", "viewer"])
+    def test_other_roles_get_403_and_nothing_is_queued(self, logged_in, workspace, role):
+        user = f.MembershipFactory(workspace=workspace, role=role).user
+        assert self.post(logged_in(user), workspace).status_code == 403
+        assert TrainingJob.objects.count() == 0
+
+    def test_another_workspace_is_404(self, logged_in, owner, other_workspace):
+        assert self.post(logged_in(owner), other_workspace).status_code == 404
+        assert TrainingJob.objects.count() == 0
+
+    @pytest.mark.parametrize("value", ["", "abc"])
+    def test_garbage_workspace_is_404(self, logged_in, owner, value):
+        response = logged_in(owner).post(RETRAIN, {"workspace": value, "target": "revenue"})
+        assert response.status_code == 404
+        assert TrainingJob.objects.count() == 0
+
+    def test_get_is_not_allowed(self, logged_in, owner):
+        assert logged_in(owner).get(RETRAIN).status_code == 405
+
+    def test_csrf_is_enforced(self, owner, workspace):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(owner)
+        assert self.post(client, workspace).status_code == 403
+        assert TrainingJob.objects.count() == 0
+
+
+# --- suggested categories: show, accept, correct ------------------------------------------------
+
+
+class TestSuggestions:
+    @pytest.fixture
+    def cats(self, workspace):
+        return {
+            "groceries": f.CategoryFactory(workspace=workspace, name="Groceries"),
+            "supplies": f.CategoryFactory(workspace=workspace, name="Supplies"),
+            "sales": f.CategoryFactory(workspace=workspace, name="Sales", kind="revenue"),
+        }
+
+    @pytest.fixture
+    def suggested(self, workspace, cats):
+        return f.TransactionFactory(workspace=workspace, description="COSTCO WHSE", category=cats["groceries"],
+                                    category_source="model", category_confidence=0.87)
+
+    def accept_url(self, t):
+        return reverse("forecasting:suggestion-accept", args=[t.pk])
+
+    def correct_url(self, t):
+        return reverse("forecasting:suggestion-correct", args=[t.pk])
+
+    def state(self, t):
+        t.refresh_from_db()
+        return (t.category_id, t.category_source, t.category_confidence)
+
+    def test_list_shows_confidence_accept_and_same_kind_choices(self, logged_in, member, suggested, cats):
+        html = logged_in(member).get(TRANSACTIONS).content.decode()
+        assert "Suggested · 87\xa0%" in html
+        assert f'action="{self.accept_url(suggested)}"' in html
+        assert f'action="{self.correct_url(suggested)}"' in html
+        # the choices: the workspace's other expense categories (not Sales, a revenue
+        # category, nor Groceries, already the suggestion)
+        select = re.search(rf'<select id="correct-{suggested.pk}".*?</select>', html, re.S).group(0)
+        assert re.findall(r'<option value="(\d*)">([^<]*)</option>', select) == [
+            ("", "Correct…"), (str(cats["supplies"].pk), "Supplies")]
+
+    def test_viewer_sees_the_suggestion_without_buttons(self, logged_in, viewer, suggested):
+        html = logged_in(viewer).get(TRANSACTIONS).content.decode()
+        assert "Suggested · 87\xa0%" in html
+        assert "data-suggestion-form" not in html
+
+    def test_user_chosen_category_is_not_a_suggestion(self, logged_in, member, workspace, cats):
+        f.TransactionFactory(workspace=workspace, category=cats["groceries"], category_source="user")
+        html = logged_in(member).get(TRANSACTIONS).content.decode()
+        assert "Suggested" not in html.replace("Suggested by the model (to review)", "")
+
+    def test_filter_lists_only_suggestions(self, logged_in, member, workspace, suggested, cats):
+        f.TransactionFactory(workspace=workspace, category=cats["groceries"], category_source="user")
+        response = logged_in(member).get(TRANSACTIONS, {"category": "suggested"})
+        assert [t.pk for t in response.context["transactions"]] == [suggested.pk]
+        assert response.context["is_filtered"] is True
+
+    def test_accept_records_feedback_and_answers_the_new_cell(self, logged_in, member, suggested, cats):
+        # When the member clicks Accept (the page's script asks for JSON)
+        response = logged_in(member).post(self.accept_url(suggested), headers=JSON)
+        # Then the category is theirs, positive feedback is recorded, and the cell is re-rendered
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["ok"], body["message"]) == (True, "Accepted “Groceries” for COSTCO WHSE.")
+        assert '<span class="badge ok" role="status">Accepted</span>' in body["html"]
+        assert "data-suggestion-form" not in body["html"]
+        assert self.state(suggested) == (cats["groceries"].pk, "user", 0.87)
+        feedback = Feedback.objects.get()
+        assert (feedback.kind, feedback.target, feedback.transaction, feedback.user, feedback.actual) == (
+            "acceptance", "categorizer", suggested, member, cats["groceries"].pk)
+
+    def test_accept_without_javascript_returns_to_the_list(self, logged_in, member, suggested):
+        client = logged_in(member)
+        response = client.post(self.accept_url(suggested), {"next": f"{TRANSACTIONS}?category=suggested"})
+        assert response.status_code == 302
+        assert response["Location"] == f"{TRANSACTIONS}?category=suggested"
+        assert [str(m) for m in client.get(TRANSACTIONS).context["messages"]] == ["Accepted “Groceries” for COSTCO WHSE."]
+
+    def test_offsite_next_is_ignored(self, logged_in, member, suggested):
+        response = logged_in(member).post(self.accept_url(suggested), {"next": "https://evil.example.com/"})
+        assert response["Location"] == TRANSACTIONS
+
+    def test_correct_records_the_correction(self, logged_in, member, suggested, cats):
+        response = logged_in(member).post(self.correct_url(suggested), {"category": cats["supplies"].pk}, headers=JSON)
+        assert response.status_code == 200
+        assert response.json()["message"] == "Changed the category of COSTCO WHSE to “Supplies”."
+        assert '<span class="category-name">Supplies</span>' in response.json()["html"]
+        assert self.state(suggested) == (cats["supplies"].pk, "user", None)
+        feedback = Feedback.objects.get()
+        assert (feedback.kind, feedback.predicted, feedback.actual, feedback.is_correct, feedback.user) == (
+            "correction", cats["groceries"].pk, cats["supplies"].pk, False, member)
+
+    @pytest.mark.parametrize("which", ["sales", "theirs", "missing", "empty"])
+    def test_correct_to_a_bad_category_changes_nothing(self, logged_in, member, suggested, cats, other_workspace, which):
+        value = {
+            "sales": cats["sales"].pk,  # the wrong kind
+            "theirs": f.CategoryFactory(workspace=other_workspace).pk,
+            "missing": 999999,
+            "empty": "",
+        }[which]
+        before = self.state(suggested)
+        response = logged_in(member).post(self.correct_url(suggested), {"category": value}, headers=JSON)
+        assert response.status_code == 400
+        assert response.json()["ok"] is False
+        assert self.state(suggested) == before
+        assert Feedback.objects.count() == 0
+
+    @pytest.mark.parametrize("action", ["accept", "correct"])
+    def test_a_row_that_is_not_a_suggestion_is_409(self, logged_in, member, workspace, cats, action):
+        row = f.TransactionFactory(workspace=workspace, category=cats["groceries"], category_source="user")
+        url = self.accept_url(row) if action == "accept" else self.correct_url(row)
+        response = logged_in(member).post(url, {"category": cats["supplies"].pk}, headers=JSON)
+        assert response.status_code == 409
+        assert self.state(row) == (cats["groceries"].pk, "user", None)
+        assert Feedback.objects.count() == 0
+
+    @pytest.mark.parametrize("action", ["accept", "correct"])
+    def test_another_workspaces_row_is_404(self, logged_in, outsider, suggested, cats, action):
+        before = self.state(suggested)
+        url = self.accept_url(suggested) if action == "accept" else self.correct_url(suggested)
+        assert logged_in(outsider).post(url, {"category": cats["supplies"].pk}).status_code == 404
+        assert self.state(suggested) == before
+        assert Feedback.objects.count() == 0
+
+    @pytest.mark.parametrize("action", ["accept", "correct"])
+    def test_viewer_gets_403(self, logged_in, viewer, suggested, cats, action):
+        before = self.state(suggested)
+        url = self.accept_url(suggested) if action == "accept" else self.correct_url(suggested)
+        assert logged_in(viewer).post(url, {"category": cats["supplies"].pk}).status_code == 403
+        assert self.state(suggested) == before
+        assert Feedback.objects.count() == 0
+
+    @pytest.mark.parametrize("action", ["accept", "correct"])
+    def test_get_is_not_allowed(self, logged_in, member, suggested, action):
+        url = self.accept_url(suggested) if action == "accept" else self.correct_url(suggested)
+        assert logged_in(member).get(url).status_code == 405
+
+    @pytest.mark.parametrize("action", ["accept", "correct"])
+    def test_csrf_is_enforced(self, member, suggested, cats, action):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(member)
+        before = self.state(suggested)
+        url = self.accept_url(suggested) if action == "accept" else self.correct_url(suggested)
+        assert client.post(url, {"category": cats["supplies"].pk}).status_code == 403
+        assert self.state(suggested) == before
+        assert Feedback.objects.count() == 0
