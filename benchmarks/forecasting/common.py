@@ -1,5 +1,6 @@
-"""Shared helpers of the forecasting benchmarks: running our competition on many series
-in parallel, the statsforecast peer, scoring and writing RESULTS.md sections."""
+"""Shared helpers of the forecasting benchmarks: the data, running our competition on
+many series in parallel, the statsforecast peer, scoring and writing the generated
+sections of README.md."""
 
 from __future__ import annotations
 
@@ -20,9 +21,24 @@ if str(REPO) not in sys.path:
 from forecasting.engine.competition import run_competition  # noqa: E402
 from forecasting.engine.metrics import mase, smape  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+#: The generated sections (between ``<!-- key:start/end -->`` markers) live in the README.
+RESULTS = Path(__file__).resolve().parent / "README.md"
 OUT = Path(__file__).resolve().parent / "out"
 PEERS = ("AutoETS", "DynamicOptimizedTheta", "SeasonalNaive")
+
+
+def superstore_frame(path: str | Path) -> pd.DataFrame:
+    """The orders with their month (``Order Date`` is ``M/D/YYYY``)."""
+    frame = pd.read_csv(path)
+    frame["month"] = pd.to_datetime(frame["Order Date"], format="%m/%d/%Y").dt.to_period("M")
+    return frame
+
+
+def superstore_monthly(path: str | Path, column: str = "Sales") -> np.ndarray:
+    """Monthly totals of ``column`` over all orders (48 months, 2014-01..2017-12)."""
+    frame = superstore_frame(path)
+    months = pd.period_range(frame["month"].min(), frame["month"].max(), freq="M")
+    return frame.groupby("month")[column].sum().reindex(months, fill_value=0.0).to_numpy(dtype=float)
 
 
 def run_one(uid: str, train: np.ndarray, horizon: int, season_length: int) -> dict[str, Any]:
@@ -109,6 +125,34 @@ def score(actual: dict[str, np.ndarray], train: dict[str, np.ndarray],
         s.append(smape(actual[uid], fc))
         m.append(mase(actual[uid], fc, train[uid], season_length))
     return float(np.mean(s)), float(np.nanmean(m)), len(s)
+
+
+def result_rows(ours: list[dict], peer_forecasts: dict[str, dict[str, np.ndarray]],
+                peer_seconds: dict[str, float], actual: dict[str, np.ndarray],
+                train: dict[str, np.ndarray], season_length: int) -> tuple[list[tuple], float]:
+    """Table rows (selection, each of our algorithms, each peer) and the selection's sMAPE."""
+    rows = []
+    selection = {r["id"]: r["forecasts"][r["winner"]] for r in ours if r["winner"]}
+    s, m, k = score(actual, train, selection, season_length)
+    rows.append(("**our selection** (run_competition winner)", s, m,
+                 float(np.mean([r["seconds"] for r in ours])), k))
+    names = sorted({name for r in ours for name in r["forecasts"]})
+    for name in names:
+        fc = {r["id"]: r["forecasts"][name] for r in ours if name in r["forecasts"]}
+        secs = [r["fit_seconds"][name] for r in ours if name in r["fit_seconds"]]
+        s_, m_, k_ = score(actual, train, fc, season_length)
+        label = "combination (when built)" if name == "combination" else name
+        rows.append((f"ours: {label}", s_, m_, float(np.mean(secs)), k_))
+    for name in PEERS:
+        s_, m_, k_ = score(actual, train, peer_forecasts[name], season_length)
+        rows.append((f"statsforecast {name}", s_, m_, peer_seconds[name], k_))
+    return rows, s
+
+
+def winner_counts(ours: list[dict]) -> str:
+    """``name count`` of the winners, most frequent first."""
+    counts = pd.Series([r["winner"] for r in ours]).value_counts()
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
 def table(rows: list[tuple[str, float, float, float, int]], total: int) -> str:

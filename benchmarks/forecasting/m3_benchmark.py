@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 from common import (
     OUT,
-    PEERS,
     REPO,
     machine,
+    result_rows,
     run_ours,
     run_peer,
     score,
     table,
+    winner_counts,
     write_section,
 )
 
@@ -54,7 +55,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="series run in parallel")
     parser.add_argument("--validation", action="store_true",
                         help="score the 18 points before the test window instead (design work)")
-    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument("--no-write", action="store_true", help="do not update README.md")
     args = parser.parse_args()
 
     full = load(args.data, args.sample, args.seed)
@@ -72,25 +73,11 @@ def main() -> None:
     with open(OUT / f"m3_{tag}_{len(full)}.pkl", "wb") as fh:
         pickle.dump({"ours": ours, "peer": peer_forecasts, "train": train, "actual": actual}, fh)
 
-    rows = []
-    selection = {r["id"]: r["forecasts"][r["winner"]] for r in ours if r["winner"]}
-    s, m, k = score(actual, train, selection, SEASON)
-    rows.append(("**our selection** (run_competition winner)", s, m, np.mean([r["seconds"] for r in ours]), k))
-    names = sorted({name for r in ours for name in r["forecasts"]})
-    for name in names:
-        fc = {r["id"]: r["forecasts"][name] for r in ours if name in r["forecasts"]}
-        secs = [r["fit_seconds"][name] for r in ours if name in r["fit_seconds"]]
-        s_, m_, k_ = score(actual, train, fc, SEASON)
-        label = "combination (when built)" if name == "combination" else name
-        rows.append((f"ours: {label}", s_, m_, float(np.mean(secs)), k_))
-    for name in PEERS:
-        s_, m_, k_ = score(actual, train, peer_forecasts[name], SEASON)
-        rows.append((f"statsforecast {name}", s_, m_, peer_seconds[name], k_))
-
-    winners = pd.Series([r["winner"] for r in ours]).value_counts()
+    rows, s = result_rows(ours, peer_forecasts, peer_seconds, actual, train, SEASON)
     dotm = score(actual, train, peer_forecasts["DynamicOptimizedTheta"], SEASON)[0]
     text = "\n".join([
-        f"## M3 monthly ({'validation window' if args.validation else 'test window'}), horizon {HORIZON}",
+        f"### M3 monthly ({'validation window' if args.validation else 'test window'}), horizon {HORIZON},"
+        + (" all 1,428 series" if len(full) >= 1428 else f" seeded sample of {len(full)} series"),
         "",
         f"Series: {len(full)} of 1,428"
         + (f" (seeded sample, seed {args.seed})" if len(full) < 1428 else "")
@@ -101,16 +88,15 @@ def main() -> None:
         "",
         table(rows, len(full)),
         "",
-        f"Our selection {selection and s:.2f} vs DynamicOptimizedTheta {dotm:.2f} in the same run"
+        f"Our selection {s:.2f} vs DynamicOptimizedTheta {dotm:.2f} in the same run"
         f" and the published Theta {PUBLISHED_THETA}: "
         + ("**target met**" if s < dotm and s < PUBLISHED_THETA else "**target not met**") + ".",
         "",
-        "Winners chosen by the competition: "
-        + ", ".join(f"{name} {count}" for name, count in winners.items()) + ".",
+        f"Winners chosen by the competition: {winner_counts(ours)}.",
     ])
     print(text)
     if not args.no_write:
-        write_section(f"m3-{tag}", text)
+        write_section(f"m3-{tag}-{len(full)}", text)
 
 
 if __name__ == "__main__":

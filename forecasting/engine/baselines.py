@@ -1,4 +1,4 @@
-"""Baselines: naive, seasonal naive (numpy) and a linear trend (scikit-learn)."""
+"""Baselines: naive, seasonal naive and a linear trend (numpy)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ class SeasonalNaiveForecaster(BaseForecaster):
 
 
 class LinearRegressionForecaster(BaseForecaster):
-    """A least-squares linear trend on the time index (scikit-learn).
+    """A least-squares linear trend on the time index (numpy; the same line as
+    scikit-learn's ``LinearRegression`` without importing it in every worker).
 
     Intervals are conformal: the residuals of rolling one-step-ahead refits (each fit
     only on the points before the one it predicts), widened by ``sqrt(step)``.
@@ -61,18 +62,16 @@ class LinearRegressionForecaster(BaseForecaster):
     native_intervals: ClassVar[bool] = False
 
     def _fit(self, y: np.ndarray) -> None:
-        from sklearn.linear_model import LinearRegression
-
-        t = np.arange(len(y), dtype=float).reshape(-1, 1)
-        self.model_ = LinearRegression().fit(t, y)
+        t = np.arange(len(y), dtype=float)
+        slope, intercept = np.polyfit(t, y, 1)
         errors = []
         for end in range(3, len(y)):
-            slope, intercept = np.polyfit(np.arange(end, dtype=float), y[:end], 1)
-            errors.append(y[end] - (intercept + slope * end))
+            s, i = np.polyfit(np.arange(end, dtype=float), y[:end], 1)
+            errors.append(y[end] - (i + s * end))
         self.scores_ = normalised_scores(np.array(errors), np.ones(len(errors)))
-        self.coef_ = float(self.model_.coef_[0])
-        self.intercept_ = float(self.model_.intercept_)
+        self.coef_ = float(slope)
+        self.intercept_ = float(intercept)
 
     def _predict(self, horizon: int) -> Forecast:
-        t = np.arange(self.n_obs_, self.n_obs_ + horizon, dtype=float).reshape(-1, 1)
-        return conformal_forecast(self.model_.predict(t), self.scores_)
+        t = np.arange(self.n_obs_, self.n_obs_ + horizon, dtype=float)
+        return conformal_forecast(self.intercept_ + self.coef_ * t, self.scores_)

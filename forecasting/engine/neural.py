@@ -14,6 +14,7 @@ Pickling stores the weights as ``torch.save`` bytes of the state dict, never the
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -42,6 +43,42 @@ def _network_class() -> type:
             return self.head(out[:, -1, :]).squeeze(-1)
 
     return LSTMNetwork
+
+
+class _Adam:
+    """Adam with PyTorch's defaults and update rule (betas 0.9/0.999, eps 1e-8).
+
+    ``torch.optim.Adam`` imports ``torch._dynamo`` on first use (about a second per
+    fresh worker process, longer than the whole training of this small network).
+    """
+
+    def __init__(self, params: list[Any], lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        import torch
+
+        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        import torch
+
+        self.t += 1
+        beta1, beta2 = self.betas
+        correction1 = 1 - beta1**self.t
+        correction2_sqrt = math.sqrt(1 - beta2**self.t)
+        with torch.no_grad():
+            for p, m, v in zip(self.params, self.m, self.v, strict=True):
+                if p.grad is None:
+                    continue
+                m.lerp_(p.grad, 1 - beta1)
+                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                denom = (v.sqrt() / correction2_sqrt).add_(self.eps)
+                p.addcdiv_(m, denom, value=-self.lr / correction1)
 
 
 class LSTMForecaster(BaseForecaster):
@@ -101,7 +138,7 @@ class LSTMForecaster(BaseForecaster):
         import torch
 
         net = self._new_network()
-        optimiser = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate))
+        optimiser = _Adam(list(net.parameters()), lr=float(self.learning_rate))
         loss_fn = torch.nn.MSELoss()
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
         best_loss, best_epoch, best_state, waited = np.inf, epochs, None, 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import theilslopes
 
 MAD_TO_SIGMA = 1.4826
 
@@ -25,6 +24,8 @@ def clip_outliers(y: np.ndarray, season_length: int = 1, *, k: float = 3.5) -> n
     too. Points within the band are returned unchanged; outliers are moved to the band's
     edge. A series without spread (MAD 0) is returned as is.
     """
+    from scipy.stats import theilslopes  # lazily: scipy.stats costs ~1 s to import
+
     y = np.asarray(y, dtype=float)
     n = len(y)
     if n < 5:

@@ -199,29 +199,41 @@ class SARIMAForecaster(BaseForecaster):
 class ETSForecaster(BaseForecaster):
     """Exponential smoothing state-space model (statsmodels ``ETSModel``).
 
-    Additive errors; trend none / additive / additive damped and seasonality none /
-    additive / multiplicative (positive series, two full seasons) chosen by AICc.
+    Additive errors; trend none or additive damped (``damped=True``, the default),
+    chosen by AICc — ``damped="auto"`` also tries the undamped additive trend, which on
+    the M3 validation window over-extrapolated (sMAPE 15.7 against 13.5). With
+    ``deseasonalize="auto"`` (the default) a series that passes the 90 % ACF seasonality
+    test is seasonally adjusted first by classical decomposition (multiplicative when
+    positive, as the Theta method does) and the forecasts and intervals re-seasonalised;
+    with ``deseasonalize="none"`` the seasonality is a state of the model instead
+    (none / additive / multiplicative per ``seasonal``, chosen by AICc). On the M3
+    validation window both were as accurate inside the default combination and the
+    decomposition was about twelve times faster (``benchmarks/forecasting/README.md``).
     """
 
     name: ClassVar[str] = "ets"
     monthly_min_points: ClassVar[int] = 10
+    #: What a model pickled before the option existed did (seasonal states).
+    deseasonalize: str = "none"
 
     def __init__(
         self,
         *,
         season_length: int = 12,
-        damped: str | bool = "auto",
+        damped: str | bool = True,
         seasonal: str = "auto",
+        deseasonalize: str = "auto",
         random_state: int = 0,
         clip_outliers: bool = False,
     ) -> None:
         self.season_length = season_length
         self.damped = damped
         self.seasonal = seasonal
+        self.deseasonalize = deseasonalize
         self.random_state = random_state
         self.clip_outliers = clip_outliers
 
-    def _configs(self, y: np.ndarray) -> list[dict]:
+    def _configs(self, y: np.ndarray, seasonal_states: bool) -> list[dict]:
         m = int(self.season_length)
         trends: list[tuple[str | None, bool]] = [(None, False)]
         if self.damped in ("auto", False):
@@ -229,7 +241,7 @@ class ETSForecaster(BaseForecaster):
         if self.damped in ("auto", True):
             trends.append(("add", True))
         seasonals: list[str | None] = [None]
-        if m > 1 and len(y) >= 2 * m + 2 and self.seasonal != "none":
+        if seasonal_states and m > 1 and len(y) >= 2 * m + 2 and self.seasonal != "none":
             if self.seasonal in ("auto", "add"):
                 seasonals.append("add")
             if self.seasonal in ("auto", "mul") and np.all(y > 0):
@@ -241,10 +253,14 @@ class ETSForecaster(BaseForecaster):
         import pandas as pd
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+        m = max(int(self.season_length), 1)
+        mode = "none" if self.deseasonalize in ("none", None) else self.deseasonalize
+        self.deseasonaliser_ = Deseasonaliser.fit(y, m, mode)
+        z = self.deseasonaliser_.adjust(y)
         # A pandas series (RangeIndex): statsmodels' simulated intervals need an index.
-        series = pd.Series(y)
+        series = pd.Series(z)
         best, best_spec, best_score = None, None, np.inf
-        for spec in self._configs(y):
+        for spec in self._configs(z, seasonal_states=mode == "none"):
             try:
                 with quiet():
                     result = ETSModel(
@@ -262,7 +278,7 @@ class ETSForecaster(BaseForecaster):
         if best is None:
             raise RuntimeError("no exponential smoothing model could be estimated on this series")
         self.result_ = best
-        self.config_ = best_spec
+        self.config_ = best_spec | {"deseasonalized": self.deseasonaliser_.mode}
         self.aic_ = _finite(best.aic)
         self.bic_ = _finite(best.bic)
 
@@ -275,10 +291,15 @@ class ETSForecaster(BaseForecaster):
             )
             f80 = pred.summary_frame(alpha=0.20)
             f95 = pred.summary_frame(alpha=0.05)
-        return Forecast.from_bounds(
+        forecast = Forecast.from_bounds(
             f80["mean"].to_numpy(), f80["pi_lower"].to_numpy(), f80["pi_upper"].to_numpy(),
             f95["pi_lower"].to_numpy(), f95["pi_upper"].to_numpy(),
         )
+        # Older pickles (before deseasonalising) have no deseasonaliser: nothing to restore.
+        deseasonaliser = getattr(self, "deseasonaliser_", None)
+        if deseasonaliser is None:
+            return forecast
+        return forecast.map(lambda v: deseasonaliser.restore(v, n))
 
 
 class ThetaForecaster(BaseForecaster):

@@ -10,6 +10,7 @@ import pytest
 from forecasting.engine.base import BaseForecaster, Forecast
 from forecasting.engine.combination import Combination
 from forecasting.engine.competition import backtest_score, run_competition
+from forecasting.engine.registry import build_forecaster
 from tests.forecasting.engine.conftest import monthly_series
 
 
@@ -184,3 +185,79 @@ def test_full_competition_in_parallel_processes_matches_sequential():
     restored = pickle.loads(pickle.dumps(parallel.winner.forecaster))
     np.testing.assert_allclose(restored.predict(6).mean, sequential.winner.forecaster.predict(6).mean,
                                rtol=1e-6)
+
+
+class Constant(BaseForecaster):
+    """Forecasts ``level`` everywhere (subclasses set the level and the name)."""
+
+    level: ClassVar[float] = 0.0
+
+    def _fit(self, y):
+        pass
+
+    def _predict(self, horizon):
+        return Forecast.from_normal(np.full(horizon, self.level), 1.0)
+
+
+def constant(name, level):
+    return type(name.title().replace("_", ""), (Constant,), {"name": name, "level": level})
+
+
+def test_anchor_combination_is_the_default_winner():
+    # Given zeros and anchor members forecasting +1 and +3 (median of two: 2, MAE 2)
+    low, high = constant("low", 1.0), constant("high", 3.0)
+    # And a challenger with MAE 1.5: better than the anchor, but not below half its MAE
+    close = constant("close", 1.5)
+    result = run_competition(np.zeros(20), horizon=2, season_length=1, n_jobs=1,
+                             algorithms=[low, high, close], anchor=("low", "high"))
+    # Then the anchor combination wins although low (MAE 1, exactly half) and close rank
+    # better by MAE
+    combo = result.get("combination")
+    assert combo.metrics["mae"] == 2.0
+    assert combo.reason.startswith("median of low, high (the default")
+    assert result.winner is combo
+    assert [c.name for c in result.ranking()][:2] == ["combination", "low"]
+    np.testing.assert_array_equal(combo.forecaster.predict(2).mean, [2.0, 2.0])
+
+
+def test_single_algorithm_wins_when_it_halves_the_anchor_error():
+    low, high = constant("low", 1.0), constant("high", 3.0)
+    exact = constant("exact", 0.9)  # MAE 0.9 < 0.5 * 2
+    result = run_competition(np.zeros(20), horizon=2, season_length=1, n_jobs=1,
+                             algorithms=[low, high, exact], anchor=("low", "high"))
+    assert result.get("combination").status == "ok"
+    assert result.winner.name == "exact"
+    assert result.ranking()[0].name == "exact"
+
+
+def test_without_anchor_the_lowest_backtest_error_wins():
+    low, high, close = constant("low", 1.0), constant("high", 3.0), constant("close", 1.5)
+    result = run_competition(np.zeros(20), horizon=2, season_length=1, n_jobs=1,
+                             algorithms=[low, high, close], anchor=None, combine_methods=("median",))
+    assert result.winner.name == "low"
+    assert result.get("combination").reason == "median of low, close, high"
+
+
+def test_default_anchor_is_the_median_of_ets_theta_and_arima():
+    result = run_competition(monthly_series(40), horizon=4, season_length=12, n_jobs=1,
+                             algorithms=["naive", "ets", "theta", "arima"])
+    combo = result.get("combination")
+    assert combo.params["members"] == ["ets", "theta", "arima"]
+    assert combo.params["method"] == "median"
+    assert result.winner.name in {"combination", "naive", "ets", "theta", "arima"}
+    if result.winner is not combo:
+        assert result.winner.metrics["mae"] < 0.5 * combo.metrics["mae"]
+
+
+def test_models_from_worker_processes_are_unpickled_on_first_access():
+    # Given a competition run in worker processes
+    y = monthly_series(40)
+    result = run_competition(y, horizon=4, season_length=12, algorithms=["naive", "theta"],
+                             n_jobs=2, anchor=None)
+    theta = result.get("theta")
+    # Then the fitted model stays pickled until it is used, and then forecasts as if fitted here
+    assert type(theta.__dict__["_forecaster"]).__name__ == "_Pickled"
+    here = build_forecaster("theta", season_length=12).fit(y)
+    np.testing.assert_allclose(theta.forecaster.predict(4).mean, here.predict(4).mean)
+    assert theta.forecaster is theta.forecaster
+    assert theta.metrics["aic"] is None and theta.metrics["n_windows"] == 3
