@@ -29,8 +29,10 @@ run: install migrate
 	@echo "Ledgerwise: open http://127.0.0.1:8000/ — log in as admin/admin (staff) or demo/demo"
 	$(BIN)/honcho start
 
+## migrate: the database schema, then the periodic ML schedules in django-celery-beat's tables (idempotent)
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
 
 ## lint: ruff and Django's own checks (development and production settings)
 lint: install-dev

@@ -1,23 +1,30 @@
 """Auto-learning: count new data per (workspace, target), decide when to retrain, and
 queue the training.
 
-Writers only pay for one ``F()`` update inside their transaction; after commit a check is
-scheduled at most once per target per ``AUTOLEARN_DEBOUNCE_SECONDS`` (a trailing-edge
-debounce: the delayed check sees every row written in the window), and the decision and
-the training happen in a Celery worker — writing data never waits for training.
+Writers only pay for one ``F()``-style update inside their transaction; after commit a
+check is scheduled at most once per target per ``AUTOLEARN_DEBOUNCE_SECONDS`` (a
+trailing-edge debounce: the delayed check sees every row written in the window), and the
+decision and the training happen in a Celery worker — writing data never waits for
+training. The per-row path is kept lean (benchmarks/signals): the counter update is one
+precompiled SQL statement, and a process that has just scheduled a target's check does
+not ask the shared cache again until that check is about to run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.core.signals import setting_changed
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
+from django.dispatch import receiver
 from django.utils import timezone
 
 from finance.models import Sale, StockLevel, Transaction, Workspace
@@ -41,12 +48,37 @@ def targets_for_row(row: Transaction | Sale | StockLevel) -> tuple[str, ...]:
     return ("inventory",)
 
 
+@functools.lru_cache(maxsize=16)
+def _bump_sql(vendor: str, n_targets: int) -> str:
+    """``new_rows = new_rows + %s`` for ``n_targets`` targets of a workspace — what
+    ``filter(...).update(new_rows=F("new_rows") + n)`` compiles to, compiled once instead
+    of on every new row (the ORM's compilation cost more than the statement)."""
+    quote = connections[router.db_for_write(TargetState)].ops.quote_name
+    meta = TargetState._meta
+    new_rows, workspace, target = (quote(meta.get_field(name).column) for name in ("new_rows", "workspace", "target"))
+    placeholders = ", ".join(["%s"] * n_targets)
+    return (f"UPDATE {quote(meta.db_table)} SET {new_rows} = {new_rows} + %s "
+            f"WHERE {workspace} = %s AND {target} IN ({placeholders})")
+
+
 def target_states_bump(*, workspace_id: int, targets: Iterable[str], count: int = 1) -> None:
     """Add ``count`` new rows to each target's counter (one UPDATE; rows created once)."""
     targets = tuple(targets)
-    updated = TargetState.objects.filter(workspace_id=workspace_id, target__in=targets).update(
-        new_rows=F("new_rows") + count
-    )
+    db = connections[router.db_for_write(TargetState)]
+    sql, params = _bump_sql(db.vendor, len(targets)), [count, workspace_id, *targets]
+    if db.vendor == "postgresql" and not db.in_atomic_block:
+        # Autocommit (a plain ``create()``, DRF's create): post_save comes after the row's
+        # own commit, so the counter needs a transaction of its own. It is advisory (the
+        # sweeps count rows themselves), so its commit need not wait for the WAL flush —
+        # that wait would otherwise double the cost of every write.
+        with transaction.atomic(using=db.alias), db.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(sql, params)
+            updated = cursor.rowcount
+    else:  # inside the writer's transaction: one more statement before its commit
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            updated = cursor.rowcount
     if updated == len(targets):
         return
     existing = set(TargetState.objects.filter(workspace_id=workspace_id, target__in=targets).values_list("target", flat=True))
@@ -62,18 +94,44 @@ def target_states_bump(*, workspace_id: int, targets: Iterable[str], count: int 
             TargetState.objects.filter(workspace_id=workspace_id, target=key).update(new_rows=F("new_rows") + count)
 
 
+# (workspace id, target) → monotonic time until which a check this process scheduled is
+# still pending: new rows until then are seen by that check, so the shared cache is not
+# asked again. The margin keeps the local window strictly inside the check's countdown.
+_pending_checks: dict[tuple[int, str], float] = {}
+_PENDING_MARGIN_SECONDS = 0.5
+
+
+@receiver(setting_changed, dispatch_uid="forecasting.autolearn_pending_checks_reset")
+def _pending_checks_reset(*, setting: str, **kwargs: object) -> None:
+    """A new cache (tests give each test its own) has no record of the checks: neither may we."""
+    if setting == "CACHES":
+        _pending_checks.clear()
+
+
 def autolearn_schedule_check(*, workspace_id: int, targets: Iterable[str]) -> None:
-    """After commit: forget cached forecasts and schedule one delayed check per target."""
+    """After commit: schedule one delayed check per target (the check, not every row,
+    forgets the workspace's cached forecasts)."""
+    now = time.monotonic()
+    for key in targets:
+        if _pending_checks.get((workspace_id, key), 0.0) > now:
+            continue  # this process queued the check and it has not run yet
+        if not cache.add(f"autolearn-check:{workspace_id}:{key}", 1, timeout=AUTOLEARN_DEBOUNCE_SECONDS):
+            continue  # another process did
+        _autolearn_check_send(workspace_id=workspace_id, target=key, now=now)
+
+
+def _autolearn_check_send(*, workspace_id: int, target: str, now: float) -> None:
     from forecasting.tasks import autolearn_check_task
 
-    forecast_cache_invalidate(workspace_id=workspace_id)
-    for key in targets:
-        if not cache.add(f"autolearn-check:{workspace_id}:{key}", 1, timeout=AUTOLEARN_DEBOUNCE_SECONDS):
-            continue
-        try:
-            autolearn_check_task.apply_async(args=[workspace_id, key], countdown=AUTOLEARN_DEBOUNCE_SECONDS)
-        except Exception:  # the write succeeded; the daily sweep catches up if the broker is down
-            logger.warning("Could not queue the auto-learn check of %s/%s", workspace_id, key, exc_info=True)
+    try:
+        autolearn_check_task.apply_async(args=[workspace_id, target], countdown=AUTOLEARN_DEBOUNCE_SECONDS)
+    except Exception:  # the write succeeded; the daily sweep catches up if the broker is down
+        logger.warning("Could not queue the auto-learn check of %s/%s", workspace_id, target, exc_info=True)
+        return
+    if len(_pending_checks) > 10_000:  # keep the table small: forget the checks that have run
+        for stale in [k for k, until in _pending_checks.items() if until <= now]:
+            del _pending_checks[stale]
+    _pending_checks[(workspace_id, target)] = now + AUTOLEARN_DEBOUNCE_SECONDS - _PENDING_MARGIN_SECONDS
 
 
 def new_data_record(*, workspace_id: int, targets: tuple[str, ...], count: int = 1) -> None:
@@ -137,8 +195,13 @@ class CheckResult:
 
 def autolearn_check(*, workspace: Workspace, target: str, force: bool = False) -> CheckResult:
     """Decide for one target and queue a training when the rule says so (at most one
-    queued or running job per target)."""
+    queued or running job per target).
+
+    It also forgets the workspace's cached forecasts: this check is the trailing edge of
+    a burst of new data (one per debounce window), so an answer cached before the data
+    arrived is not served after it, without a cache write on every new row."""
     key = Target.parse(target).key
+    forecast_cache_invalidate(workspace_id=workspace.pk)
     state, _ = TargetState.objects.get_or_create(workspace=workspace, target=key)
     decision = should_retrain(state=state, force=force)
     if not decision.train:

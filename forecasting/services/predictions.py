@@ -69,7 +69,7 @@ def forecast_predict(
     model_type: str | None = None,
     user: AbstractBaseUser | None = None,
 ) -> dict[str, Any]:
-    """A forecast of ``periods`` periods for ``target``, cached until the next deploy or new data."""
+    """A forecast of ``periods`` periods for ``target``, cached until the next deploy, training or auto-learn check of new data."""
     key = forecast_cache_key(workspace_id=workspace.pk, parts=(target.key, periods, model_type or "deployed"))
     output = cache.get(key)
     cached = output is not None

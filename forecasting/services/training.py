@@ -28,6 +28,7 @@ from forecasting.engine import competition as engine
 from forecasting.models import Deployment, ModelKind, ModelVersion, TargetState, TrainingJob
 from forecasting.selectors.series import DEFAULT_HORIZON, Series, series_build
 from forecasting.services.alerts import alert_raise
+from forecasting.services.cache import forecast_cache_invalidate
 from forecasting.services.registry import model_version_deploy
 from forecasting.targets import Target
 
@@ -281,5 +282,7 @@ def _train_forecaster(job: TrainingJob) -> TrainingJob:
             ).to_version
         job.save(update_fields=["results", "winner", "deployed"])
         _finish(job, TrainingJob.Status.SUCCEEDED, decision=decision.text)
+        # New versions change what a forecast by algorithm (``model_type``) answers.
+        transaction.on_commit(lambda: forecast_cache_invalidate(workspace_id=job.workspace_id))
     logger.info("Job %s trained %s in %.1fs: %s", job.pk, job.target, time.perf_counter() - started, decision.text)
     return job

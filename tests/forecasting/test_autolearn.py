@@ -5,6 +5,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -67,6 +68,61 @@ class TestCounting:
             f.TransactionFactory(workspace=workspace, kind="revenue")
         # one debounced check per target, categoriser included
         assert scheduled == [((workspace.pk, "revenue"), 5), ((workspace.pk, "categorizer"), 5)]
+
+    def test_a_check_queued_by_this_process_is_not_queued_again_before_it_runs(
+            self, workspace, monkeypatch, django_capture_on_commit_callbacks):
+        # Given a check this process queued, and the shared debounce key gone (expired, or
+        # the cache flushed) while the check is still pending
+        scheduled = []
+        clock = [1000.0]
+        monkeypatch.setattr("forecasting.services.autolearn.time.monotonic", lambda: clock[0])
+        monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async",
+                            lambda args, countdown: scheduled.append(tuple(args)))
+        debounce_keys = [f"autolearn-check:{workspace.pk}:{key}" for key in ("revenue", "categorizer")]
+        with django_capture_on_commit_callbacks(execute=True):
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+        cache.delete_many(debounce_keys)
+        # When another row commits within the check's countdown
+        clock[0] += 4
+        with django_capture_on_commit_callbacks(execute=True):
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+        # Then no second check is queued: the pending one will see the row
+        assert scheduled == [(workspace.pk, "revenue"), (workspace.pk, "categorizer")]
+        # When a row commits once that check is about to run (the cache key expired too)
+        clock[0] += 0.6
+        cache.delete_many(debounce_keys)
+        with django_capture_on_commit_callbacks(execute=True):
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+        # Then a new check is queued for it
+        assert scheduled == [(workspace.pk, "revenue"), (workspace.pk, "categorizer")] * 2
+        assert counters(workspace) == {"revenue": 3, "categorizer": 3}
+
+    def test_cached_forecasts_are_forgotten_by_the_debounced_check_and_by_training(
+            self, workspace, no_enqueue, django_capture_on_commit_callbacks):
+        from forecasting.services.autolearn import autolearn_check
+        from forecasting.services.cache import forecast_cache_key
+        from forecasting.services.training import training_job_create, training_job_run
+
+        # Given a year of history and a forecast cache key of the workspace
+        seasonal_revenue(workspace, months=12)
+        before = forecast_cache_key(workspace_id=workspace.pk, parts=("revenue", 6, "naive"))
+        # When a new row commits
+        with django_capture_on_commit_callbacks(execute=True):
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+        # Then cached forecasts stay valid until the row's debounced check runs
+        assert forecast_cache_key(workspace_id=workspace.pk, parts=("revenue", 6, "naive")) == before
+        # When that check runs
+        autolearn_check(workspace=workspace, target="revenue")
+        # Then the workspace's cached forecasts are forgotten
+        checked = forecast_cache_key(workspace_id=workspace.pk, parts=("revenue", 6, "naive"))
+        assert checked != before
+        before = checked
+        # When a training saves new versions
+        job = training_job_create(workspace=workspace, target="revenue", algorithms=["naive"], enqueue=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert training_job_run(job_id=job.pk).status == "succeeded"
+        # Then the workspace's cached forecasts are forgotten
+        assert forecast_cache_key(workspace_id=workspace.pk, parts=("revenue", 6, "naive")) != before
 
     def test_a_broker_outage_does_not_fail_the_write(self, workspace, monkeypatch, django_capture_on_commit_callbacks):
         def down(*args, **kwargs):

@@ -1,0 +1,194 @@
+"""Benchmark: the cost of the auto-learning ``post_save`` receivers on one-by-one writes.
+
+    .venv/bin/python benchmarks/signals/bench_signals.py --header        # SQLite (own file)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledgerwise_bench \\
+        .venv/bin/python benchmarks/signals/bench_signals.py             # PostgreSQL (migrated)
+
+Writes ``--rows`` (10,000) transactions one by one through the ORM
+(``Transaction.objects.create``) with three sets of forecasting ``post_save`` receivers
+on ``Transaction`` connected, ``--repeat`` times in a rotating order (so that drift of a
+shared machine hits every side alike), and prints one markdown row per write style with
+the median times and the overhead over *none*:
+
+- *none*: no forecasting receiver (the books alone);
+- *auto-learning*: ``count_new_row`` — the retrain counters (one ``F()``-style UPDATE
+  in the writer's transaction) and, after commit, the debounced auto-learn check;
+- *all*: also ``score_new_transaction`` (issue 6) — after commit, one cache read to find
+  the deployed classifiers (none here, so nothing is scored).
+
+Write styles:
+
+- ``autocommit``: each row commits on its own — what ``POST /api/v1/transactions/``
+  does (DRF's create, no ``ATOMIC_REQUESTS``);
+- ``atomic``: each row in its own ``transaction.atomic()`` — what a service does.
+
+The auto-learn checks go to a queue of the benchmark's own, deleted at the end, on the
+in-memory broker unless ``CELERY_BROKER_URL`` is set: no worker runs them, so nothing
+outside the benchmark is touched. Every run checks the counters it produced.
+
+Without ``DATABASE_URL`` the benchmark uses its own SQLite file,
+``var/bench/signals.sqlite3`` (migrated on first use), never the app's database. With
+``DATABASE_URL`` the database must already be migrated. Timings are with ``DEBUG`` off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+if not os.environ.get("DATABASE_URL"):
+    _own = REPO / "var" / "bench" / "signals.sqlite3"
+    _own.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{_own}"
+    OWN_DATABASE = True
+else:
+    OWN_DATABASE = False
+os.environ.setdefault("CELERY_BROKER_URL", "memory://localhost/")
+os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"bench-signals-{uuid.uuid4().hex[:10]}"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.migrations.executor import MigrationExecutor  # noqa: E402
+from django.db.models.signals import post_save  # noqa: E402
+
+from config.celery import app  # noqa: E402
+from finance.models import Transaction, Workspace  # noqa: E402
+from forecasting import signals as receivers  # noqa: E402
+from forecasting.models import TargetState  # noqa: E402
+
+RECEIVERS = {  # dispatch_uid → receiver, as forecasting/signals.py connects them for Transaction
+    "forecasting.transaction_saved": receivers.count_new_row,
+    "forecasting.transaction_scored": receivers.score_new_transaction,
+}
+SIDES = {
+    "none": (),
+    "auto-learning": ("forecasting.transaction_saved",),
+    "all": ("forecasting.transaction_saved", "forecasting.transaction_scored"),
+}
+
+
+def database_ready() -> None:
+    executor = MigrationExecutor(connection)
+    unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not unapplied:
+        return
+    if OWN_DATABASE:
+        call_command("migrate", verbosity=0)
+        return
+    sys.exit(f"The database has {len(unapplied)} unapplied migrations: run `manage.py migrate` on it first.")
+
+
+def receivers_connect(uids: tuple[str, ...] | list[str]) -> None:
+    """Connect exactly the receivers ``uids`` of ``RECEIVERS`` to Transaction's post_save."""
+    for uid, receiver in RECEIVERS.items():
+        post_save.disconnect(sender=Transaction, dispatch_uid=uid)
+        if uid in uids:
+            post_save.connect(receiver, sender=Transaction, dispatch_uid=uid)
+
+
+def write_rows(*, workspace: Workspace, rows: int, atomic: bool) -> float:
+    start = dt.date(2024, 1, 1)
+    amounts = [Decimal(f"{10 + i % 90}.{i % 100:02d}") for i in range(rows)]
+    started = time.perf_counter()
+    for i in range(rows):
+        fields = {"workspace": workspace, "kind": "expense" if i % 4 else "revenue", "amount": amounts[i],
+                  "currency": "USD", "date": start + dt.timedelta(days=i % 700), "description": f"Row {i}",
+                  "merchant": "Bench"}
+        if atomic:
+            with transaction.atomic():
+                Transaction.objects.create(**fields)
+        else:
+            Transaction.objects.create(**fields)
+    return time.perf_counter() - started
+
+
+def run_once(*, rows: int, atomic: bool, side: str) -> float:
+    token = uuid.uuid4().hex[:10]
+    workspace = Workspace.objects.create(name=f"Signals benchmark {token}", slug=f"bench-signals-{token}")
+    receivers_connect(SIDES[side])
+    try:
+        seconds = write_rows(workspace=workspace, rows=rows, atomic=atomic)
+        counted = dict(TargetState.objects.filter(workspace=workspace).values_list("target", "new_rows"))
+        revenue = (rows + 3) // 4
+        expected = {"revenue": revenue, "expense": rows - revenue, "categorizer": rows} if SIDES[side] else {}
+        if counted != expected:
+            sys.exit(f"{side}: the counters say {counted}; expected {expected}.")
+    finally:
+        receivers_connect(list(RECEIVERS))
+        Transaction.objects.filter(workspace=workspace)._raw_delete(Transaction.objects.db)
+        workspace.delete()
+    return seconds
+
+
+def rotating(measure: Callable[[str], float], repeat: int) -> dict[str, list[float]]:
+    """``repeat`` runs of every side, the order reversed every other round."""
+    times: dict[str, list[float]] = {side: [] for side in SIDES}
+    for i in range(repeat):
+        for side in (list(SIDES) if i % 2 == 0 else list(reversed(SIDES))):
+            times[side].append(measure(side))
+            print(f"#   {side:13} {times[side][-1]:.2f} s", file=sys.stderr)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--modes", default="autocommit,atomic", help="comma-separated: autocommit, atomic")
+    parser.add_argument("--header", action="store_true", help="print the markdown table header too")
+    args = parser.parse_args()
+
+    settings.DEBUG = False  # no SQL logging, as in production
+    database_ready()
+    vendor = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(connection.vendor, connection.vendor)
+    broker = settings.CELERY_BROKER_URL.split("://")[0]
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    print(f"# {vendor}, broker {broker}, cache {cache}, {args.rows:,} rows, Python {platform.python_version()}, "
+          f"{os.cpu_count()} cores", file=sys.stderr)
+
+    if args.header:
+        print("| database | writes | rows | none (s) | auto-learning (s) | all (s) | µs/row none / auto-learning / all "
+              "| overhead auto-learning | overhead all |")
+        print("|---|---|---:|---:|---:|---:|---|---:|---:|")
+    try:
+        for mode in args.modes.split(","):
+            print(f"# {mode}", file=sys.stderr)
+            for side in SIDES:  # warm-up: connections, broker, caches, compiled statements
+                run_once(rows=min(args.rows, 500), atomic=mode == "atomic", side=side)
+            times = rotating(lambda side, m=mode: run_once(rows=args.rows, atomic=m == "atomic", side=side),
+                             args.repeat)
+            none, auto, every = (statistics.median(times[side]) for side in SIDES)
+            per_row = " / ".join(f"{t / args.rows * 1e6:.0f}" for t in (none, auto, every))
+            print(f"| {vendor} | {mode} | {args.rows:,} | {none:.2f} | {auto:.2f} | {every:.2f} | {per_row} "
+                  f"| {(auto - none) / none:+.1%} | {(every - none) / none:+.1%} |", flush=True)
+    finally:
+        try:  # the debounced checks the benchmark queued: nobody will run them
+            with app.connection_for_write() as conn:
+                bound = app.amqp.queues[settings.CELERY_TASK_DEFAULT_QUEUE](conn.default_channel)
+                bound.declare()  # the channel learns the bindings it is to delete
+                bound.delete()
+        except Exception as exc:  # noqa: BLE001
+            print(f"# could not delete the benchmark's queue: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
