@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import statistics
 import sys
 import time
@@ -35,25 +34,14 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-if not os.environ.get("DATABASE_URL"):
-    _own = REPO / "var" / "bench" / "import_csv.sqlite3"
-    _own.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{_own}"
-    OWN_DATABASE = True
-else:
-    OWN_DATABASE = False
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from benchmarks.django_setup import database_ready, use_database  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+OWN_DATABASE = use_database("import_csv")
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 from django.db.models import Sum  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
@@ -140,17 +128,6 @@ def csv_generate(*, rows: int, seed: int) -> tuple[bytes, int, Decimal]:
     return out.getvalue().encode(), rows, total
 
 
-def database_ready() -> None:
-    executor = MigrationExecutor(connection)
-    unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    if not unapplied:
-        return
-    if OWN_DATABASE:
-        call_command("migrate", verbosity=0)
-        return
-    sys.exit(f"The database has {len(unapplied)} unapplied migrations: run `manage.py migrate` on it first.")
-
-
 def workspace_make(label: str) -> tuple[Workspace, object]:
     token = uuid.uuid4().hex[:10]
     user = get_user_model().objects.create(username=f"bench-import-{token}")
@@ -217,7 +194,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings.DEBUG = False  # no SQL logging, as in production
-    database_ready()
+    database_ready(own=OWN_DATABASE)
     vendor = connection.vendor
     generated = time.perf_counter()
     data, rows, total = csv_generate(rows=args.rows, seed=args.seed)

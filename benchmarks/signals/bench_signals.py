@@ -18,9 +18,10 @@ the median times and the overhead over *none*:
 
 Write styles:
 
-- ``autocommit``: each row commits on its own — what ``POST /api/v1/transactions/``
-  does (DRF's create, no ``ATOMIC_REQUESTS``);
-- ``atomic``: each row in its own ``transaction.atomic()`` — what a service does.
+- ``autocommit``: each row commits on its own — a bare ``create()`` outside any
+  transaction;
+- ``atomic``: each row in its own ``transaction.atomic()`` — what the services and the
+  API do.
 
 The auto-learn checks go to a queue of the benchmark's own, deleted at the end, on the
 in-memory broker unless ``CELERY_BROKER_URL`` is set: no worker runs them, so nothing
@@ -49,25 +50,14 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-if not os.environ.get("DATABASE_URL"):
-    _own = REPO / "var" / "bench" / "signals.sqlite3"
-    _own.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{_own}"
-    OWN_DATABASE = True
-else:
-    OWN_DATABASE = False
 os.environ.setdefault("CELERY_BROKER_URL", "memory://localhost/")
 os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"bench-signals-{uuid.uuid4().hex[:10]}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from benchmarks.django_setup import database_ready, use_database  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+OWN_DATABASE = use_database("signals")
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 from django.db.models.signals import post_save  # noqa: E402
 
 from config.celery import app  # noqa: E402
@@ -84,17 +74,6 @@ SIDES = {
     "auto-learning": ("forecasting.transaction_saved",),
     "all": ("forecasting.transaction_saved", "forecasting.transaction_scored"),
 }
-
-
-def database_ready() -> None:
-    executor = MigrationExecutor(connection)
-    unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    if not unapplied:
-        return
-    if OWN_DATABASE:
-        call_command("migrate", verbosity=0)
-        return
-    sys.exit(f"The database has {len(unapplied)} unapplied migrations: run `manage.py migrate` on it first.")
 
 
 def receivers_connect(uids: tuple[str, ...] | list[str]) -> None:
@@ -158,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings.DEBUG = False  # no SQL logging, as in production
-    database_ready()
+    database_ready(own=OWN_DATABASE)
     vendor = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(connection.vendor, connection.vendor)
     broker = settings.CELERY_BROKER_URL.split("://")[0]
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]

@@ -4,14 +4,16 @@
   workspaces and checks that related rows belong to the same workspace as the row;
   the workspace itself can be chosen on create and never changed afterwards.
 * :class:`WorkspaceScopedViewSet` serves only rows of the user's workspaces (other ids
-  are 404) and lets only owners, managers and members write; viewers read.
+  are 404) and lets only owners, managers and members write; viewers read. Every write
+  is one database transaction: the row and what its signals write (the retrain
+  counters) commit together or not at all.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -100,4 +102,13 @@ class WorkspaceScopedViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         self.check_workspace_write(serializer.validated_data["workspace"].pk)
-        serializer.save()
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_destroy(self, instance: models.Model) -> None:
+        with transaction.atomic():
+            instance.delete()

@@ -58,6 +58,25 @@ class TestCounting:
             transaction_import_csv(workspace=workspace, file=upload)
         assert counters(workspace) == {"expense": 20, "revenue": 1, "categorizer": 21}
 
+    def test_an_api_row_and_its_counter_commit_together(self, workspace, owner, client_for, monkeypatch):
+        # Given an API client and a counter update that fails after the row is inserted
+        from finance.models import Transaction
+
+        def broken(**kwargs):
+            raise RuntimeError("counter update failed")
+
+        monkeypatch.setattr("forecasting.services.autolearn.target_states_bump", broken)
+        client = client_for(owner)
+        client.raise_request_exception = False
+        # When a transaction is posted
+        response = client.post("/api/v1/transactions/", {
+            "workspace": workspace.pk, "kind": "revenue", "amount": "12.50", "date": "2025-03-01",
+            "description": "Counter test"}, format="json")
+        # Then the request fails and neither the row nor a count is written
+        assert response.status_code == 500
+        assert Transaction.objects.filter(workspace=workspace).count() == 0
+        assert counters(workspace) == {}
+
     def test_checks_are_scheduled_after_commit_once_per_target(self, workspace, monkeypatch,
                                                               django_capture_on_commit_callbacks):
         scheduled = []
