@@ -8,6 +8,10 @@ import numpy as np
 
 #: One-sided 90 % critical value of the ACF seasonality test (Assimakopoulos & Nikolopoulos).
 SEASONALITY_TCRIT = 1.645
+#: Level of the seasonal-dummies F-test (chosen on the validation windows, see the README).
+SEASONAL_DUMMIES_ALPHA = 0.05
+#: The F-test is used only below this many seasons (with all M3 validation series it hurt).
+SEASONAL_DUMMIES_MAX_SEASONS = 4
 
 
 def acf(y: np.ndarray, nlags: int) -> np.ndarray:
@@ -20,7 +24,7 @@ def acf(y: np.ndarray, nlags: int) -> np.ndarray:
     return np.array([1.0] + [float(np.dot(x[k:], x[:-k])) / denom for k in range(1, nlags + 1)])
 
 
-def is_seasonal(y: np.ndarray, season_length: int) -> bool:
+def acf_seasonal(y: np.ndarray, season_length: int) -> bool:
     """The Theta method's 90 % ACF test at lag ``season_length`` (needs 3 seasons)."""
     n = len(y)
     if season_length <= 1 or n < 3 * season_length:
@@ -28,6 +32,52 @@ def is_seasonal(y: np.ndarray, season_length: int) -> bool:
     r = acf(y, season_length)
     limit = SEASONALITY_TCRIT * np.sqrt((1 + 2 * np.sum(r[1:season_length] ** 2)) / n)
     return bool(abs(r[season_length]) > limit)
+
+
+def seasonal_dummies_pvalue(y: np.ndarray, season_length: int) -> float:
+    """p-value of the F-test of ``season_length − 1`` seasonal dummies added to a linear
+    trend (on the logarithms when every value is positive); needs 2 seasons.
+
+    Unlike the ACF at one lag, it uses every point of each season, so it still has power
+    with two or three seasons of data: on the M3 short-series validation (36 training
+    months) the ACF test found 10 % of the series seasonal, this test 32 %, and the
+    median of ETS, Theta and ARIMA went from sMAPE 12.40 to 11.41.
+    """
+    y = np.asarray(y, dtype=float)
+    n, m = len(y), int(season_length)
+    if m <= 1 or n < 2 * m:
+        return 1.0
+    x = np.log(y) if np.all(y > 0) else y
+    t = np.arange(n, dtype=float)
+    trend = np.column_stack([np.ones(n), t])
+    full = np.column_stack([trend] + [(t % m == k).astype(float) for k in range(1, m)])
+    rss_trend = float(np.sum((x - trend @ np.linalg.lstsq(trend, x, rcond=None)[0]) ** 2))
+    rss_full = float(np.sum((x - full @ np.linalg.lstsq(full, x, rcond=None)[0]) ** 2))
+    df_resid = n - full.shape[1]
+    if rss_trend <= 0 or df_resid < 1:
+        return 1.0
+    if rss_full <= 1e-12 * rss_trend:
+        return 0.0
+    from scipy.special import fdtrc  # the F survival function, without importing scipy.stats
+
+    statistic = ((rss_trend - rss_full) / (m - 1)) / (rss_full / df_resid)
+    return float(fdtrc(m - 1, df_resid, statistic))
+
+
+def dummies_seasonal(y: np.ndarray, season_length: int) -> bool:
+    """The seasonal-dummies F-test at ``SEASONAL_DUMMIES_ALPHA``, on short series only
+    (2 to ``SEASONAL_DUMMIES_MAX_SEASONS`` seasons)."""
+    if len(y) >= SEASONAL_DUMMIES_MAX_SEASONS * max(int(season_length), 1):
+        return False
+    return seasonal_dummies_pvalue(y, season_length) < SEASONAL_DUMMIES_ALPHA
+
+
+def is_seasonal(y: np.ndarray, season_length: int) -> bool:
+    """Seasonal when the 90 % ACF test (3 seasons) says so or, on a series shorter than
+    four seasons, the seasonal-dummies F-test: the ACF test alone rarely fires on three
+    years of data, while on the longer M3 series adding the F-test hurt
+    (``benchmarks/forecasting/README.md``)."""
+    return acf_seasonal(y, season_length) or dummies_seasonal(y, season_length)
 
 
 def centred_moving_average(y: np.ndarray, window: int) -> np.ndarray:
@@ -87,7 +137,7 @@ class Deseasonaliser:
 
     @classmethod
     def fit(cls, y: np.ndarray, season_length: int, mode: str = "auto") -> Deseasonaliser:
-        """``auto``: seasonal only if the 90 % ACF test says so; multiplicative if y > 0."""
+        """``auto``: seasonal only if :func:`is_seasonal` says so; multiplicative if y > 0."""
         y = np.asarray(y, dtype=float)
         if mode == "none" or (mode == "auto" and not is_seasonal(y, season_length)):
             return cls("none", np.zeros(max(season_length, 1)), season_length)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from forecasting.engine.base import BaseForecaster, Forecast
-from forecasting.engine.seasonality import Deseasonaliser, seasonal_strength
+from forecasting.engine.seasonality import Deseasonaliser, dummies_seasonal, seasonal_strength
 
 #: Seasonal differencing is used when the strength of seasonality exceeds this (as in
 #: the forecast package's ``nsdiffs``).
@@ -97,8 +97,8 @@ def _forecast_from_statespace(result: Any, horizon: int) -> Forecast:
 class ARIMAForecaster(BaseForecaster):
     """Non-seasonal ARIMA(p, d, q); ``d`` by KPSS, ``(p, q)`` and drift by AIC.
 
-    With ``deseasonalize="auto"`` a series that passes the 90 % ACF seasonality test is
-    seasonally adjusted first (classical decomposition, multiplicative when positive)
+    With ``deseasonalize="auto"`` a series found seasonal (90 % ACF test or seasonal-dummies
+    F-test) is seasonally adjusted first (classical decomposition, multiplicative when positive)
     and the forecasts re-seasonalised — the seasonal ARIMA lives in :class:`SARIMAForecaster`.
     """
 
@@ -202,8 +202,8 @@ class ETSForecaster(BaseForecaster):
     Additive errors; trend none or additive damped (``damped=True``, the default),
     chosen by AICc — ``damped="auto"`` also tries the undamped additive trend, which on
     the M3 validation window over-extrapolated (sMAPE 15.7 against 13.5). With
-    ``deseasonalize="auto"`` (the default) a series that passes the 90 % ACF seasonality
-    test is seasonally adjusted first by classical decomposition (multiplicative when
+    ``deseasonalize="auto"`` (the default) a series found seasonal (90 % ACF test or
+    seasonal-dummies F-test) is seasonally adjusted first by classical decomposition (multiplicative when
     positive, as the Theta method does) and the forecasts and intervals re-seasonalised;
     with ``deseasonalize="none"`` the seasonality is a state of the model instead
     (none / additive / multiplicative per ``seasonal``, chosen by AICc). On the M3
@@ -304,7 +304,9 @@ class ETSForecaster(BaseForecaster):
 
 class ThetaForecaster(BaseForecaster):
     """The Theta method (statsmodels ``ThetaModel``): SES with drift on the seasonally
-    adjusted series, seasonal adjustment when the 90 % ACF test finds seasonality."""
+    adjusted series, seasonal adjustment when statsmodels' 90 % ACF test or the
+    seasonal-dummies F-test (series under four seasons,
+    :func:`~forecasting.engine.seasonality.is_seasonal`) finds seasonality."""
 
     name: ClassVar[str] = "theta"
     monthly_min_points: ClassVar[int] = 10
@@ -327,10 +329,11 @@ class ThetaForecaster(BaseForecaster):
 
         m = int(self.season_length)
         deseason = self.deseasonalize != "none" and m > 1 and len(y) >= 2 * m
+        # auto: statsmodels' own ACF test, or our seasonal-dummies test (short series)
+        use_test = self.deseasonalize == "auto" and not (deseason and dummies_seasonal(y, m))
         with quiet():
             self.result_ = ThetaModel(
-                y, period=m if m > 1 else 1, deseasonalize=deseason,
-                use_test=self.deseasonalize == "auto",
+                y, period=m if m > 1 else 1, deseasonalize=deseason, use_test=use_test,
             ).fit()
         self.alpha_ = float(self.result_.params.iloc[1])
         self.sigma2_ = self._ses_sigma2(np.asarray(self.result_.model._y, dtype=float))
