@@ -1,20 +1,18 @@
-"""Benchmark: the cost of the auto-learning ``post_save`` receivers on one-by-one writes.
+"""Benchmark: the cost of the forecasting ``post_save`` receivers on one-by-one writes.
 
     .venv/bin/python benchmarks/signals/bench_signals.py --header        # SQLite (own file)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledgerwise_bench \\
         .venv/bin/python benchmarks/signals/bench_signals.py             # PostgreSQL (migrated)
 
 Writes ``--rows`` (10,000) transactions one by one through the ORM
-(``Transaction.objects.create``) with three sets of forecasting ``post_save`` receivers
-on ``Transaction`` connected, ``--repeat`` times in a rotating order (so that drift of a
-shared machine hits every side alike), and prints one markdown row per write style with
-the median times and the overhead over *none*:
-
-- *none*: no forecasting receiver (the books alone);
-- *auto-learning*: ``count_new_row`` — the retrain counters (one ``F()``-style UPDATE
-  in the writer's transaction) and, after commit, the debounced auto-learn check;
-- *all*: also ``score_new_transaction`` (issue 6) — after commit, one cache read to find
-  the deployed classifiers (none here, so nothing is scored).
+(``Transaction.objects.create``) with the forecasting ``post_save`` receiver of
+``Transaction`` disconnected (*off*) and connected (*on*), ``--repeat`` times in a
+rotating order (so that drift of a shared machine hits both sides alike), and prints one
+markdown row per write style with the median times and the overhead of *on* over *off*.
+The receiver (``forecasting.signals.transaction_saved``) bumps the retrain counters (one
+``F()``-style UPDATE in the writer's transaction) and, after commit, runs the debounced
+auto-learn check and the classifier scoring hook (one cache read to find the deployed
+classifiers: none here, so nothing is scored).
 
 Write styles:
 
@@ -66,14 +64,9 @@ from forecasting import signals as receivers  # noqa: E402
 from forecasting.models import TargetState  # noqa: E402
 
 RECEIVERS = {  # dispatch_uid → receiver, as forecasting/signals.py connects them for Transaction
-    "forecasting.transaction_saved": receivers.count_new_row,
-    "forecasting.transaction_scored": receivers.score_new_transaction,
+    "forecasting.transaction_saved": receivers.transaction_saved,
 }
-SIDES = {
-    "none": (),
-    "auto-learning": ("forecasting.transaction_saved",),
-    "all": ("forecasting.transaction_saved", "forecasting.transaction_scored"),
-}
+SIDES = {"off": (), "on": tuple(RECEIVERS)}
 
 
 def receivers_connect(uids: tuple[str, ...] | list[str]) -> None:
@@ -124,7 +117,7 @@ def rotating(measure: Callable[[str], float], repeat: int) -> dict[str, list[flo
     for i in range(repeat):
         for side in (list(SIDES) if i % 2 == 0 else list(reversed(SIDES))):
             times[side].append(measure(side))
-            print(f"#   {side:13} {times[side][-1]:.2f} s", file=sys.stderr)
+            print(f"#   {side:3} {times[side][-1]:.2f} s", file=sys.stderr)
     return times
 
 
@@ -145,9 +138,8 @@ def main() -> None:
           f"{os.cpu_count()} cores", file=sys.stderr)
 
     if args.header:
-        print("| database | writes | rows | none (s) | auto-learning (s) | all (s) | µs/row none / auto-learning / all "
-              "| overhead auto-learning | overhead all |")
-        print("|---|---|---:|---:|---:|---:|---|---:|---:|")
+        print("| database | writes | rows | off (s) | on (s) | µs/row off / on | overhead |")
+        print("|---|---|---:|---:|---:|---|---:|")
     try:
         for mode in args.modes.split(","):
             print(f"# {mode}", file=sys.stderr)
@@ -155,10 +147,10 @@ def main() -> None:
                 run_once(rows=min(args.rows, 500), atomic=mode == "atomic", side=side)
             times = rotating(lambda side, m=mode: run_once(rows=args.rows, atomic=m == "atomic", side=side),
                              args.repeat)
-            none, auto, every = (statistics.median(times[side]) for side in SIDES)
-            per_row = " / ".join(f"{t / args.rows * 1e6:.0f}" for t in (none, auto, every))
-            print(f"| {vendor} | {mode} | {args.rows:,} | {none:.2f} | {auto:.2f} | {every:.2f} | {per_row} "
-                  f"| {(auto - none) / none:+.1%} | {(every - none) / none:+.1%} |", flush=True)
+            off, on = (statistics.median(times[side]) for side in SIDES)
+            per_row = " / ".join(f"{t / args.rows * 1e6:.0f}" for t in (off, on))
+            print(f"| {vendor} | {mode} | {args.rows:,} | {off:.2f} | {on:.2f} | {per_row} | {(on - off) / off:+.1%} |",
+                  flush=True)
     finally:
         try:  # the debounced checks the benchmark queued: nobody will run them
             with app.connection_for_write() as conn:

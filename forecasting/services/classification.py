@@ -68,7 +68,11 @@ from forecasting.selectors.classification import (
     transaction_records,
 )
 from forecasting.services.alerts import alert_raise
-from forecasting.services.cache import classifiers_cache_key
+from forecasting.services.cache import (
+    classifiers_cache_key,
+    classifiers_local_get,
+    classifiers_local_set,
+)
 from forecasting.services.feedback import feedback_create
 from forecasting.services.registry import model_version_deploy
 
@@ -349,13 +353,19 @@ def transactions_score_on_commit(*, workspace_id: int, ids: Sequence[int]) -> No
     A scoring failure is logged; it never fails the write."""
     ids = [pk for pk in ids if pk is not None]
     if ids:
-        db_transaction.on_commit(lambda: _score_after_commit(workspace_id, ids))
+        db_transaction.on_commit(lambda: transactions_score_committed(workspace_id=workspace_id, ids=ids))
 
 
-def _score_after_commit(workspace_id: int, ids: list[int]) -> None:
+def transactions_score_committed(*, workspace_id: int, ids: list[int]) -> None:
+    """Score rows that are committed (see :func:`transactions_score_on_commit`); with no
+    classifier deployed it costs one cache read."""
     try:
-        if not _deployed_refs(workspace_id):
-            return  # nothing deployed: nothing to do (one cache read)
+        refs = classifiers_local_get(workspace_id=workspace_id)
+        if refs is None:
+            refs = _deployed_refs(workspace_id)
+            classifiers_local_set(workspace_id=workspace_id, refs=refs)
+        if not refs:
+            return  # nothing deployed: nothing to do (at most one cache read a second)
         if len(ids) > INLINE_SCORING_LIMIT:
             from forecasting.tasks import transactions_score_task
 
@@ -739,20 +749,8 @@ def classifier_job_train(*, job: TrainingJob) -> TrainingJob:
                                  action=Deployment.Action.AUTO_DEPLOY)
         job.save(update_fields=["results", "winner", "deployed"])
         _finish(job, TrainingJob.Status.SUCCEEDED, decision=decision.text)
-        if decision.deploy:
-            # Rows the new model has not seen get their suggestions and scores.
-            db_transaction.on_commit(lambda: _score_backlog(job.workspace_id, job.target))
     logger.info("Job %s trained %s: %s", job.pk, job.target, decision.text)
     return job
-
-
-def _score_backlog(workspace_id: int, target: str) -> None:
-    try:
-        from forecasting.tasks import workspace_score_task
-
-        workspace_score_task.delay(workspace_id, target)
-    except Exception:
-        logger.warning("Could not queue the scoring of workspace %s's existing rows", workspace_id, exc_info=True)
 
 
 # --- auto-learning ----------------------------------------------------------------------

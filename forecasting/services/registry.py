@@ -7,13 +7,21 @@ so "what was in production on date X" is always answerable.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from forecasting.artifacts import artifact_delete, model_cache
-from forecasting.models import Deployment, ModelVersion, TargetState
-from forecasting.services.cache import classifiers_cache_invalidate, forecast_cache_invalidate
+from forecasting.models import Deployment, ModelKind, ModelVersion, TargetState
+from forecasting.services.cache import (
+    CLASSIFIERS_BACKLOG_DELAY,
+    classifiers_cache_invalidate,
+    forecast_cache_invalidate,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class RegistryError(Exception):
@@ -51,7 +59,23 @@ def _switch(
         lambda: forecast_cache_invalidate(workspace_id=to_version.workspace_id)
     )
     transaction.on_commit(lambda: classifiers_cache_invalidate(workspace_id=to_version.workspace_id))
+    if to_version.kind != ModelKind.FORECASTER:
+        # Rows the newly deployed classifier has not seen get their suggestions and scores.
+        transaction.on_commit(lambda: _classifier_backlog_queue(workspace_id=to_version.workspace_id,
+                                                                target=to_version.target))
     return deployment
+
+
+def _classifier_backlog_queue(*, workspace_id: int, target: str) -> None:
+    """Queue the pass over the rows a deployed classifier has not scored; it starts after
+    every process has let go of its memory of the previous deployment (see
+    ``CLASSIFIERS_LOCAL_SECONDS``), so a row written meanwhile is not missed."""
+    try:
+        from forecasting.tasks import workspace_score_task
+
+        workspace_score_task.apply_async(args=[workspace_id, target], countdown=CLASSIFIERS_BACKLOG_DELAY)
+    except Exception:
+        logger.warning("Could not queue the scoring of workspace %s's existing rows", workspace_id, exc_info=True)
 
 
 @transaction.atomic

@@ -65,7 +65,7 @@ class TestCounting:
         def broken(**kwargs):
             raise RuntimeError("counter update failed")
 
-        monkeypatch.setattr("forecasting.services.autolearn.target_states_bump", broken)
+        monkeypatch.setattr("forecasting.signals.target_states_bump", broken)
         client = client_for(owner)
         client.raise_request_exception = False
         # When a transaction is posted
@@ -76,6 +76,21 @@ class TestCounting:
         assert response.status_code == 500
         assert Transaction.objects.filter(workspace=workspace).count() == 0
         assert counters(workspace) == {}
+
+    def test_the_counter_statement_is_seen_by_query_capture(self, workspace):
+        # Given a workspace whose counters exist
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        f.TransactionFactory(workspace=workspace, kind="revenue")
+        # When a new row is written while queries are captured (as DEBUG and assertNumQueries do)
+        with CaptureQueriesContext(connection) as captured:
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+        # Then the counter UPDATE is among the captured queries, once, and counted
+        bumps = [q["sql"] for q in captured.captured_queries
+                 if q["sql"].startswith(f'UPDATE {connection.ops.quote_name(TargetState._meta.db_table)}')]
+        assert len(bumps) == 1
+        assert counters(workspace) == {"revenue": 2, "categorizer": 2}
 
     def test_checks_are_scheduled_after_commit_once_per_target(self, workspace, monkeypatch,
                                                               django_capture_on_commit_callbacks):
@@ -361,3 +376,27 @@ class TestAutoLearnApi:
         owner.save()
         assert client_for(owner).get("/api/v1/ml/status/", {"user": outsider.pk}).status_code == 200
         assert client_for(owner).get("/api/v1/ml/status/", {"user": "x"}).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bare_autocommit_writes_are_counted_without_touching_the_session(workspace, monkeypatch):
+    # Given no broker (the after-commit checks are recorded)
+    from django.db import connection
+
+    from finance.models import Transaction
+
+    checks = []
+    monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async",
+                        lambda *args, **kwargs: checks.append(kwargs["args"]))
+    # When two rows are written outside any transaction (each commits on its own)
+    for amount in ("10.00", "12.00"):
+        Transaction.objects.create(workspace=workspace, kind="revenue", amount=Decimal(amount),
+                                   date=dt.date(2025, 3, 1), description="Bare write")
+    # Then both are counted, one check per target was queued, and on PostgreSQL the
+    # counter's asynchronous commit did not leak into the connection's settings
+    assert counters(workspace) == {"revenue": 2, "categorizer": 2}
+    assert sorted(checks) == [[workspace.pk, "categorizer"], [workspace.pk, "revenue"]]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

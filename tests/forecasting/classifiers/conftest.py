@@ -28,8 +28,8 @@ def _no_broker(monkeypatch):
     sent = []
     monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async",
                         lambda *args, **kwargs: sent.append(("autolearn", args, kwargs)))
-    monkeypatch.setattr("forecasting.tasks.workspace_score_task.delay",
-                        lambda *args: sent.append(("backlog", args)))
+    monkeypatch.setattr("forecasting.tasks.workspace_score_task.apply_async",
+                        lambda *args, **kwargs: sent.append(("backlog", args, kwargs)))
     monkeypatch.setattr("forecasting.tasks.transactions_score_task.delay",
                         lambda *args: sent.append(("score", args)))
     monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(("train", job_id)))

@@ -3,6 +3,7 @@ corrections, acceptance, fraud and anomaly scores, alerts and auto-learning."""
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +12,11 @@ from finance.models import Transaction
 from finance.services.transactions import transaction_import_csv
 from forecasting.models import Alert, Feedback, ModelVersion, TargetState, TrainingJob
 from forecasting.services.autolearn import should_retrain
+from forecasting.services.cache import (
+    CLASSIFIERS_BACKLOG_DELAY,
+    CLASSIFIERS_LOCAL_SECONDS,
+    classifiers_cache_invalidate,
+)
 from forecasting.services.classification import (
     ClassificationError,
     ColdStart,
@@ -123,6 +129,40 @@ class TestSuggestions:
         txn.refresh_from_db()
         assert (txn.category, txn.category_source) == (categories["Coffee"], "model")
         assert 0.5 < txn.category_confidence <= 1.0
+
+    def test_a_deploy_queues_the_backlog_pass_after_every_process_forgot_the_old_deployment(
+            self, workspace, history, _no_broker, django_capture_on_commit_callbacks):
+        # When the categoriser is trained and deployed
+        with django_capture_on_commit_callbacks(execute=True):
+            train(workspace)
+        # Then the pass over the rows it has not seen is queued to start after the
+        # processes' memory of the deployed classifiers has expired
+        assert [s for s in _no_broker if s[0] == "backlog"] == [
+            ("backlog", (), {"args": [workspace.pk, "categorizer"], "countdown": CLASSIFIERS_BACKLOG_DELAY})]
+        assert CLASSIFIERS_BACKLOG_DELAY > CLASSIFIERS_LOCAL_SECONDS
+
+    def test_a_burst_of_new_rows_reads_the_deployed_classifiers_once_a_second(
+            self, workspace, monkeypatch, django_capture_on_commit_callbacks):
+        # Given a clock and a count of the shared-cache lookups of the deployed classifiers
+        from forecasting.services import classification
+
+        clock, reads, lookup = [1000.0], [], classification._deployed_refs
+        monkeypatch.setattr("forecasting.services.cache.time", SimpleNamespace(monotonic=lambda: clock[0]))
+        monkeypatch.setattr(classification, "_deployed_refs", lambda pk: reads.append(pk) or lookup(pk))
+        # When three rows commit within the same second
+        with django_capture_on_commit_callbacks(execute=True):
+            for i in range(3):
+                new_transaction(workspace, f"Row {i}")
+        # Then the shared cache was asked once
+        assert reads == [workspace.pk]
+        # And again after a second, or at once after a deploy made by this process
+        clock[0] += CLASSIFIERS_LOCAL_SECONDS + 0.1
+        with django_capture_on_commit_callbacks(execute=True):
+            new_transaction(workspace, "Later")
+        classifiers_cache_invalidate(workspace_id=workspace.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            new_transaction(workspace, "After a deploy")
+        assert reads == [workspace.pk] * 3
 
     def test_a_user_set_category_is_never_overwritten(self, workspace, history, categories,
                                                       django_capture_on_commit_callbacks):
