@@ -62,6 +62,28 @@ ANCHOR: tuple[str, ...] = ("ets", "theta", "arima")
 ANCHOR_MARGIN = 0.5
 
 
+class _Pickled:
+    """A fitted forecaster handed back by a worker process as pickle bytes."""
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+
+    def load(self) -> BaseForecaster:
+        return pickle.loads(self.blob)
+
+
+class _LazyCombination:
+    """The combination of candidates' fitted forecasters, built on first use."""
+
+    def __init__(self, members: list[Candidate], method: str, season_length: int, random_state: int) -> None:
+        self.members, self.method = members, method
+        self.season_length, self.random_state = season_length, random_state
+
+    def load(self) -> BaseForecaster:
+        return Combination.from_fitted([c.forecaster for c in self.members], method=self.method,
+                                       season_length=self.season_length, random_state=self.random_state)
+
+
 @dataclass
 class Candidate:
     """One algorithm's result in a competition."""
@@ -73,8 +95,20 @@ class Candidate:
     fit_seconds: float = 0.0
     backtest_seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
-    forecaster: BaseForecaster | None = None
+    #: The fitted model as it came back: a worker process hands it back pickled, and a
+    #: combination is built from its members' models on first use (see ``forecaster``).
+    fitted: BaseForecaster | _Pickled | _LazyCombination | None = field(default=None, repr=False)
     backtest: BacktestResult | None = None
+
+    @property
+    def forecaster(self) -> BaseForecaster | None:
+        """The fitted forecaster (None unless status is ok), loaded on first access:
+        unpickling imports the model's library (statsmodels, torch, Prophet, the boosting
+        libraries — seconds in a fresh process), which a caller that uses only the winner
+        never pays for the others."""
+        if isinstance(self.fitted, _Pickled | _LazyCombination):
+            self.fitted = self.fitted.load()
+        return self.fitted
 
     @property
     def sort_key(self) -> tuple[float, float, str]:
@@ -106,46 +140,6 @@ class Candidate:
             "params": _jsonable(self.params),
             "backtest_origins": self.backtest.origins if self.backtest else [],
         }
-
-
-class _Pickled:
-    """A fitted forecaster handed back by a worker process as pickle bytes."""
-
-    def __init__(self, blob: bytes) -> None:
-        self.blob = blob
-
-    def load(self) -> BaseForecaster:
-        return pickle.loads(self.blob)
-
-
-class _LazyCombination:
-    """The combination of candidates' fitted forecasters, built on first use."""
-
-    def __init__(self, members: list[Candidate], method: str, season_length: int, random_state: int) -> None:
-        self.members, self.method = members, method
-        self.season_length, self.random_state = season_length, random_state
-
-    def load(self) -> BaseForecaster:
-        return Combination.from_fitted([c.forecaster for c in self.members], method=self.method,
-                                       season_length=self.season_length, random_state=self.random_state)
-
-
-def _get_forecaster(self: Candidate) -> BaseForecaster | None:
-    value = self.__dict__.get("_forecaster")
-    if isinstance(value, _Pickled | _LazyCombination):
-        value = self.__dict__["_forecaster"] = value.load()
-    return value
-
-
-def _set_forecaster(self: Candidate, value: Any) -> None:
-    self.__dict__["_forecaster"] = value
-
-
-# The fitted model, loaded on first access: a worker process hands it back pickled, and
-# unpickling imports its library (statsmodels, torch, Prophet, the boosting libraries —
-# seconds in a fresh process), which a caller that uses only the winner never pays.
-Candidate.forecaster = property(  # type: ignore[assignment]
-    _get_forecaster, _set_forecaster, doc="The fitted forecaster (None unless status is ok).")
 
 
 @dataclass
@@ -393,7 +387,7 @@ def run_competition(
             continue
         windows = sorted(bucket["windows"], key=lambda w: w.origin)
         candidate.backtest = BacktestResult(horizon, windows, backtest_metrics(series, windows, season_length))
-        candidate.forecaster = bucket["forecaster"]
+        candidate.fitted = bucket["forecaster"]
         candidate.metrics = dict(candidate.backtest.metrics)
         candidate.metrics["aic"] = bucket["aic"]
         candidate.metrics["bic"] = bucket["bic"]
@@ -451,7 +445,7 @@ def _combination_candidate(
         metrics=dict(result.metrics) | {"aic": None, "bic": None},
         fit_seconds=sum(c.fit_seconds for c in members),
         backtest_seconds=sum(c.backtest_seconds for c in members),
-        params=params, forecaster=_LazyCombination(members, method, season_length, random_state),
+        params=params, fitted=_LazyCombination(members, method, season_length, random_state),
         backtest=result,
     )
 

@@ -256,7 +256,7 @@ def test_models_from_worker_processes_are_unpickled_on_first_access():
                              n_jobs=2, anchor=None)
     theta = result.get("theta")
     # Then the fitted model stays pickled until it is used, and then forecasts as if fitted here
-    assert type(theta.__dict__["_forecaster"]).__name__ == "_Pickled"
+    assert type(theta.fitted).__name__ == "_Pickled"
     here = build_forecaster("theta", season_length=12).fit(y)
     np.testing.assert_allclose(theta.forecaster.predict(4).mean, here.predict(4).mean)
     assert theta.forecaster is theta.forecaster
