@@ -11,7 +11,8 @@ Superstore's training data. Superstore: trained on the first 24 months, scored o
 twice, without seasonal adjustment and with it (classical decomposition, multiplicative
 when positive), so each test only chooses between the two fitted forecasts. Printed:
 mean sMAPE / MASE of each model and of the median of the three (the competition's
-default winner), plus that median with seasonal naive as a fourth member. About 2.5 s per
+default winner), plus that median with seasonal naive as a fourth member (for every series,
+and only for the series the test finds seasonal). About 2.5 s per
 series on one core (the ARIMA grid).
 """
 
@@ -113,8 +114,9 @@ def main() -> None:
 
     print(f"{len(data)} series; seasonal naive {score(lambda u: fc[u]['seasonal_naive'])},"
           f" naive {score(lambda u: fc[u]['naive'])}\n")
-    print("| test | share seasonal | ETS | Theta | ARIMA | median of the three | median with seasonal naive |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| test | share seasonal | ETS | Theta | ARIMA | median of the three | median with seasonal naive "
+          "| median with seasonal naive when seasonal |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, test in TESTS.items():
         seasonal = {u: test(tr) for u, (tr, _) in data.items()}
 
@@ -124,8 +126,10 @@ def main() -> None:
         cells = [score(lambda u, n=n: model(u, n)) for n in MODELS]
         med3 = score(lambda u: np.median([model(u, n) for n in MODELS], axis=0))
         med4 = score(lambda u: np.median([model(u, n) for n in MODELS] + [fc[u]["seasonal_naive"]], axis=0))
+        med4s = score(lambda u, seasonal=seasonal: np.median(
+            [model(u, n) for n in MODELS] + ([fc[u]["seasonal_naive"]] if seasonal[u] else []), axis=0))
         share = np.mean(list(seasonal.values()))
-        print(f"| {label} | {share:.0%} | " + " | ".join(cells) + f" | {med3} | {med4} |")
+        print(f"| {label} | {share:.0%} | " + " | ".join(cells) + f" | {med3} | {med4} | {med4s} |")
 
 
 if __name__ == "__main__":
