@@ -13,18 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from finance.models import Sale, StockLevel, Transaction
 from finance.signals import rows_imported
-from forecasting.services.autolearn import (
-    autolearn_schedule_check,
-    new_data_record,
-    target_states_bump,
-    targets_for_row,
-)
+from forecasting.services.autolearn import new_data_record, targets_for_row
 from forecasting.services.classification import (
     transactions_score_committed,
     transactions_score_on_commit,
@@ -35,17 +29,12 @@ from forecasting.services.classification import (
 def transaction_saved(sender: type, instance: Transaction, created: bool, raw: bool = False, **kwargs: Any) -> None:
     """A new transaction: count it for its targets now; once committed, check
     auto-learning and let the deployed classifiers score it (nothing happens, at the
-    cost of one cache read, while none is deployed)."""
+    cost of one cache read a second, while none is deployed)."""
     if raw or not created:
         return
-    workspace_id, ids, targets = instance.workspace_id, [instance.pk], targets_for_row(instance)
-    target_states_bump(workspace_id=workspace_id, targets=targets)
-
-    def after_commit() -> None:
-        autolearn_schedule_check(workspace_id=workspace_id, targets=targets)
-        transactions_score_committed(workspace_id=workspace_id, ids=ids)
-
-    transaction.on_commit(after_commit)
+    workspace_id, ids = instance.workspace_id, [instance.pk]
+    new_data_record(workspace_id=workspace_id, targets=targets_for_row(instance),
+                    also=lambda: transactions_score_committed(workspace_id=workspace_id, ids=ids))
 
 
 @receiver(post_save, sender=Sale, dispatch_uid="forecasting.sale_saved")

@@ -16,21 +16,19 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.signals import setting_changed
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
-from django.dispatch import receiver
 from django.utils import timezone
 
 from finance.models import Sale, StockLevel, Transaction, Workspace
 from forecasting.models import ModelKind, ModelVersion, TargetState, TrainingJob
-from forecasting.services.cache import forecast_cache_invalidate
+from forecasting.services.cache import ProcessMemo, forecast_cache_invalidate
 from forecasting.services.training import training_job_create
 from forecasting.targets import Target
 
@@ -114,18 +112,11 @@ def target_states_bump(*, workspace_id: int, targets: Iterable[str], count: int 
             TargetState.objects.filter(workspace_id=workspace_id, target=key).update(new_rows=F("new_rows") + count)
 
 
-# (workspace id, target) → monotonic time until which a check this process scheduled is
-# still pending: new rows until then are seen by that check, so the shared cache is not
-# asked again. The margin keeps the local window strictly inside the check's countdown.
-_pending_checks: dict[tuple[int, str], float] = {}
+#: (workspace id, target) → True while a check this process scheduled is still pending:
+#: new rows until then are seen by that check, so the shared cache is not asked again.
+#: The margin keeps the local window strictly inside the check's countdown.
+_pending_checks = ProcessMemo()
 _PENDING_MARGIN_SECONDS = 0.5
-
-
-@receiver(setting_changed, dispatch_uid="forecasting.autolearn_pending_checks_reset")
-def _pending_checks_reset(*, setting: str, **kwargs: object) -> None:
-    """A new cache (tests give each test its own) has no record of the checks: neither may we."""
-    if setting == "CACHES":
-        _pending_checks.clear()
 
 
 def autolearn_schedule_check(*, workspace_id: int, targets: Iterable[str]) -> None:
@@ -133,7 +124,7 @@ def autolearn_schedule_check(*, workspace_id: int, targets: Iterable[str]) -> No
     forgets the workspace's cached forecasts)."""
     now = time.monotonic()
     for key in targets:
-        if _pending_checks.get((workspace_id, key), 0.0) > now:
+        if _pending_checks.get((workspace_id, key), now=now):
             continue  # this process queued the check and it has not run yet
         if not cache.add(f"autolearn-check:{workspace_id}:{key}", 1, timeout=AUTOLEARN_DEBOUNCE_SECONDS):
             continue  # another process did
@@ -148,16 +139,23 @@ def _autolearn_check_send(*, workspace_id: int, target: str, now: float) -> None
     except Exception:  # the write succeeded; the daily sweep catches up if the broker is down
         logger.warning("Could not queue the auto-learn check of %s/%s", workspace_id, target, exc_info=True)
         return
-    if len(_pending_checks) > 10_000:  # keep the table small: forget the checks that have run
-        for stale in [k for k, until in _pending_checks.items() if until <= now]:
-            del _pending_checks[stale]
-    _pending_checks[(workspace_id, target)] = now + AUTOLEARN_DEBOUNCE_SECONDS - _PENDING_MARGIN_SECONDS
+    _pending_checks.set((workspace_id, target), True, now=now,
+                        seconds=AUTOLEARN_DEBOUNCE_SECONDS - _PENDING_MARGIN_SECONDS)
 
 
-def new_data_record(*, workspace_id: int, targets: tuple[str, ...], count: int = 1) -> None:
-    """Count new rows inside the writer's transaction and check after it commits."""
+def new_data_record(
+    *, workspace_id: int, targets: tuple[str, ...], count: int = 1, also: Callable[[], None] | None = None,
+) -> None:
+    """Count new rows inside the writer's transaction and check after it commits; ``also``
+    runs in the same after-commit callback (one per row on the write path)."""
     target_states_bump(workspace_id=workspace_id, targets=targets, count=count)
-    transaction.on_commit(lambda: autolearn_schedule_check(workspace_id=workspace_id, targets=targets))
+
+    def after_commit() -> None:
+        autolearn_schedule_check(workspace_id=workspace_id, targets=targets)
+        if also is not None:
+            also()
+
+    transaction.on_commit(after_commit)
 
 
 # --- deciding ---------------------------------------------------------------------------

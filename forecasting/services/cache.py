@@ -4,7 +4,8 @@ deploy or new data invalidates every cached forecast of the workspace at once.""
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, ClassVar
 
 from django.core.cache import cache
 from django.core.signals import setting_changed
@@ -35,8 +36,51 @@ def classifiers_cache_key(*, workspace_id: int) -> str:
     return f"ml-classifiers:{workspace_id}"
 
 
+class ProcessMemo:
+    """Answers this process remembers for a few seconds in front of the shared cache, for
+    the per-row write path (benchmarks/signals): an entry holds until its time is up.
+    Every memo is forgotten when the cache is replaced (tests give each test its own)."""
+
+    MAX_ENTRIES: ClassVar[int] = 10_000
+    _instances: ClassVar[list[ProcessMemo]] = []
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, tuple[float, Any]] = {}
+        ProcessMemo._instances.append(self)
+
+    def get(self, key: Hashable, *, now: float | None = None) -> Any | None:
+        """The value remembered for ``key`` if its time is not up, else None."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > (time.monotonic() if now is None else now):
+            return entry[1]
+        return None
+
+    def set(self, key: Hashable, value: Any, *, seconds: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if len(self._entries) > self.MAX_ENTRIES:  # keep it small: drop what has expired, else all
+            for stale in [k for k, (until, _) in self._entries.items() if until <= now]:
+                del self._entries[stale]
+            if len(self._entries) > self.MAX_ENTRIES:
+                self._entries.clear()
+        self._entries[key] = (now + seconds, value)
+
+    def forget(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@receiver(setting_changed, dispatch_uid="forecasting.process_memos_reset")
+def _process_memos_reset(*, setting: str, **kwargs: object) -> None:
+    """A new cache knows nothing: neither may the memos in front of it."""
+    if setting == "CACHES":
+        for memo in ProcessMemo._instances:
+            memo.clear()
+
+
 def classifiers_cache_invalidate(*, workspace_id: int) -> None:
-    _classifiers_local.pop(workspace_id, None)
+    classifiers_local.forget(workspace_id)
     cache.delete(classifiers_cache_key(workspace_id=workspace_id))
 
 
@@ -48,25 +92,5 @@ def classifiers_cache_invalidate(*, workspace_id: int) -> None:
 #: ``CLASSIFIERS_BACKLOG_DELAY`` seconds after it: a row written meanwhile is scored then.
 CLASSIFIERS_LOCAL_SECONDS = 1.0
 CLASSIFIERS_BACKLOG_DELAY = 2
-_classifiers_local: dict[int, tuple[float, Any]] = {}
-
-
-def classifiers_local_get(*, workspace_id: int) -> Any | None:
-    """The deployed classifier refs this process read less than a second ago, or None."""
-    entry = _classifiers_local.get(workspace_id)
-    if entry is not None and entry[0] > time.monotonic():
-        return entry[1]
-    return None
-
-
-def classifiers_local_set(*, workspace_id: int, refs: Any) -> None:
-    if len(_classifiers_local) > 10_000:  # many workspaces: start afresh rather than grow
-        _classifiers_local.clear()
-    _classifiers_local[workspace_id] = (time.monotonic() + CLASSIFIERS_LOCAL_SECONDS, refs)
-
-
-@receiver(setting_changed, dispatch_uid="forecasting.classifiers_local_reset")
-def _classifiers_local_reset(*, setting: str, **kwargs: object) -> None:
-    """A new cache (tests give each test its own) knows nothing: neither may we."""
-    if setting == "CACHES":
-        _classifiers_local.clear()
+#: workspace id → the deployed classifier refs this process read last.
+classifiers_local = ProcessMemo()

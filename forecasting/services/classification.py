@@ -69,9 +69,9 @@ from forecasting.selectors.classification import (
 )
 from forecasting.services.alerts import alert_raise
 from forecasting.services.cache import (
+    CLASSIFIERS_LOCAL_SECONDS,
     classifiers_cache_key,
-    classifiers_local_get,
-    classifiers_local_set,
+    classifiers_local,
 )
 from forecasting.services.feedback import feedback_create
 from forecasting.services.registry import model_version_deploy
@@ -360,10 +360,10 @@ def transactions_score_committed(*, workspace_id: int, ids: list[int]) -> None:
     """Score rows that are committed (see :func:`transactions_score_on_commit`); with no
     classifier deployed it costs one cache read."""
     try:
-        refs = classifiers_local_get(workspace_id=workspace_id)
+        refs = classifiers_local.get(workspace_id)
         if refs is None:
             refs = _deployed_refs(workspace_id)
-            classifiers_local_set(workspace_id=workspace_id, refs=refs)
+            classifiers_local.set(workspace_id, refs, seconds=CLASSIFIERS_LOCAL_SECONDS)
         if not refs:
             return  # nothing deployed: nothing to do (at most one cache read a second)
         if len(ids) > INLINE_SCORING_LIMIT:

@@ -65,7 +65,7 @@ class TestCounting:
         def broken(**kwargs):
             raise RuntimeError("counter update failed")
 
-        monkeypatch.setattr("forecasting.signals.target_states_bump", broken)
+        monkeypatch.setattr("forecasting.services.autolearn.target_states_bump", broken)
         client = client_for(owner)
         client.raise_request_exception = False
         # When a transaction is posted
