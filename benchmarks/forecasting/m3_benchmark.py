@@ -52,6 +52,14 @@ def load(path: str, sample: int, seed: int) -> dict[str, np.ndarray]:
     return series
 
 
+def short_split(full: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The short-series validation cut (``--short``): the test window dropped, the
+    ``SHORT_HORIZON`` points before it as actuals, the ``SHORT_TRAIN`` before those to train."""
+    end = HORIZON + SHORT_HORIZON
+    return ({uid: y[-end - SHORT_TRAIN : -end] for uid, y in full.items()},
+            {uid: y[-end:-HORIZON] for uid, y in full.items()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "m3_monthly.csv"))
@@ -70,9 +78,7 @@ def main() -> None:
     full = load(args.data, args.sample, args.seed)
     horizon = SHORT_HORIZON if args.short else HORIZON
     if args.short:  # before the test window: 36 training points, then 12 actuals
-        end = HORIZON + SHORT_HORIZON
-        train = {uid: y[-end - SHORT_TRAIN : -end] for uid, y in full.items()}
-        actual = {uid: y[-end:-HORIZON] for uid, y in full.items()}
+        train, actual = short_split(full)
     else:
         cut = 2 * HORIZON if args.validation else HORIZON
         train = {uid: y[:-cut] for uid, y in full.items()}

@@ -23,8 +23,9 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 from common import REPO
+from m3_benchmark import SHORT_HORIZON, short_split
+from m3_benchmark import load as load_m3
 from superstore_benchmark import load as load_superstore
 
 from forecasting.engine.baselines import NaiveForecaster, SeasonalNaiveForecaster
@@ -32,7 +33,7 @@ from forecasting.engine.metrics import mase, smape
 from forecasting.engine.seasonality import acf, acf_seasonal, seasonal_dummies_pvalue
 from forecasting.engine.statistical import ARIMAForecaster, ETSForecaster, ThetaForecaster
 
-M, H, N_TRAIN = 12, 12, 36
+M, H = 12, SHORT_HORIZON
 MODELS = {"ets": ETSForecaster, "theta": ThetaForecaster, "arima": ARIMAForecaster}
 
 
@@ -71,13 +72,8 @@ TESTS: dict[str, Callable[[np.ndarray], bool]] = {
 
 
 def m3_short(path: str, sample: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    frame = pd.read_csv(path).sort_values(["unique_id", "ds"])
-    series = {u: g["y"].to_numpy(dtype=float) for u, g in frame.groupby("unique_id", sort=True)}
-    if sample and sample < len(series):
-        keep = sorted(np.random.default_rng(seed).choice(sorted(series), size=sample, replace=False))
-        series = {u: series[u] for u in keep}
-    end = 18 + H  # the test window is dropped
-    return {u: (y[-end - N_TRAIN : -end], y[-end:-18]) for u, y in series.items()}
+    train, actual = short_split(load_m3(path, sample, seed))
+    return {u: (train[u], actual[u]) for u in train}
 
 
 def forecasts(train: np.ndarray) -> dict[str, np.ndarray]:
