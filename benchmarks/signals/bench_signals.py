@@ -9,10 +9,12 @@ Writes ``--rows`` (10,000) transactions one by one through the ORM
 ``Transaction`` disconnected (*off*) and connected (*on*), ``--repeat`` times in a
 rotating order (so that drift of a shared machine hits both sides alike), and prints one
 markdown row per write style with the median times and the overhead of *on* over *off*.
-The receiver (``forecasting.signals.transaction_saved``) bumps the retrain counters (one
-``F()``-style UPDATE in the writer's transaction) and, after commit, runs the debounced
-auto-learn check and the classifier scoring hook (one cache read to find the deployed
-classifiers: none here, so nothing is scored).
+*On* is what auto-learning costs a writer: the database's counting triggers
+(``forecasting/counters.py``: the retrain counters, bumped in the row's own INSERT) and the
+receiver (``forecasting.signals.transaction_saved``), which after commit runs the
+debounced auto-learn check and the classifier scoring hook (one cache read a second to
+find the deployed classifiers: none here, so nothing is scored). *Off* is the books
+alone: no receiver and no triggers (removed for the run and installed again at the end).
 
 Write styles:
 
@@ -61,6 +63,7 @@ from django.db.models.signals import post_save  # noqa: E402
 from config.celery import app  # noqa: E402
 from finance.models import Transaction, Workspace  # noqa: E402
 from forecasting import signals as receivers  # noqa: E402
+from forecasting.counters import counter_triggers_install, counter_triggers_remove  # noqa: E402
 from forecasting.models import TargetState  # noqa: E402
 
 RECEIVERS = {  # dispatch_uid → receiver, as forecasting/signals.py connects them for Transaction
@@ -70,11 +73,13 @@ SIDES = {"off": (), "on": tuple(RECEIVERS)}
 
 
 def receivers_connect(uids: tuple[str, ...] | list[str]) -> None:
-    """Connect exactly the receivers ``uids`` of ``RECEIVERS`` to Transaction's post_save."""
+    """Connect exactly the receivers ``uids`` of ``RECEIVERS`` to Transaction's post_save,
+    with the counting triggers when any is connected, without them otherwise."""
     for uid, receiver in RECEIVERS.items():
         post_save.disconnect(sender=Transaction, dispatch_uid=uid)
         if uid in uids:
             post_save.connect(receiver, sender=Transaction, dispatch_uid=uid)
+    (counter_triggers_install if uids else counter_triggers_remove)(connection)
 
 
 def write_rows(*, workspace: Workspace, rows: int, atomic: bool) -> float:

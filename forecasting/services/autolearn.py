@@ -1,29 +1,26 @@
-"""Auto-learning: count new data per (workspace, target), decide when to retrain, and
+"""Auto-learning: schedule a check when new data arrives, decide when to retrain, and
 queue the training.
 
-Writers only pay for one ``F()``-style update inside their transaction; after commit a
-check is scheduled at most once per target per ``AUTOLEARN_DEBOUNCE_SECONDS`` (a
-trailing-edge debounce: the delayed check sees every row written in the window), and the
-decision and the training happen in a Celery worker — writing data never waits for
-training. The per-row path is kept lean (benchmarks/signals): the counter update is one
-precompiled SQL statement, and a process that has just scheduled a target's check does
-not ask the shared cache again until that check is about to run.
+The new rows of each (workspace, target) are counted by the database, in the writer's
+own statement (forecasting/counters.py). After commit a check is scheduled at most once
+per target per ``AUTOLEARN_DEBOUNCE_SECONDS`` (a trailing-edge debounce: the delayed
+check sees every row written in the window), and the decision and the training happen in
+a Celery worker — writing data never waits for training. The per-row path is kept lean
+(benchmarks/signals): a process that has just scheduled a target's check does not ask
+the shared cache again until that check is about to run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from finance.models import Sale, StockLevel, Transaction, Workspace
@@ -37,79 +34,15 @@ AUTOLEARN_DEBOUNCE_SECONDS = 5
 ACTIVE_JOB_STATUSES = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
 
 
-# --- counting ---------------------------------------------------------------------------
+# --- new data --------------------------------------------------------------------------
 
 
 def targets_for_row(row: Transaction | Sale | StockLevel) -> tuple[str, ...]:
-    """The counters a new finance row moves."""
+    """The targets a new finance row counts for (the database's triggers count the same:
+    forecasting/counters.py)."""
     if isinstance(row, Transaction):
         return (row.kind, "categorizer")
     return ("inventory",)
-
-
-@functools.lru_cache(maxsize=16)
-def _bump_sql(vendor: str, n_targets: int, async_commit: bool = False) -> str:
-    """``new_rows = new_rows + %s`` for ``n_targets`` targets of a workspace — what
-    ``filter(...).update(new_rows=F("new_rows") + n)`` compiles to, compiled once instead
-    of on every new row (the ORM's compilation cost more than the statement).
-
-    ``async_commit`` (PostgreSQL, a statement that is its own transaction): the statement
-    also sets ``synchronous_commit`` off for that transaction, so its commit does not wait
-    for the WAL flush — one round trip instead of BEGIN, SET LOCAL, UPDATE and COMMIT."""
-    quote = connections[router.db_for_write(TargetState)].ops.quote_name
-    meta = TargetState._meta
-    new_rows, workspace, target = (quote(meta.get_field(name).column) for name in ("new_rows", "workspace", "target"))
-    placeholders = ", ".join(["%s"] * n_targets)
-    settings_from = "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit " if async_commit else ""
-    return (f"UPDATE {quote(meta.db_table)} SET {new_rows} = {new_rows} + %s {settings_from}"
-            f"WHERE {workspace} = %s AND {target} IN ({placeholders})")
-
-
-def _execute_lean(db: Any, sql: str, params: list[Any]) -> int:
-    """Run one statement and return its row count — on the driver's own cursor unless
-    somebody is watching the queries (``DEBUG``, ``assertNumQueries``, an execute
-    wrapper), who then sees it through Django's cursor as usual. Django's cursor wrapper
-    cost about as much as this statement on SQLite (benchmarks/signals); errors are still
-    Django's, and a broken transaction is still refused."""
-    if db.queries_logged or db.execute_wrappers:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
-    db.ensure_connection()
-    db.validate_no_broken_transaction()
-    with db.wrap_database_errors:
-        cursor = db.connection.cursor()
-        try:
-            cursor.execute(sql.replace("%s", "?") if db.vendor == "sqlite" else sql, params)
-            return cursor.rowcount
-        finally:
-            cursor.close()
-
-
-def target_states_bump(*, workspace_id: int, targets: Iterable[str], count: int = 1) -> None:
-    """Add ``count`` new rows to each target's counter (one UPDATE; rows created once)."""
-    targets = tuple(targets)
-    db = connections[router.db_for_write(TargetState)]
-    # Autocommit (a plain ``create()``): post_save comes after the row's own commit, so the
-    # counter is a transaction of its own. It is advisory (the sweeps count rows
-    # themselves), so on PostgreSQL its commit need not wait for the WAL flush — that wait
-    # would otherwise double the cost of every write. Inside the writer's transaction it is
-    # one more statement before the writer's commit.
-    async_commit = db.vendor == "postgresql" and not db.in_atomic_block
-    updated = _execute_lean(db, _bump_sql(db.vendor, len(targets), async_commit), [count, workspace_id, *targets])
-    if updated == len(targets):
-        return
-    existing = set(TargetState.objects.filter(workspace_id=workspace_id, target__in=targets).values_list("target", flat=True))
-    for key in targets:
-        if key in existing:
-            continue
-        try:
-            with transaction.atomic():
-                TargetState.objects.create(
-                    workspace_id=workspace_id, target=key, kind=Target.parse(key).kind, new_rows=count
-                )
-        except IntegrityError:  # created meanwhile by another writer: count on it
-            TargetState.objects.filter(workspace_id=workspace_id, target=key).update(new_rows=F("new_rows") + count)
 
 
 #: (workspace id, target) → True while a check this process scheduled is still pending:
@@ -143,12 +76,12 @@ def _autolearn_check_send(*, workspace_id: int, target: str, now: float) -> None
                         seconds=AUTOLEARN_DEBOUNCE_SECONDS - _PENDING_MARGIN_SECONDS)
 
 
-def new_data_record(
-    *, workspace_id: int, targets: tuple[str, ...], count: int = 1, also: Callable[[], None] | None = None,
+def autolearn_check_on_commit(
+    *, workspace_id: int, targets: tuple[str, ...], also: Callable[[], None] | None = None,
 ) -> None:
-    """Count new rows inside the writer's transaction and check after it commits; ``also``
-    runs in the same after-commit callback (one per row on the write path)."""
-    target_states_bump(workspace_id=workspace_id, targets=targets, count=count)
+    """Once the writer's transaction commits (the database counted its rows in it, see
+    forecasting/counters.py), schedule the debounced check of each target; ``also`` runs
+    in the same after-commit callback (one per row on the write path)."""
 
     def after_commit() -> None:
         autolearn_schedule_check(workspace_id=workspace_id, targets=targets)

@@ -59,13 +59,13 @@ class TestCounting:
         assert counters(workspace) == {"expense": 20, "revenue": 1, "categorizer": 21}
 
     def test_an_api_row_and_its_counter_commit_together(self, workspace, owner, client_for, monkeypatch):
-        # Given an API client and a counter update that fails after the row is inserted
+        # Given an API client and a receiver that fails after the row (and its count) is inserted
         from finance.models import Transaction
 
         def broken(**kwargs):
-            raise RuntimeError("counter update failed")
+            raise RuntimeError("receiver failed")
 
-        monkeypatch.setattr("forecasting.services.autolearn.target_states_bump", broken)
+        monkeypatch.setattr("forecasting.signals.autolearn_check_on_commit", broken)
         client = client_for(owner)
         client.raise_request_exception = False
         # When a transaction is posted
@@ -77,20 +77,79 @@ class TestCounting:
         assert Transaction.objects.filter(workspace=workspace).count() == 0
         assert counters(workspace) == {}
 
-    def test_the_counter_statement_is_seen_by_query_capture(self, workspace):
-        # Given a workspace whose counters exist
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
+    def test_a_rolled_back_row_is_not_counted(self, workspace):
+        # Given a counted row
+        from django.db import transaction
 
         f.TransactionFactory(workspace=workspace, kind="revenue")
-        # When a new row is written while queries are captured (as DEBUG and assertNumQueries do)
-        with CaptureQueriesContext(connection) as captured:
+        # When a second row's transaction rolls back
+        with pytest.raises(RuntimeError), transaction.atomic():
             f.TransactionFactory(workspace=workspace, kind="revenue")
-        # Then the counter UPDATE is among the captured queries, once, and counted
-        bumps = [q["sql"] for q in captured.captured_queries
-                 if q["sql"].startswith(f'UPDATE {connection.ops.quote_name(TargetState._meta.db_table)}')]
-        assert len(bumps) == 1
-        assert counters(workspace) == {"revenue": 2, "categorizer": 2}
+            raise RuntimeError("writer failed")
+        # Then only the first is counted
+        assert counters(workspace) == {"revenue": 1, "categorizer": 1}
+
+    def test_a_new_row_is_counted_by_its_own_insert(self, workspace, django_assert_num_queries):
+        # Given a workspace whose counters exist
+        from finance.models import Transaction
+
+        f.TransactionFactory(workspace=workspace, kind="expense")
+        fields = {"workspace": workspace, "kind": "expense", "amount": Decimal("9.99"), "date": dt.date(2025, 3, 1),
+                  "description": "One statement"}
+        # When a row is written through the ORM
+        with django_assert_num_queries(1):  # the INSERT: no counter statement of its own
+            Transaction.objects.create(**fields)
+        # Then it is counted
+        assert counters(workspace) == {"expense": 2, "categorizer": 2}
+
+    def test_one_bulk_insert_counts_every_row_of_every_workspace(self, workspace, other_workspace):
+        # Given rows of two workspaces, some of them the first of their counters
+        from finance.models import Sale, Transaction
+
+        f.TransactionFactory(workspace=workspace, kind="revenue")
+        rows = [Transaction(workspace=ws, kind=kind, amount=Decimal("5.00"), date=dt.date(2025, 3, 1))
+                for ws, kind, n in ((workspace, "revenue", 3), (workspace, "expense", 2), (other_workspace, "expense", 4))
+                for _ in range(n)]
+        sale = f.SaleFactory(workspace=workspace)
+        # When they are written by one bulk insert each
+        Transaction.objects.bulk_create(rows)
+        Sale.objects.bulk_create([Sale(workspace=workspace, product=sale.product, warehouse=sale.warehouse,
+                                       date=dt.date(2025, 3, d), quantity=1, unit_price=Decimal("2.00"))
+                                  for d in range(1, 6)])
+        # Then each is counted once for each of its targets, and a new counter gets its kind
+        assert counters(workspace) == {"revenue": 4, "expense": 2, "categorizer": 6, "inventory": 6}
+        assert counters(other_workspace) == {"expense": 4, "categorizer": 4}
+        kinds = dict(TargetState.objects.filter(workspace=other_workspace).values_list("target", "kind"))
+        assert kinds == {"expense": "forecaster", "categorizer": "categorizer"}
+
+    def test_the_triggers_can_be_removed_and_installed_again(self, workspace):
+        # Given the counting triggers removed (the migration's reverse)
+        from django.db import connection
+
+        from forecasting.counters import counter_triggers_install, counter_triggers_remove
+
+        counter_triggers_remove(connection)
+        try:
+            f.TransactionFactory(workspace=workspace, kind="revenue")
+            assert counters(workspace) == {}
+        finally:
+            # When they are installed again (twice: idempotent)
+            counter_triggers_install(connection)
+            counter_triggers_install(connection)
+        f.TransactionFactory(workspace=workspace, kind="revenue")
+        # Then rows count again, once each
+        assert counters(workspace) == {"revenue": 1, "categorizer": 1}
+
+    def test_an_unsupported_database_is_refused_with_a_message(self):
+        from django.db import NotSupportedError
+
+        from forecasting.counters import counter_triggers_install
+
+        class MySQL:
+            vendor = "mysql"
+
+        with pytest.raises(NotSupportedError, match="triggers on PostgreSQL or SQLite, not mysql"):
+            counter_triggers_install(MySQL())
 
     def test_checks_are_scheduled_after_commit_once_per_target(self, workspace, monkeypatch,
                                                               django_capture_on_commit_callbacks):
@@ -220,7 +279,7 @@ class TestCheck:
         from forecasting.services.training import training_job_run
 
         seasonal_revenue(workspace)
-        TargetState.objects.create(workspace=workspace, target="revenue", new_rows=7)
+        TargetState.objects.filter(workspace=workspace, target="revenue").update(new_rows=7)
         job = autolearn_check(workspace=workspace, target="revenue").job
         TargetState.objects.filter(workspace=workspace, target="revenue").update(new_rows=7)
         training_job_run(job_id=job.pk)
@@ -379,9 +438,8 @@ class TestAutoLearnApi:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bare_autocommit_writes_are_counted_without_touching_the_session(workspace, monkeypatch):
+def test_bare_autocommit_writes_are_counted(workspace, monkeypatch):
     # Given no broker (the after-commit checks are recorded)
-    from django.db import connection
 
     from finance.models import Transaction
 
@@ -392,11 +450,6 @@ def test_bare_autocommit_writes_are_counted_without_touching_the_session(workspa
     for amount in ("10.00", "12.00"):
         Transaction.objects.create(workspace=workspace, kind="revenue", amount=Decimal(amount),
                                    date=dt.date(2025, 3, 1), description="Bare write")
-    # Then both are counted, one check per target was queued, and on PostgreSQL the
-    # counter's asynchronous commit did not leak into the connection's settings
+    # Then both are counted and one check per target was queued
     assert counters(workspace) == {"revenue": 2, "categorizer": 2}
     assert sorted(checks) == [[workspace.pk, "categorizer"], [workspace.pk, "revenue"]]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            assert cursor.fetchone()[0] == "on"
