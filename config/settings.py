@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackKindEnum": "forecasting.models.Feedback.Kind",
         "AlertKindEnum": "forecasting.models.Alert.Kind",
         "SnapshotStatusEnum": "forecasting.models.PerformanceSnapshot.Status",
+        "StockPlanStatusEnum": "forecasting.models.StockPlan.Status",
     },
 }
 
@@ -244,6 +245,18 @@ ML_FORECAST_CACHE_TTL = env.int("ML_FORECAST_CACHE_TTL", default=900)  # seconds
 ML_PREDICTION_RETENTION_DAYS = env.int("ML_PREDICTION_RETENTION_DAYS", default=90)
 # Algorithms a training runs when none are requested (empty: every registered one).
 ML_ALGORITHMS = env.list("ML_ALGORITHMS", default=[])
+
+# --- Inventory planning (reorder points, safety stock, EOQ, stock plans) ------------------
+# Fixed cost of placing one order with a supplier (workspace currency).
+INVENTORY_ORDERING_COST = env.float("INVENTORY_ORDERING_COST", default=50.0)
+# Cost of holding one unit for a year, as a fraction of its unit cost.
+INVENTORY_HOLDING_COST_RATE = env.float("INVENTORY_HOLDING_COST_RATE", default=0.25)
+# Probability of not running out during a lead time that safety stock is sized for.
+INVENTORY_SERVICE_LEVEL = env.float("INVENTORY_SERVICE_LEVEL", default=0.95)
+# Days of sales history that daily demand is estimated from when no forecast is deployed.
+INVENTORY_DEMAND_HISTORY_DAYS = env.int("INVENTORY_DEMAND_HISTORY_DAYS", default=90)
+# Days a stock plan covers: the holding cost of the stock after ordering is for this long.
+INVENTORY_PLAN_HORIZON_DAYS = env.int("INVENTORY_PLAN_HORIZON_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -196,7 +196,7 @@ class ProductAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Warehouse)
 class WarehouseAdmin(WorkspaceScopedAdmin):
-    list_display = ["code", "name", "location", "workspace"]
+    list_display = ["code", "name", "location", "capacity_units", "workspace"]
     list_filter = ["workspace"]
     search_fields = ["code", "name", "location"]
     list_select_related = ["workspace"]

@@ -289,6 +289,10 @@ class Warehouse(models.Model):
     code = models.CharField(max_length=20)
     name = models.CharField(max_length=120)
     location = models.CharField(max_length=120, blank=True, default="")
+    capacity_units = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Units of stock the warehouse can hold (all products together); empty = no limit.",
+    )
 
     class Meta:
         ordering = ["workspace", "code"]

@@ -26,6 +26,8 @@ from forecasting.models import (
     ModelVersion,
     PerformanceSnapshot,
     Prediction,
+    StockPlan,
+    StockPlanLine,
     TargetState,
     TrainingJob,
 )
@@ -307,3 +309,46 @@ class TargetStateAdmin(WorkspaceScopedAdmin):
     list_filter = ["retrain_requested", "kind", "workspace"]
     search_fields = ["target"]
     list_select_related = ["running_job", "workspace"]
+
+
+class StockPlanLineInline(admin.TabularInline):
+    """The plan's lines, read-only: they are what the optimiser chose."""
+
+    model = StockPlanLine
+    extra = 0
+    can_delete = False
+    fields = ["product", "warehouse", "on_hand", "daily_demand", "demand_std", "demand_source", "lead_time_days",
+              "safety_stock", "reorder_point", "eoq", "target_level", "order_quantity", "unit_cost", "cost",
+              "shortage_units"]
+    readonly_fields = fields
+    ordering = ["product__sku", "warehouse__code"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("product", "warehouse")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StockPlan)
+class StockPlanAdmin(WorkspaceScopedAdmin):
+    """Stock plans are computed (inventory page, ``POST /api/v1/inventory/plans/``), never
+    typed in: staff look at them and may delete them."""
+
+    list_display = ["pk", "created_at", "workspace", "created_by", "budget", "service_level", "status",
+                    "purchase_cost", "ordering_cost_total", "holding_cost", "shortage_units"]
+    list_filter = ["status", "workspace"]
+    search_fields = ["workspace__name", "created_by__username", "solver_message"]
+    date_hierarchy = "created_at"
+    list_select_related = ["workspace", "created_by"]
+    readonly_fields = [f.name for f in StockPlan._meta.fields]
+    inlines = [StockPlanLineInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # plans are computed
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

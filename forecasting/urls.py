@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from forecasting.views import models, suggestions
+from forecasting.views import inventory_planning, models, suggestions
 
 app_name = "forecasting"
 
 urlpatterns = [
     path("models/", models.ModelsView.as_view(), name="models"),
     path("models/retrain/", models.RetrainView.as_view(), name="retrain"),
+    path("inventory/plan/", inventory_planning.StockPlanCreateView.as_view(), name="stock-plan-create"),
     path(
         "transactions/<int:pk>/suggestion/accept/",
         suggestions.SuggestionAcceptView.as_view(),

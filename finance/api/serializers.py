@@ -188,7 +188,7 @@ class ProductSerializer(WorkspaceOwnedSerializer):
 class WarehouseSerializer(WorkspaceOwnedSerializer):
     class Meta:
         model = Warehouse
-        fields = ["id", "workspace", "code", "name", "location"]
+        fields = ["id", "workspace", "code", "name", "location", "capacity_units"]
 
 
 class StockLevelSerializer(WorkspaceOwnedSerializer):

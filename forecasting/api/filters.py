@@ -1,6 +1,6 @@
 import django_filters as filters
 
-from forecasting.models import Alert, ModelVersion, TrainingJob
+from forecasting.models import Alert, ModelVersion, StockPlan, TrainingJob
 
 
 class ModelVersionFilter(filters.FilterSet):
@@ -24,3 +24,12 @@ class AlertFilter(filters.FilterSet):
     class Meta:
         model = Alert
         fields = {"workspace": ["exact"], "kind": ["exact"], "severity": ["exact"], "target": ["exact"]}
+
+
+class StockPlanFilter(filters.FilterSet):
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = StockPlan
+        fields = {"workspace": ["exact"], "status": ["exact"]}

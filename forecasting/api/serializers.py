@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -14,6 +15,8 @@ from forecasting.models import (
     Feedback,
     ModelVersion,
     PerformanceSnapshot,
+    StockPlan,
+    StockPlanLine,
     TrainingJob,
 )
 from forecasting.selectors.series import FREQUENCIES
@@ -296,3 +299,103 @@ class CategorizeResponseSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False, help_text="Why there are no suggestions (cold start).")
     prediction_id = serializers.UUIDField(required=False)
     results = CategorizeResultSerializer(many=True)
+
+
+# --- inventory planning ---------------------------------------------------------------------
+
+
+class ReorderPointQuerySerializer(serializers.Serializer):
+    """Query of ``GET /api/v1/inventory/reorder-points/``."""
+
+    workspace = serializers.IntegerField(min_value=1)
+    service_level = serializers.DecimalField(
+        max_digits=5, decimal_places=4, required=False,
+        help_text="Chance of not running out within a lead time, strictly between 0 and 1 (default "
+                  "INVENTORY_SERVICE_LEVEL).",
+    )
+    product = serializers.IntegerField(min_value=1, required=False)
+    warehouse = serializers.IntegerField(min_value=1, required=False)
+
+    def validate_service_level(self, value: Decimal) -> Decimal:
+        return validate_service_level(value)
+
+
+def validate_service_level(value: Decimal) -> Decimal:
+    if not 0 < value < 1:
+        raise serializers.ValidationError("The service level must be between 0 and 1 (for example 0.95).")
+    return value
+
+
+class ReorderPointSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product.pk")
+    sku = serializers.CharField(source="product.sku")
+    warehouse = serializers.IntegerField(source="warehouse.pk")
+    warehouse_code = serializers.CharField(source="warehouse.code")
+    on_hand = serializers.IntegerField()
+    daily_demand = serializers.FloatField(help_text="Expected units a day.")
+    demand_std = serializers.FloatField(help_text="Standard deviation of a day's demand.")
+    demand_source = serializers.ChoiceField(choices=StockPlanLine.DemandSource.choices)
+    lead_time_days = serializers.FloatField()
+    lead_time_std_days = serializers.FloatField()
+    min_order_quantity = serializers.IntegerField()
+    service_level = serializers.FloatField()
+    safety_stock = serializers.FloatField()
+    reorder_point = serializers.FloatField()
+    eoq = serializers.FloatField(allow_null=True, help_text="Economic order quantity; null when holding is free.")
+    order_now = serializers.BooleanField(help_text="Demand is expected and the stock is at or below the reorder point.")
+    target_level = serializers.IntegerField(help_text="Reorder point + EOQ when an order is due, else 0.")
+
+
+class StockPlanRequestSerializer(serializers.Serializer):
+    """Input of ``POST /api/v1/inventory/plans/``."""
+
+    workspace = serializers.IntegerField(min_value=1)
+    budget = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
+                                      help_text="Most the orders may cost to buy.")
+    service_level = serializers.DecimalField(max_digits=5, decimal_places=4, required=False,
+                                             help_text="Strictly between 0 and 1 (default INVENTORY_SERVICE_LEVEL).")
+    ordering_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False,
+                                             help_text="Fixed cost of one order (default INVENTORY_ORDERING_COST).")
+    holding_cost_rate = serializers.DecimalField(
+        max_digits=6, decimal_places=4, min_value=Decimal("0"), required=False,
+        help_text="Yearly holding cost as a fraction of unit cost (default INVENTORY_HOLDING_COST_RATE).",
+    )
+
+    def validate_service_level(self, value: Decimal) -> Decimal:
+        return validate_service_level(value)
+
+
+class StockPlanLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+
+    class Meta:
+        model = StockPlanLine
+        fields = [
+            "id", "product", "sku", "warehouse", "warehouse_code", "on_hand", "daily_demand", "demand_std",
+            "demand_source", "lead_time_days", "lead_time_std_days", "safety_stock", "reorder_point", "eoq",
+            "target_level", "order_quantity", "unit_cost", "cost", "shortage_units",
+        ]
+        read_only_fields = fields
+
+
+class StockPlanSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    total_cost = serializers.DecimalField(max_digits=15, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = StockPlan
+        fields = [
+            "id", "workspace", "created_at", "created_by", "budget", "service_level", "ordering_cost",
+            "holding_cost_rate", "horizon_days", "status", "solver_message", "purchase_cost",
+            "ordering_cost_total", "total_cost", "holding_cost", "shortage_units",
+        ]
+        read_only_fields = fields
+
+
+class StockPlanDetailSerializer(StockPlanSerializer):
+    lines = StockPlanLineSerializer(many=True, read_only=True)
+
+    class Meta(StockPlanSerializer.Meta):
+        fields = [*StockPlanSerializer.Meta.fields, "lines"]
+        read_only_fields = fields

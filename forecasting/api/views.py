@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,7 +18,11 @@ from finance.api.kit import WorkspaceRolePermission, WorkspaceScopedViewSet
 from finance.models import Category, Membership, Workspace
 from finance.selectors import membership_role_get, workspace_scoped_queryset
 from forecasting.api import filters, serializers
-from forecasting.models import Alert, Feedback, ModelVersion, TrainingJob
+from forecasting.models import Alert, Feedback, ModelVersion, StockPlan, StockPlanLine, TrainingJob
+from forecasting.selectors.inventory_planning import (
+    InventoryPlanningError,
+    reorder_points_for_workspace,
+)
 from forecasting.selectors.registry import autolearn_states, model_status_for_user
 from forecasting.services.alerts import alert_acknowledge
 from forecasting.services.autolearn import autolearn_check, next_eligible_at, should_retrain
@@ -30,6 +35,7 @@ from forecasting.services.classification import (
 )
 from forecasting.services.feedback import FeedbackRefused, feedback_create
 from forecasting.services.health import health_check
+from forecasting.services.inventory_planning import stock_plan_create
 from forecasting.services.predictions import ModelUnavailable, NoModel, forecast_predict
 from forecasting.services.registry import (
     RegistryError,
@@ -356,3 +362,78 @@ class CategorizeView(APIView):
         except ClassificationError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return Response(output)
+
+
+# --- inventory planning ---------------------------------------------------------------------
+
+
+class ReorderPointsView(APIView):
+    """``GET /api/v1/inventory/reorder-points/?workspace=``: per active product × warehouse,
+    the expected daily demand and its spread, the supplier's lead time, safety stock,
+    reorder point, EOQ and whether to order now (any member of the workspace)."""
+
+    @extend_schema(parameters=[serializers.ReorderPointQuerySerializer],
+                   responses={200: serializers.ReorderPointSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        query = serializers.ReorderPointQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        workspace = _workspace_for(request, q["workspace"])
+        level = q.get("service_level")
+        points = reorder_points_for_workspace(
+            workspace=workspace, service_level=None if level is None else float(level), user=request.user
+        )
+        points = [
+            p for p in points
+            if q.get("product") in (None, p.product.pk) and q.get("warehouse") in (None, p.warehouse.pk)
+        ]
+        return Response(serializers.ReorderPointSerializer(points, many=True).data)
+
+
+class StockPlanViewSet(WorkspaceScopedViewSet):
+    """Stock plans of your workspaces, newest first. ``POST`` computes a new plan (owners,
+    managers and members; viewers read): the orders per product × warehouse that keep the
+    purchase within ``budget`` and the warehouses within their capacities, chosen by a
+    mixed-integer program."""
+
+    model = StockPlan
+    filterset_class = filters.StockPlanFilter
+    select_related = ("created_by",)
+    ordering_fields = ["created_at", "purchase_cost", "budget"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_serializer_class(self):  # noqa: ANN201
+        if self.action == "retrieve":
+            return serializers.StockPlanDetailSerializer
+        if self.action == "create":
+            return serializers.StockPlanRequestSerializer
+        return serializers.StockPlanSerializer
+
+    def refine_queryset(self, queryset):  # noqa: ANN001, ANN201
+        if self.action == "retrieve":
+            return queryset.prefetch_related(_plan_lines())
+        return queryset
+
+    @extend_schema(request=serializers.StockPlanRequestSerializer,
+                   responses={201: serializers.StockPlanDetailSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
+        body = serializers.StockPlanRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        workspace = _workspace_for(request, data["workspace"])
+        self.check_workspace_write(workspace.pk)
+        try:
+            plan = stock_plan_create(
+                workspace=workspace, budget=data["budget"], service_level=data.get("service_level"),
+                ordering_cost=data.get("ordering_cost"), holding_cost_rate=data.get("holding_cost_rate"),
+                user=request.user,
+            )
+        except InventoryPlanningError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        plan = StockPlan.objects.select_related("created_by").prefetch_related(_plan_lines()).get(pk=plan.pk)
+        return Response(serializers.StockPlanDetailSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+def _plan_lines() -> Prefetch:
+    return Prefetch("lines", queryset=StockPlanLine.objects.select_related("product", "warehouse").order_by(
+        "product__sku", "warehouse__code", "pk"))

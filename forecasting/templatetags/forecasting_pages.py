@@ -9,6 +9,9 @@
     {% inventory_demand workspace rows since as demand %}
     {% demand_cell demand row %}                             {# a <td> in the stock table #}
     {% category_cell t categories can_write %}               {# a <td>: suggestion, accept, correct #}
+    {% reorder_points workspace rows warehouses as reorder %}
+    {% reorder_cell reorder row %}                           {# a <td>: reorder point, order now #}
+    {% stock_plan_panel workspace %}                         {# the latest plan and the plan form #}
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 
 from finance.models import Category, Transaction, Workspace
 from finance.selectors import BudgetUse
-from forecasting.views import panels
+from forecasting.selectors.inventory_planning import stock_plan_latest, stock_plan_lines
+from forecasting.views import inventory_planning, panels
 
 register = template.Library()
 
@@ -64,6 +69,42 @@ def inventory_demand(
 @register.inclusion_tag("forecasting/pages/_demand_cell.html")
 def demand_cell(demand: dict[int, panels.Demand], row: Any) -> dict[str, Any]:
     return {"d": demand.get(row.product.pk), "row": row}
+
+
+@register.simple_tag(takes_context=True)
+def reorder_points(
+    context: template.Context, workspace: Workspace, rows: Sequence[Any], warehouses: Sequence[Any]
+) -> dict[int, inventory_planning.ProductReorder]:
+    """Reorder point, safety stock and "order now" of the products of the page, by product id."""
+    return inventory_planning.product_reorders(
+        workspace=workspace, rows=rows, warehouses=warehouses, today=timezone.localdate(), user=_user(context)
+    )
+
+
+@register.simple_tag
+def inventory_service_level() -> str:
+    """The service level reorder points are computed for ("95 %")."""
+    return percent(settings.INVENTORY_SERVICE_LEVEL)
+
+
+@register.inclusion_tag("forecasting/pages/_reorder_cell.html")
+def reorder_cell(reorder: dict[int, inventory_planning.ProductReorder], row: Any) -> dict[str, Any]:
+    return {"r": reorder.get(row.product.pk), "row": row}
+
+
+@register.inclusion_tag("forecasting/pages/_stock_plan_panel.html", takes_context=True)
+def stock_plan_panel(context: template.Context, workspace: Workspace) -> dict[str, Any]:
+    """The workspace's latest stock plan with its orders, and (for writers) the form that
+    computes a new one — bound with its errors when a post was refused."""
+    plan = stock_plan_latest(workspace=workspace)
+    return {
+        "plan": plan,
+        "lines": list(stock_plan_lines(plan=plan, ordered_only=True)) if plan is not None else [],
+        "form": context.get("plan_form") or inventory_planning.StockPlanForm(),
+        "can_write": context.get("can_write", False),
+        "csrf_token": context.get("csrf_token"),
+        "workspace": workspace,
+    }
 
 
 @register.inclusion_tag("forecasting/pages/_category_cell.html", takes_context=True)

@@ -20,7 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import Membership
-from forecasting.models import Alert, Feedback, ModelVersion, Prediction, TargetState, TrainingJob
+from forecasting.models import (
+    Alert,
+    Feedback,
+    ModelVersion,
+    Prediction,
+    StockPlan,
+    TargetState,
+    TrainingJob,
+)
 from forecasting.views.panels import (
     BudgetRisk,
     WindowForecast,
@@ -347,7 +355,10 @@ class TestInventoryDemand:
 #   overview   monthly totals (1) + budget use (1) + deployed forecasters (1)
 #              + prediction log (1) + expense shares (1, a budget without its own model) = 8
 #   inventory  warehouses (1) + count (1) + products page (1) + stock (1) + deployed (1)
-#              + prediction log (1) + units sold in total (1, a product without a model)   = 10
+#              + prediction log (1) + units sold in total (1, a product without a model)
+#              + reorder points: stock per pair (1) + first sales (1) + daily sales (1)
+#                + deployed (1) + prediction log (1) + latest stock plan (1)               = 16
+#              (+ the plan's orders (1) once a plan exists: see TestInventoryPlanningPage)
 #   models     target states (1) + deployed versions (1) + active jobs (1) + open alerts (1)
 #              + category names (1) and product names (1): per-category/product targets
 #              + the categoriser's readiness (1, while it has never been trained)         = 10
@@ -391,7 +402,7 @@ class TestQueryCounts:
         assert all(p.has_forecast for p in response.context["panels"])
 
     def test_inventory(self, client, django_assert_num_queries, size):
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(16):
             response = client.get(INVENTORY)
         assert len(response.context["demand"]) == size
 
@@ -406,6 +417,153 @@ class TestQueryCounts:
         with django_assert_num_queries(6):
             response = client.get(TRANSACTIONS)
         assert response.content.decode().count("data-suggestion-form") == size * 2
+
+
+# --- inventory planning: reorder points, the latest plan, the plan form --------------------------
+
+
+class TestInventoryPlanningPage:
+    Z95 = 1.6448536269514722
+    PLAN = reverse("forecasting:stock-plan-create")
+
+    @pytest.fixture
+    def stock(self, workspace, settings):
+        """CROI at N: 5 on hand, the last five days sold 7, 1, 7, 1, 4 (d = 4, σ_d = 3),
+        lead time 4 ± 2 days, MOQ 10, cost 7.30 → SS = 10 z, ROP = 16 + 10 z ≈ 32.4,
+        EOQ = 200. PLENTY at N: 1000 on hand, 1 sold a day."""
+        settings.INVENTORY_ORDERING_COST = 25.0
+        settings.INVENTORY_HOLDING_COST_RATE = 0.25
+        settings.INVENTORY_SERVICE_LEVEL = 0.95
+        settings.INVENTORY_DEMAND_HISTORY_DAYS = 5
+        settings.INVENTORY_PLAN_HORIZON_DAYS = 30
+        today = timezone.localdate()
+        supplier = f.SupplierFactory(workspace=workspace, lead_time_mean_days=Decimal("4.00"),
+                                     lead_time_std_days=Decimal("2.00"), min_order_quantity=10)
+        north = f.WarehouseFactory(workspace=workspace, code="N")
+        croi = f.ProductFactory(workspace=workspace, sku="CROI", supplier=supplier, unit_cost=Decimal("7.30"),
+                                unit_price=Decimal("20.00"))
+        plenty = f.ProductFactory(workspace=workspace, sku="PLENTY", supplier=supplier)
+        f.StockLevelFactory(workspace=workspace, product=croi, warehouse=north, quantity=5)
+        f.StockLevelFactory(workspace=workspace, product=plenty, warehouse=north, quantity=1000)
+        for days_ago, units in {5: 7, 4: 1, 3: 7, 2: 1, 1: 4}.items():
+            f.SaleFactory(workspace=workspace, product=croi, warehouse=north,
+                          date=today - dt.timedelta(days=days_ago), quantity=units)
+            f.SaleFactory(workspace=workspace, product=plenty, warehouse=north,
+                          date=today - dt.timedelta(days=days_ago), quantity=1)
+        return {"croi": croi, "plenty": plenty}
+
+    def test_reorder_point_safety_stock_and_order_now(self, logged_in, member, stock):
+        # When the inventory page is opened
+        response = logged_in(member).get(INVENTORY)
+        html = response.content.decode()
+        # Then each row shows its reorder point and safety stock; CROI (5 ≤ 32.4) must be ordered
+        reorder = response.context["reorder"]
+        croi, plenty = reorder[stock["croi"].pk], reorder[stock["plenty"].pk]
+        assert croi.reorder_point == pytest.approx(16 + 10 * self.Z95)
+        assert croi.safety_stock == pytest.approx(10 * self.Z95)
+        assert (croi.order_now, croi.due_codes, plenty.order_now) == (True, "N", False)
+        assert 'data-reorder-point="32"' in html and "safety 16" in html
+        assert html.count("data-order-now") == 1
+        assert 'title="At or below the reorder point in N">Order now</span>' in html
+        assert "Reorder point</th>" in html and "95\xa0% service level" in html
+
+    def test_no_plan_yet_and_the_form_for_writers_only(self, logged_in, member, viewer, stock):
+        html = logged_in(member).get(INVENTORY).content.decode()
+        assert "No stock plan yet." in html
+        assert f'action="{self.PLAN}"' in html and "csrfmiddlewaretoken" in html
+        assert 'name="service_level" value="0.95"' in html
+        viewer_html = logged_in(viewer).get(INVENTORY).content.decode()
+        assert "No stock plan yet." in viewer_html and "data-stock-plan-form" not in viewer_html
+
+    def test_posting_the_form_computes_a_plan_and_returns_to_the_page(self, logged_in, member, workspace, stock):
+        # When a member asks for a plan with a budget of 1000 at 95 %
+        client = logged_in(member)
+        response = client.post(self.PLAN, {"budget": "1000", "service_level": "0.95"})
+        # Then the plan is stored (136 CROI for 992.80, nothing for PLENTY) and the page shows it
+        assert (response.status_code, response.url) == (302, INVENTORY)
+        plan = StockPlan.objects.get()
+        assert (plan.workspace, plan.created_by, plan.purchase_cost) == (workspace, member, Decimal("992.80"))
+        assert list(plan.lines.values_list("product__sku", "order_quantity")) == [("CROI", 136), ("PLENTY", 0)]
+        page = client.get(INVENTORY)
+        html = page.content.decode()
+        assert [str(m) for m in page.context["messages"]] == [
+            f"Stock plan {plan.pk}: 1 order costing 1017.80 USD (purchase 992.80)."]
+        assert f'data-plan="{plan.pk}"' in html
+        assert "budget 1000.00 USD, service level 95\xa0%" in html
+        assert "Purchase <strong data-purchase-cost>992.80</strong> + ordering 25.00 USD" in html
+        assert 'data-plan-line="CROI@N"' in html and 'data-plan-line="PLENTY@N"' not in html
+        assert "<td class=\"num\" data-order>136</td>" in html
+
+    def test_the_latest_plan_is_shown(self, logged_in, member, workspace, stock):
+        from forecasting.services.inventory_planning import stock_plan_create
+
+        stock_plan_create(workspace=workspace, budget=1000)
+        latest = stock_plan_create(workspace=workspace, budget=0)
+        html = logged_in(member).get(INVENTORY).content.decode()
+        assert f'data-plan="{latest.pk}"' in html
+        assert "This plan orders nothing." in html
+
+    @pytest.mark.parametrize(("data", "error"), [
+        ({"budget": "-5", "service_level": "0.95"}, "The budget cannot be negative."),
+        ({"budget": "", "service_level": "0.95"}, "Enter the most the orders may cost."),
+        ({"budget": "100", "service_level": "1"}, "The service level must be between 0 and 1 (for example 0.95)."),
+        ({"budget": "100", "service_level": "0"}, "The service level must be between 0 and 1 (for example 0.95)."),
+    ])
+    def test_bad_input_re_renders_the_page_with_the_error(self, logged_in, member, stock, data, error):
+        response = logged_in(member).post(self.PLAN, data)
+        assert response.status_code == 200
+        assert response.context["plan_form"].errors
+        assert error in response.content.decode()
+        assert [r.product.sku for r in response.context["rows"]] == ["CROI", "PLENTY"]
+        assert StockPlan.objects.count() == 0
+
+    def test_nothing_to_plan_is_reported_on_the_page(self, logged_in, member, workspace):
+        # Given an active product that no warehouse stocks or sold
+        f.ProductFactory(workspace=workspace, sku="LONELY")
+        response = logged_in(member).post(self.PLAN, {"budget": "100", "service_level": "0.95"})
+        assert response.status_code == 200
+        assert "Nothing to plan: the workspace has no active product that a warehouse stocks or has sold." in (
+            response.content.decode())
+        assert StockPlan.objects.count() == 0
+
+    def test_viewer_gets_403_and_nothing_is_written(self, logged_in, viewer, stock):
+        response = logged_in(viewer).post(self.PLAN, {"budget": "100", "service_level": "0.95"})
+        assert response.status_code == 403
+        assert StockPlan.objects.count() == 0
+
+    def test_get_is_not_allowed_and_csrf_is_enforced(self, logged_in, member, stock):
+        assert logged_in(member).get(self.PLAN).status_code == 405
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(member)
+        assert client.post(self.PLAN, {"budget": "100", "service_level": "0.95"}).status_code == 403
+        assert StockPlan.objects.count() == 0
+
+    def test_anonymous_is_sent_to_login(self, client):
+        response = client.post(self.PLAN, {"budget": "100"})
+        assert response.status_code == 302 and "/login/" in response.url
+        assert StockPlan.objects.count() == 0
+
+    @pytest.mark.parametrize("size", [2, 6])
+    def test_query_count_with_a_plan_is_flat_in_the_rows(self, logged_in, member, workspace, size,
+                                                         django_assert_num_queries):
+        # Given `size` products stocked and sold at two warehouses, and a plan of them
+        from forecasting.services.inventory_planning import stock_plan_create
+
+        today = timezone.localdate()
+        warehouses = [f.WarehouseFactory(workspace=workspace, code=f"W{n}") for n in range(2)]
+        for n in range(size):
+            product = f.ProductFactory(workspace=workspace, sku=f"P{n}")
+            for warehouse in warehouses:
+                f.StockLevelFactory(workspace=workspace, product=product, warehouse=warehouse, quantity=1)
+                f.SaleFactory(workspace=workspace, product=product, warehouse=warehouse,
+                              date=today - dt.timedelta(days=1), quantity=5)
+        stock_plan_create(workspace=workspace, budget=1_000_000)  # enough to order every pair
+        client = logged_in(member)
+        # Then: the 13 queries of tests/finance/test_pages.py + the plan's orders (1)
+        with django_assert_num_queries(14):
+            response = client.get(INVENTORY)
+        assert len(response.context["reorder"]) == size
+        assert response.content.decode().count("data-plan-line=") == 2 * size
 
 
 # --- the Models page ------------------------------------------------------------------------
