@@ -1,4 +1,5 @@
-"""Behavioural data the coaching models learn from."""
+"""Behavioural data the coaching models learn from, the segments found in it, and the
+bandit-chosen recommendations with their feedback."""
 
 from django.conf import settings
 from django.db import models
@@ -43,3 +44,109 @@ class BehavioralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_event_type_display()} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class Segment(models.Model):
+    """A group of similar members (a user in a workspace), found by k-means on features of
+    their books and behaviour. Recomputed by the daily refresh, which replaces every row;
+    ``key`` (derived from the name) is what the bandit's posteriors are keyed by, so the
+    learning survives a refresh that finds the same kind of group again."""
+
+    kind = models.CharField(max_length=12, choices=Workspace.Kind.choices)
+    key = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=255, blank=True, default="")
+    centroid = models.JSONField(default=dict, help_text="Feature name → the cluster centre, in the features' units.")
+    size = models.PositiveIntegerField(default=0, help_text="Members (user × workspace) assigned.")
+    workspace_count = models.PositiveIntegerField(default=0, help_text="Distinct workspaces among the members.")
+    n_clusters = models.PositiveSmallIntegerField(default=1, help_text="k of the run that found this segment.")
+    silhouette = models.FloatField(null=True, blank=True, help_text="Silhouette of that run (none when k = 1).")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display().lower()}, {self.size})"
+
+
+class SegmentAssignment(models.Model):
+    """Which segment a member of a workspace is in, with the features it was computed from."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="assignments")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="segment_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segment_assignments"
+    )
+    features = models.JSONField(default=dict)
+    distance = models.FloatField(help_text="Distance to the segment's centre in standardised units.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["workspace", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="unique_segment_assignment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace}: {self.segment.name}"
+
+
+class BanditArm(models.Model):
+    """The Beta posterior of one recommendation (arm) for one segment: ``alpha`` is
+    1 + rewards, ``beta`` 1 + misses (Thompson sampling draws from Beta(alpha, beta))."""
+
+    segment_key = models.CharField(max_length=80)
+    arm = models.CharField(max_length=40)
+    alpha = models.FloatField(default=1.0)
+    beta = models.FloatField(default=1.0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["segment_key", "arm"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment_key", "arm"], name="unique_bandit_arm"),
+            models.CheckConstraint(condition=models.Q(alpha__gt=0) & models.Q(beta__gt=0), name="bandit_arm_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment_key} / {self.arm}: Beta({self.alpha:g}, {self.beta:g})"
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+class RecommendationImpression(models.Model):
+    """One recommendation shown to a user, chosen by the bandit, and what they did with it."""
+
+    class Status(models.TextChoices):
+        SHOWN = "shown", "Shown"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+        COMPLETED = "completed", "Completed"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="recommendation_impressions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendation_impressions"
+    )
+    segment_key = models.CharField(max_length=80)
+    arm = models.CharField(max_length=40)
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    data = models.JSONField(default=dict, blank=True, help_text="The figures the text was written from.")
+    sampled_value = models.FloatField(help_text="The Thompson draw that ranked this arm.")
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
+    reward = models.FloatField(null=True, blank=True)
+    shown_at = models.DateTimeField(db_index=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-shown_at", "position", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "user", "shown_at"], name="impression_user_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.arm} ({self.get_status_display().lower()})"

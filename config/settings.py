@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "forecasting.models.Alert.Kind",
         "SnapshotStatusEnum": "forecasting.models.PerformanceSnapshot.Status",
         "StockPlanStatusEnum": "forecasting.models.StockPlan.Status",
+        "RecommendationStatusEnum": "coaching.models.RecommendationImpression.Status",
     },
 }
 

@@ -39,6 +39,9 @@ def declared_schedules() -> list[Schedule]:
                  minute="0", hour="4", description="Realised error, accuracy and drift of deployed models."),
         Schedule("ml: daily clean-up of old predictions", "forecasting.tasks.predictions_cleanup_task",
                  minute="30", hour="4", description="Delete prediction logs past retention; free memory."),
+        # Declared by name: forecasting must not import coaching (coaching → forecasting → finance).
+        Schedule("coaching: daily segment refresh", "coaching.tasks.segments_refresh_task",
+                 minute="0", hour="5", description="Recompute the coaching segments of every member (k-means)."),
     ]
 
 

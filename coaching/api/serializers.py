@@ -25,3 +25,171 @@ class BehavioralEventSerializer(WorkspaceOwnedSerializer):
         if len(str(value)) > MAX_EVENT_DATA_BYTES:
             raise serializers.ValidationError(f"Must be under {MAX_EVENT_DATA_BYTES} characters.")
         return value
+
+
+# --- coaching: inputs ------------------------------------------------------------------------
+
+
+class WorkspaceQuerySerializer(serializers.Serializer):
+    """``?workspace=<id>`` (one of yours; another workspace's id is a 404)."""
+
+    workspace = serializers.IntegerField(min_value=1)
+
+
+class RecommendationQuerySerializer(WorkspaceQuerySerializer):
+    count = serializers.IntegerField(min_value=1, max_value=6, default=3)
+
+
+class RecommendationFeedbackSerializer(serializers.Serializer):
+    """Your answer to a recommendation you were shown."""
+
+    action = serializers.ChoiceField(choices=["accepted", "dismissed", "completed"])
+
+
+# --- coaching: outputs -----------------------------------------------------------------------
+
+
+class SegmentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    centroid = serializers.DictField(child=serializers.FloatField())
+    size = serializers.IntegerField()
+    workspace_count = serializers.IntegerField()
+    n_clusters = serializers.IntegerField()
+    silhouette = serializers.FloatField(allow_null=True)
+    computed_at = serializers.DateTimeField()
+
+
+class SegmentAssignmentSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="user_id")
+    username = serializers.CharField(source="user.username")
+    segment = SegmentSerializer()
+    features = serializers.DictField(child=serializers.FloatField())
+    distance = serializers.FloatField()
+    computed_at = serializers.DateTimeField()
+
+
+class SegmentListSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    assignments = SegmentAssignmentSerializer(many=True)
+
+
+class ImpressionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    workspace = serializers.IntegerField(source="workspace_id")
+    arm = serializers.CharField()
+    title = serializers.CharField()
+    text = serializers.CharField()
+    data = serializers.DictField()
+    segment_key = serializers.CharField()
+    position = serializers.IntegerField()
+    sampled_value = serializers.FloatField()
+    status = serializers.CharField()
+    reward = serializers.FloatField(allow_null=True)
+    shown_at = serializers.DateTimeField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+
+
+class RecommendationListSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    segment_key = serializers.CharField()
+    recommendations = ImpressionSerializer(many=True)
+
+
+class PosteriorSerializer(serializers.Serializer):
+    segment_key = serializers.CharField()
+    arm = serializers.CharField()
+    alpha = serializers.FloatField()
+    beta = serializers.FloatField()
+    mean = serializers.FloatField()
+
+
+class FeedbackResultSerializer(serializers.Serializer):
+    impression = ImpressionSerializer()
+    posterior = PosteriorSerializer(allow_null=True)
+
+
+class SpendingForecastSerializer(serializers.Serializer):
+    amount = serializers.FloatField()
+    lo80 = serializers.FloatField()
+    hi80 = serializers.FloatField()
+    method = serializers.ChoiceField(choices=["model", "engine"])
+    algorithm = serializers.CharField()
+    history_months = serializers.IntegerField()
+
+
+class CategorySpendingSerializer(serializers.Serializer):
+    category = serializers.IntegerField()
+    name = serializers.CharField()
+    last_month = serializers.FloatField()
+    average_3_months = serializers.FloatField()
+    forecast = SpendingForecastSerializer(allow_null=True)
+
+
+class SpendingSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    currency = serializers.CharField()
+    total = SpendingForecastSerializer(allow_null=True)
+    categories = CategorySpendingSerializer(many=True)
+
+
+class GoalPredictionSerializer(serializers.Serializer):
+    goal = serializers.IntegerField()
+    name = serializers.CharField()
+    target_amount = serializers.FloatField()
+    saved_amount = serializers.FloatField()
+    deadline = serializers.DateField()
+    remaining = serializers.FloatField()
+    basis = serializers.ChoiceField(choices=["contributions", "net_savings_share"])
+    monthly_mean = serializers.FloatField()
+    monthly_std = serializers.FloatField()
+    months_left = serializers.FloatField()
+    required_monthly = serializers.FloatField(allow_null=True)
+    probability = serializers.FloatField()
+    expected_date = serializers.DateField(allow_null=True)
+    reached = serializers.BooleanField()
+    on_track = serializers.BooleanField()
+
+
+class PredictionsSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    spending = SpendingSerializer()
+    goals = GoalPredictionSerializer(many=True)
+
+
+class InsightSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["over_budget", "category_growth", "goal_off_track"])
+    severity = serializers.ChoiceField(choices=["warning", "info"])
+    title = serializers.CharField()
+    text = serializers.CharField()
+    data = serializers.DictField()
+
+
+class InsightListSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    insights = InsightSerializer(many=True)
+
+
+class PeerFigureSerializer(serializers.Serializer):
+    yours = serializers.FloatField()
+    peer_median = serializers.FloatField()
+    peer_p25 = serializers.FloatField()
+    peer_p75 = serializers.FloatField()
+    your_percentile = serializers.IntegerField()
+    peers = serializers.IntegerField()
+
+
+class PeerCategorySerializer(PeerFigureSerializer):
+    name = serializers.CharField()
+
+
+class PeerComparisonSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    available = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    segment = serializers.DictField(allow_null=True)
+    peers = serializers.IntegerField()
+    total = PeerFigureSerializer(allow_null=True)
+    categories = PeerCategorySerializer(many=True)

@@ -1,13 +1,44 @@
-from django.db.models import Q, QuerySet
-from rest_framework import serializers
+"""Coaching API: behavioural events (the per-model kit) and the coaching commands under
+``/api/v1/coaching/`` — thin views over :mod:`coaching.services` and :mod:`coaching.selectors`."""
 
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from coaching.api import serializers as s
 from coaching.api.filters import BehavioralEventFilter
 from coaching.api.serializers import BehavioralEventSerializer
 from coaching.models import BehavioralEvent
+from coaching.selectors import (
+    coaching_context,
+    impression_queryset_for_user,
+    segment_assignment_list,
+)
 from coaching.services.events import behavioral_event_create
+from coaching.services.insights import insights_for
+from coaching.services.peers import peer_comparison
+from coaching.services.predictions import goals_predict, spending_predict
+from coaching.services.recommendations import (
+    FeedbackRefused,
+    recommendation_feedback,
+    recommendations_choose,
+    segment_key_for,
+)
 from finance.api.kit import WorkspaceScopedViewSet
-from finance.models import Membership
-from finance.selectors import workspace_list_for_user
+from finance.models import Membership, Workspace
+from finance.selectors import (
+    membership_role_get,
+    workspace_list_for_user,
+    workspace_scoped_queryset,
+)
 
 
 class BehavioralEventViewSet(WorkspaceScopedViewSet):
@@ -32,3 +63,107 @@ class BehavioralEventViewSet(WorkspaceScopedViewSet):
         data = serializer.validated_data
         self.check_workspace_write(data["workspace"].pk)
         serializer.instance = behavioral_event_create(user=self.request.user, **data)
+
+
+class Conflict(ValidationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _workspace_for(request: Request, workspace_id: int) -> Workspace:
+    return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
+
+
+class SegmentListView(APIView):
+    """``GET /api/v1/coaching/segments/?workspace=``: the segments of the workspace's members
+    with the features each was assigned from. Owners and managers see every member, the
+    others their own assignment."""
+
+    @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.SegmentListSerializer})
+    def get(self, request: Request) -> Response:
+        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        everyone = membership_role_get(user=request.user, workspace_id=workspace.pk) in Membership.MANAGE_ROLES
+        rows = segment_assignment_list(workspace=workspace, user=request.user, everyone=everyone)
+        return Response(s.SegmentListSerializer({"workspace": workspace.pk, "assignments": rows}).data)
+
+
+class RecommendationListView(APIView):
+    """``GET /api/v1/coaching/recommendations/?workspace=&count=3``: recommendations for
+    you, chosen by Thompson sampling for your segment and written from the workspace's
+    books. Each one is recorded as an impression; answer it with ``POST
+    /api/v1/coaching/recommendations/{id}/feedback/``."""
+
+    @extend_schema(parameters=[s.RecommendationQuerySerializer], responses={200: s.RecommendationListSerializer})
+    def get(self, request: Request) -> Response:
+        query = _query(s.RecommendationQuerySerializer, request)
+        workspace = _workspace_for(request, query["workspace"])
+        impressions = recommendations_choose(workspace=workspace, user=request.user, count=query["count"])
+        key = impressions[0].segment_key if impressions else segment_key_for(workspace=workspace, user=request.user)
+        return Response(s.RecommendationListSerializer(
+            {"workspace": workspace.pk, "segment_key": key, "recommendations": impressions}).data)
+
+
+class RecommendationFeedbackView(APIView):
+    """``POST /api/v1/coaching/recommendations/{id}/feedback/`` with ``action`` accepted,
+    dismissed or completed: the first answer is the bandit's reward (1, 0, 1); ``completed``
+    may follow ``accepted``. Only your own impressions (anyone else's is a 404); an answer
+    the impression no longer takes is a 409."""
+
+    @extend_schema(request=s.RecommendationFeedbackSerializer, responses={200: s.FeedbackResultSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        impression = get_object_or_404(impression_queryset_for_user(user=request.user), pk=pk)
+        body = s.RecommendationFeedbackSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            impression, arm = recommendation_feedback(
+                impression=impression, action=body.validated_data["action"], user=request.user)
+        except FeedbackRefused as exc:
+            raise Conflict({"detail": str(exc)}) from None
+        posterior = None if arm is None else {
+            "segment_key": arm.segment_key, "arm": arm.arm, "alpha": arm.alpha, "beta": arm.beta, "mean": arm.mean}
+        return Response(s.FeedbackResultSerializer({"impression": impression, "posterior": posterior}).data)
+
+
+class PredictionsView(APIView):
+    """``GET /api/v1/coaching/predictions/?workspace=``: next month's spending, in total and
+    per category (the deployed forecaster where there is one, else the forecasting
+    engine's baselines), and the chance and expected date of reaching each goal."""
+
+    @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.PredictionsSerializer})
+    def get(self, request: Request) -> Response:
+        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate())
+        return Response(s.PredictionsSerializer({
+            "workspace": workspace.pk,
+            "spending": spending_predict(ctx=ctx, user=request.user),
+            "goals": [p.as_dict() for p in goals_predict(ctx=ctx)],
+        }).data)
+
+
+class InsightListView(APIView):
+    """``GET /api/v1/coaching/insights/?workspace=``: over-budget categories this month,
+    categories growing fast against the three months before, and goals off track."""
+
+    @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.InsightListSerializer})
+    def get(self, request: Request) -> Response:
+        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate())
+        insights = [i.as_dict() for i in insights_for(ctx=ctx)]
+        return Response(s.InsightListSerializer({"workspace": workspace.pk, "insights": insights}).data)
+
+
+class PeerComparisonView(APIView):
+    """``GET /api/v1/coaching/peer-comparison/?workspace=``: your workspace's monthly
+    spending, in total and per category, against the median and quartiles of the other
+    workspaces of your segment — aggregates only, and only with at least five of them."""
+
+    @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.PeerComparisonSerializer})
+    def get(self, request: Request) -> Response:
+        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        output = peer_comparison(workspace=workspace, user=request.user, today=timezone.localdate())
+        return Response(s.PeerComparisonSerializer({"workspace": workspace.pk} | output).data)

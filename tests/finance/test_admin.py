@@ -4,9 +4,12 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
-from coaching.models import BehavioralEvent
+from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression
+from coaching.services.segments import segments_refresh
 from finance.models import Membership, Transaction
 from tests import factories as f
 
@@ -34,10 +37,20 @@ class TestAdminPages:
         f.GoalFactory(workspace=workspace)
         f.BehavioralEventFactory(workspace=workspace)
         f.SupplierFactory(workspace=workspace)
+        # the coaching rows that are computed, not typed in
+        segments_refresh()
+        BanditArm.objects.create(segment_key="business-unsegmented", arm="automate_savings", alpha=2.0, beta=1.0)
+        RecommendationImpression.objects.create(
+            workspace=workspace, user=owner, segment_key="business-unsegmented", arm="automate_savings",
+            title="Automate savings", text="Move 10 % of revenue on payday.", sampled_value=0.5, position=1,
+            shown_at=timezone.now())
         client.force_login(superuser)
+        request = RequestFactory().get("/")
+        request.user = superuser
+        computed = not admin.site._registry[model].has_add_permission(request)
         assert client.get(_admin_url(model, "changelist")).status_code == 200
         assert client.get(_admin_url(model, "changelist"), {"q": "x"}).status_code == 200
-        assert client.get(_admin_url(model, "add")).status_code == 200
+        assert client.get(_admin_url(model, "add")).status_code == (403 if computed else 200)
         obj = model.objects.first()
         assert client.get(_admin_url(model, "change", obj.pk)).status_code == 200
 

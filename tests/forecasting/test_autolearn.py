@@ -320,12 +320,15 @@ class TestSchedules:
         settings.ML_SCHEDULER_DAY, settings.ML_SCHEDULER_HOUR, settings.ML_SCHEDULER_MINUTE = "wed", 5, 15
         first = schedules_install()
         second = schedules_install()
-        assert [created for _, created in first] == [True, True, True, True]
-        assert [created for _, created in second] == [False, False, False, False]
+        assert [created for _, created in first] == [True, True, True, True, True]
+        assert [created for _, created in second] == [False, False, False, False, False]
         weekly = PeriodicTask.objects.get(name="ml: weekly full retrain")
         assert (weekly.task, weekly.crontab.minute, weekly.crontab.hour, weekly.crontab.day_of_week) == (
             "forecasting.tasks.full_retrain_task", "15", "5", "3")
         assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == 4
+        segments = PeriodicTask.objects.get(name="coaching: daily segment refresh")
+        assert (segments.task, segments.crontab.minute, segments.crontab.hour) == (
+            "coaching.tasks.segments_refresh_task", "0", "5")
 
     def test_disabled_scheduler_disables_the_weekly_retrain(self, settings):
         settings.ML_SCHEDULER_ENABLED = False

@@ -1,0 +1,15 @@
+"""The coaching commands, mounted at ``/api/v1/coaching/``."""
+
+from django.urls import path
+
+from coaching.api import views
+
+urlpatterns = [
+    path("segments/", views.SegmentListView.as_view(), name="coaching-segments"),
+    path("recommendations/", views.RecommendationListView.as_view(), name="coaching-recommendations"),
+    path("recommendations/<int:pk>/feedback/", views.RecommendationFeedbackView.as_view(),
+         name="coaching-recommendation-feedback"),
+    path("predictions/", views.PredictionsView.as_view(), name="coaching-predictions"),
+    path("insights/", views.InsightListView.as_view(), name="coaching-insights"),
+    path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
+]

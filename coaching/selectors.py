@@ -1,0 +1,222 @@
+"""Reads of the coaching app: the books per month, behaviour per member, segments and
+impressions. Each function runs a fixed number of queries whatever the number of rows
+(the API's and the page's query counts are pinned in tests/coaching)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from coaching.models import (
+    BanditArm,
+    BehavioralEvent,
+    RecommendationImpression,
+    Segment,
+    SegmentAssignment,
+)
+from finance.models import Goal, Membership, Transaction, Workspace
+from finance.selectors import BudgetUse, budget_usage_for_month, workspace_scoped_queryset
+
+UNCATEGORISED = "Uncategorised"
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, count: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def complete_months(*, today: dt.date, count: int) -> list[dt.date]:
+    """The first days of the ``count`` complete months before the month of ``today``, oldest first."""
+    current = month_start(today)
+    return [add_months(current, -n) for n in range(count, 0, -1)]
+
+
+@dataclass
+class CategorySeries:
+    """One expense category's spending per month (aligned with :attr:`MonthlyBooks.months`)."""
+
+    category_id: int | None
+    name: str
+    values: np.ndarray
+
+
+@dataclass
+class MonthlyBooks:
+    """A workspace's approved revenue and expenses per complete month, and expenses per category."""
+
+    months: list[dt.date]
+    revenue: np.ndarray
+    expense: np.ndarray
+    categories: dict[int | None, CategorySeries] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, months: list[dt.date]) -> MonthlyBooks:
+        return cls(months=months, revenue=np.zeros(len(months)), expense=np.zeros(len(months)))
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.revenue.any() or self.expense.any())
+
+
+def books_monthly(*, workspace_ids: Iterable[int], months: list[dt.date]) -> dict[int, MonthlyBooks]:
+    """``{workspace_id: MonthlyBooks}`` over ``months`` (consecutive first days) for every
+    given workspace, from **approved** transactions. One query."""
+    ids = list(workspace_ids)
+    result = {pk: MonthlyBooks.empty(months) for pk in ids}
+    if not ids or not months:
+        return result
+    index = {m: i for i, m in enumerate(months)}
+    rows = (
+        Transaction.objects.filter(
+            workspace_id__in=ids, status=Transaction.Status.APPROVED,
+            date__gte=months[0], date__lt=add_months(months[-1], 1),
+        )
+        .annotate(month=TruncMonth("date"))
+        .values("workspace_id", "kind", "category_id", "category__name", "month")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
+        books, i, total = result[row["workspace_id"]], index[month], float(row["total"])
+        if row["kind"] == Transaction.Kind.REVENUE:
+            books.revenue[i] += total
+            continue
+        books.expense[i] += total
+        key = row["category_id"]
+        series = books.categories.get(key)
+        if series is None:
+            series = books.categories[key] = CategorySeries(
+                key, row["category__name"] or UNCATEGORISED, np.zeros(len(months)))
+        series.values[i] += total
+    return result
+
+
+def goals_by_workspace(*, workspace_ids: Iterable[int]) -> dict[int, list[Goal]]:
+    """Every goal of the given workspaces, by deadline. One query."""
+    out: dict[int, list[Goal]] = defaultdict(list)
+    for goal in Goal.objects.filter(workspace_id__in=list(workspace_ids)).order_by("deadline", "name", "pk"):
+        out[goal.workspace_id].append(goal)
+    return out
+
+
+def event_counts(*, since: dt.datetime) -> dict[tuple[int, int], int]:
+    """``{(workspace_id, user_id): events since since}`` over every workspace. One query."""
+    rows = (
+        BehavioralEvent.objects.filter(timestamp__gte=since)
+        .values("workspace_id", "user_id").annotate(n=Count("pk")).order_by()
+    )
+    return {(row["workspace_id"], row["user_id"]): row["n"] for row in rows}
+
+
+def goal_contributions_monthly(*, workspace: Workspace, months: list[dt.date]) -> dict[int, np.ndarray]:
+    """``{goal_id: amount contributed per month}`` from the members' ``goal_modification``
+    events with ``action = "contribute"`` (aligned with ``months``). One query."""
+    if not months:
+        return {}
+    index = {m: i for i, m in enumerate(months)}
+    start = dt.datetime.combine(months[0], dt.time(), tzinfo=dt.UTC)
+    end = dt.datetime.combine(add_months(months[-1], 1), dt.time(), tzinfo=dt.UTC)
+    rows = BehavioralEvent.objects.filter(
+        workspace=workspace, event_type=BehavioralEvent.Type.GOAL_MODIFICATION,
+        timestamp__gte=start, timestamp__lt=end, data__action="contribute",
+    ).values_list("data", "timestamp")
+    out: dict[int, np.ndarray] = {}
+    for data, timestamp in rows:
+        goal_id, amount = data.get("goal_id"), data.get("amount")
+        if not isinstance(goal_id, int) or isinstance(amount, bool) or not isinstance(amount, int | float):
+            continue
+        series = out.setdefault(goal_id, np.zeros(len(months)))
+        series[index[month_start(timestamp.astimezone(dt.UTC).date())]] += float(amount)
+    return out
+
+
+def memberships_for_segmentation() -> QuerySet[Membership]:
+    """Every membership with its workspace (the units segmentation clusters). One query."""
+    return Membership.objects.select_related("workspace").order_by("workspace_id", "user_id")
+
+
+def segment_assignment_get(*, workspace: Workspace, user: AbstractBaseUser) -> SegmentAssignment | None:
+    """The user's segment in the workspace (with the segment), or ``None``. One query."""
+    return (
+        SegmentAssignment.objects.select_related("segment")
+        .filter(workspace=workspace, user=user).first()
+    )
+
+
+def segment_assignment_list(
+    *, workspace: Workspace, user: AbstractBaseUser | AnonymousUser, everyone: bool
+) -> QuerySet[SegmentAssignment]:
+    """The workspace's assignments: every member's when ``everyone`` (managers), else the
+    user's own. Segment and user joined. One query."""
+    queryset = SegmentAssignment.objects.filter(workspace=workspace).select_related("segment", "user")
+    if not everyone:
+        queryset = queryset.filter(user=user)
+    return queryset.order_by("user__username", "pk")
+
+
+def segment_peer_workspaces(*, segment: Segment, exclude_workspace_id: int) -> list[int]:
+    """The distinct workspaces with a member in ``segment`` other than the given one. One query."""
+    return list(
+        SegmentAssignment.objects.filter(segment=segment).exclude(workspace_id=exclude_workspace_id)
+        .values_list("workspace_id", flat=True).distinct().order_by("workspace_id")
+    )
+
+
+def bandit_arms_for(*, segment_key: str) -> dict[str, BanditArm]:
+    """``{arm: posterior}`` of a segment (arms never rewarded or missed have no row). One query."""
+    return {arm.arm: arm for arm in BanditArm.objects.filter(segment_key=segment_key)}
+
+
+def impression_queryset_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[RecommendationImpression]:
+    """The user's own impressions in their workspaces: anybody else's is a 404."""
+    if not user.is_authenticated:
+        return RecommendationImpression.objects.none()
+    return workspace_scoped_queryset(model=RecommendationImpression, user=user).filter(user=user)
+
+
+HISTORY_MONTHS = 36
+
+
+@dataclass
+class CoachingContext:
+    """What the recommendations, predictions and insights of one workspace read: the
+    books of the last :data:`HISTORY_MONTHS` complete months, the goals, and the budgets'
+    use this month. Three queries."""
+
+    workspace: Workspace
+    today: dt.date
+    books: MonthlyBooks
+    goals: list[Goal]
+    budgets: list[BudgetUse]
+
+    def recent(self, values: np.ndarray, months: int) -> np.ndarray:
+        """The last ``months`` complete months of a series of :attr:`books`."""
+        return values[-months:] if months else values[:0]
+
+    def category_average(self, predicate, months: int = 3) -> tuple[float, list[str]]:  # noqa: ANN001
+        """The monthly average over the last ``months`` of the expense categories whose
+        name satisfies ``predicate``, and their names."""
+        chosen = [s for s in self.books.categories.values() if predicate(s.name)]
+        total = sum(float(self.recent(s.values, months).sum()) for s in chosen)
+        names = sorted(s.name for s in chosen if self.recent(s.values, months).sum() > 0)
+        return total / months, names
+
+
+def coaching_context(*, workspace: Workspace, today: dt.date) -> CoachingContext:
+    months = complete_months(today=today, count=HISTORY_MONTHS)
+    books = books_monthly(workspace_ids=[workspace.pk], months=months)[workspace.pk]
+    goals = goals_by_workspace(workspace_ids=[workspace.pk]).get(workspace.pk, [])
+    budgets = budget_usage_for_month(workspace=workspace, month=today)
+    return CoachingContext(workspace=workspace, today=today, books=books, goals=goals, budgets=budgets)

@@ -1,0 +1,91 @@
+"""Peer comparison: a workspace's monthly spending per category against the other
+workspaces of the user's segment — as aggregates only.
+
+Privacy rules:
+
+* Peers are **distinct workspaces** (the books are a workspace's, shared by its members),
+  never the user's own workspace, and a comparison needs at least
+  :data:`MIN_PEERS` of them — for the whole comparison and again for each category
+  (only peers whose books have a category of the same name count for it).
+* Only aggregates leave this module: the median and the 25th and 75th percentiles,
+  rounded to :data:`ROUND_TO`, how many peers, and the user's own percentile among them.
+  No peer's name, id or row is returned, and with five or more workspaces behind every
+  figure none can be attributed to one of them.
+
+Amounts are monthly averages over the last :data:`PEER_MONTHS` complete months.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from scipy.stats import percentileofscore
+
+from coaching.selectors import (
+    books_monthly,
+    complete_months,
+    segment_assignment_get,
+    segment_peer_workspaces,
+)
+from finance.models import Workspace
+
+MIN_PEERS = 5
+PEER_MONTHS = 3
+ROUND_TO = 10
+
+
+def _aggregate(yours: float, peers: list[float]) -> dict[str, Any]:
+    values = np.array(peers, dtype=float)
+    p25, median, p75 = np.percentile(values, [25, 50, 75])
+
+    def rounded(value: float) -> float:
+        return float(round(value / ROUND_TO) * ROUND_TO)
+
+    return {
+        "yours": round(yours, 2),
+        "peer_median": rounded(median),
+        "peer_p25": rounded(p25),
+        "peer_p75": rounded(p75),
+        "your_percentile": round(float(percentileofscore(values, yours, kind="mean"))),
+        "peers": len(peers),
+    }
+
+
+def peer_comparison(*, workspace: Workspace, user: AbstractBaseUser, today: Any) -> dict[str, Any]:
+    """The comparison, or ``available: false`` with the reason. Three queries."""
+    assignment = segment_assignment_get(workspace=workspace, user=user)
+    if assignment is None:
+        return {"available": False, "reason": "You are not in a segment yet; segments are refreshed daily.",
+                "segment": None, "peers": 0, "total": None, "categories": []}
+    segment = assignment.segment
+    peer_ids = segment_peer_workspaces(segment=segment, exclude_workspace_id=workspace.pk)
+    base = {"segment": {"key": segment.key, "name": segment.name}, "peers": len(peer_ids),
+            "months": PEER_MONTHS, "currency": workspace.currency}
+    if len(peer_ids) < MIN_PEERS:
+        return base | {"available": False, "total": None, "categories": [],
+                       "reason": f"Your segment has {len(peer_ids)} other workspace(s); a comparison needs at least "
+                                 f"{MIN_PEERS}, so that no one's figures can be told apart."}
+    months = complete_months(today=today, count=PEER_MONTHS)
+    books = books_monthly(workspace_ids=[workspace.pk, *peer_ids], months=months)
+    own = books[workspace.pk]
+
+    def by_name(pk: int) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for series in books[pk].categories.values():
+            name = series.name.strip().lower()
+            out[name] = out.get(name, 0.0) + float(series.values.sum()) / PEER_MONTHS
+        return out
+
+    peer_categories = [by_name(pk) for pk in peer_ids]
+    categories = []
+    for series in sorted(own.categories.values(), key=lambda s: s.name):
+        name = series.name.strip().lower()
+        values = [p[name] for p in peer_categories if p.get(name, 0) > 0]
+        if len(values) >= MIN_PEERS:
+            categories.append({"name": series.name} | _aggregate(float(series.values.sum()) / PEER_MONTHS, values))
+    totals = [float(books[pk].expense.sum()) / PEER_MONTHS for pk in peer_ids]
+    return base | {"available": True, "reason": "",
+                   "total": _aggregate(float(own.expense.sum()) / PEER_MONTHS, totals),
+                   "categories": categories}

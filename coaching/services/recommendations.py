@@ -1,0 +1,282 @@
+"""Coaching recommendations chosen by a multi-armed bandit, and their feedback.
+
+The **arms** are a catalogue of concrete recommendations (:data:`ARMS`). Each is written
+from the workspace's own books — the amounts in its text are the user's — and is offered
+only when the data supports it (no "cut dining out" without dining spending).
+
+**Thompson sampling** chooses among the offered arms: every (segment, arm) pair has a
+Beta(alpha, beta) posterior of the chance that a member of the segment acts on the
+recommendation (:class:`~coaching.models.BanditArm`, Beta(1, 1) before any feedback);
+one draw per arm, the highest draws are shown. Each shown recommendation is stored as a
+:class:`~coaching.models.RecommendationImpression`; the first answer to it is the reward
+that updates the posterior — accepted or completed 1, dismissed 0 — and a later
+"completed" after "accepted" only records the progress (one trial per impression).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from coaching.categories import is_dining, is_reserve_goal, is_subscription
+from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression
+from coaching.selectors import (
+    CoachingContext,
+    add_months,
+    bandit_arms_for,
+    coaching_context,
+    month_start,
+    segment_assignment_get,
+)
+from coaching.services.events import behavioral_event_create
+from finance.models import Workspace
+
+RECENT_MONTHS = 3
+DEFAULT_COUNT = 3
+MAX_COUNT = 6
+REWARDS = {
+    RecommendationImpression.Status.ACCEPTED: 1.0,
+    RecommendationImpression.Status.COMPLETED: 1.0,
+    RecommendationImpression.Status.DISMISSED: 0.0,
+}
+#: status now -> the answers it still takes
+TRANSITIONS = {
+    RecommendationImpression.Status.SHOWN: set(REWARDS),
+    RecommendationImpression.Status.ACCEPTED: {RecommendationImpression.Status.COMPLETED},
+}
+
+
+class FeedbackRefused(ValueError):
+    """The impression cannot take this answer (it was answered already)."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One recommendation written for a workspace: which arm, and its text and figures."""
+
+    arm: str
+    title: str
+    text: str
+    data: dict[str, Any]
+
+
+def money(amount: float, currency: str) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    text = f"{abs(amount):,.0f}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def round_to(amount: float, step: float) -> float:
+    return float(round(amount / step) * step)
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+
+def _cut_dining_out(ctx: CoachingContext) -> Offer | None:
+    average, names = ctx.category_average(is_dining, RECENT_MONTHS)
+    if average <= 0:
+        return None
+    cur = ctx.workspace.currency
+    saving = average * 0.2
+    return Offer(
+        "cut_dining_out", "Cut dining out by a fifth",
+        f"You spent {money(average, cur)} a month on {', '.join(names)} over the last {RECENT_MONTHS} months. "
+        f"Cutting it by 20% saves {money(saving, cur)} a month — {money(saving * 12, cur)} a year.",
+        {"monthly_average": round(average, 2), "monthly_saving": round(saving, 2),
+         "yearly_saving": round(saving * 12, 2), "categories": names},
+    )
+
+
+def _review_subscriptions(ctx: CoachingContext) -> Offer | None:
+    average, names = ctx.category_average(is_subscription, RECENT_MONTHS)
+    if average <= 0:
+        return None
+    cur = ctx.workspace.currency
+    return Offer(
+        "review_subscriptions", "Review your subscriptions",
+        f"{', '.join(names)} cost {money(average, cur)} a month ({money(average * 12, cur)} a year) over the "
+        f"last {RECENT_MONTHS} months. Cancelling the quarter you use least saves {money(average * 3, cur)} a year.",
+        {"monthly_average": round(average, 2), "yearly_cost": round(average * 12, 2),
+         "yearly_saving": round(average * 3, 2), "categories": names},
+    )
+
+
+def _automate_savings(ctx: CoachingContext) -> Offer | None:
+    income = float(ctx.recent(ctx.books.revenue, RECENT_MONTHS).sum()) / RECENT_MONTHS
+    if income <= 0:
+        return None
+    spent = float(ctx.recent(ctx.books.expense, RECENT_MONTHS).sum()) / RECENT_MONTHS
+    kept, cur = income - spent, ctx.workspace.currency
+    transfer = max(round_to(income * 0.1, 10), 10.0)
+    return Offer(
+        "automate_savings", "Automate your savings",
+        f"You kept {money(kept, cur)} a month ({kept / income:.0%} of income) over the last {RECENT_MONTHS} months. "
+        f"An automatic transfer of {money(transfer, cur)} (10% of income) on payday makes saving the default.",
+        {"monthly_income": round(income, 2), "monthly_kept": round(kept, 2),
+         "savings_rate": round(kept / income, 4), "transfer": transfer},
+    )
+
+
+def _build_emergency_fund(ctx: CoachingContext) -> Offer | None:
+    spent = float(ctx.recent(ctx.books.expense, RECENT_MONTHS).sum()) / RECENT_MONTHS
+    if spent <= 0:
+        return None
+    target, cur = spent * 3, ctx.workspace.currency
+    goal = next((g for g in ctx.goals if is_reserve_goal(g.name)), None)
+    saved = float(goal.saved_amount) if goal else 0.0
+    if saved >= target:
+        return None
+    remaining = target - saved
+    holding = (f"Your “{goal.name}” goal holds {money(saved, cur)}, {money(remaining, cur)} to go."
+               if goal else "You have no emergency-fund goal yet.")
+    return Offer(
+        "build_emergency_fund",
+        "Build a cash reserve" if ctx.workspace.kind == Workspace.Kind.BUSINESS else "Build an emergency fund",
+        f"Three months of expenses is {money(target, cur)}. {holding} "
+        f"Setting aside {money(remaining / 12, cur)} a month gets there in a year.",
+        {"target": round(target, 2), "saved": round(saved, 2), "monthly": round(remaining / 12, 2),
+         "goal": goal.pk if goal else None},
+    )
+
+
+def _stick_to_budget(ctx: CoachingContext) -> Offer | None:
+    used = [b for b in ctx.budgets if b.limit > 0 and b.spent * 100 >= b.limit * 80]
+    if not used:
+        return None
+    worst = max(used, key=lambda b: (b.spent / b.limit, -b.budget.pk))
+    cur, name = ctx.workspace.currency, worst.budget.category.name
+    next_month = add_months(month_start(ctx.today), 1)
+    return Offer(
+        "stick_to_budget", f"Hold {name} to its budget",
+        f"{name} has used {worst.percent}% of its {money(float(worst.limit), cur)} budget this month "
+        f"({money(float(worst.spent), cur)} spent). Pause spending there until {next_month:%B} 1.",
+        {"category": worst.budget.category_id, "limit": float(worst.limit), "spent": float(worst.spent),
+         "percent": worst.percent},
+    )
+
+
+def _curb_fastest_growing(ctx: CoachingContext) -> Offer | None:
+    best: tuple[float, Any, float, float] | None = None
+    for series in ctx.books.categories.values():
+        if len(series.values) < 4:
+            continue
+        last, before = float(series.values[-1]), float(series.values[-4:-1].mean())
+        if before > 0 and last - before >= 50 and last / before >= 1.25:
+            growth = last / before - 1
+            if best is None or growth > best[0]:
+                best = (growth, series, last, before)
+    if best is None:
+        return None
+    growth, series, last, before = best
+    cur = ctx.workspace.currency
+    return Offer(
+        "curb_category_growth", f"Rein in {series.name}",
+        f"{series.name} rose to {money(last, cur)} last month, {growth:.0%} above its {money(before, cur)} average "
+        f"of the three months before. Bringing it back saves {money(last - before, cur)} a month.",
+        {"category": series.category_id, "last_month": round(last, 2), "previous_average": round(before, 2),
+         "growth": round(growth, 4)},
+    )
+
+
+ARMS: dict[str, Callable[[CoachingContext], Offer | None]] = {
+    "cut_dining_out": _cut_dining_out,
+    "review_subscriptions": _review_subscriptions,
+    "automate_savings": _automate_savings,
+    "build_emergency_fund": _build_emergency_fund,
+    "stick_to_budget": _stick_to_budget,
+    "curb_category_growth": _curb_fastest_growing,
+}
+
+
+def offers_for(ctx: CoachingContext) -> list[Offer]:
+    """Every recommendation the workspace's data supports, in catalogue order."""
+    return [offer for build in ARMS.values() if (offer := build(ctx)) is not None]
+
+
+# --- the bandit ----------------------------------------------------------------------------
+
+
+def thompson_choose(
+    *, posteriors: dict[str, tuple[float, float]], arms: list[str], count: int, rng: np.random.Generator
+) -> list[tuple[str, float]]:
+    """One Beta draw per arm (in the given order, so a seeded ``rng`` repeats), the
+    ``count`` highest first. A missing posterior is Beta(1, 1)."""
+    draws = [(arm, float(rng.beta(*posteriors.get(arm, (1.0, 1.0))))) for arm in arms]
+    return sorted(draws, key=lambda pair: -pair[1])[:count]
+
+
+def segment_key_for(*, workspace: Workspace, user: AbstractBaseUser) -> str:
+    """The bandit's key of the user's segment in the workspace (one query); members not
+    segmented yet share their workspace kind's ``<kind>-unsegmented`` posteriors."""
+    assignment = segment_assignment_get(workspace=workspace, user=user)
+    return assignment.segment.key if assignment else f"{workspace.kind}-unsegmented"
+
+
+def recommendations_choose(
+    *,
+    workspace: Workspace,
+    user: AbstractBaseUser,
+    count: int = DEFAULT_COUNT,
+    rng: np.random.Generator | None = None,
+    now: dt.datetime | None = None,
+) -> list[RecommendationImpression]:
+    """Choose up to ``count`` recommendations for the user by Thompson sampling and record
+    them as impressions. Five queries."""
+    now = now or timezone.now()
+    rng = rng if rng is not None else np.random.default_rng()
+    key = segment_key_for(workspace=workspace, user=user)
+    offers = {offer.arm: offer for offer in offers_for(coaching_context(workspace=workspace, today=timezone.localdate(now)))}
+    posteriors = {arm: (row.alpha, row.beta) for arm, row in bandit_arms_for(segment_key=key).items()}
+    chosen = thompson_choose(posteriors=posteriors, arms=list(offers), count=count, rng=rng)
+    impressions = [
+        RecommendationImpression(
+            workspace=workspace, user=user, segment_key=key, arm=arm, title=offers[arm].title,
+            text=offers[arm].text, data=offers[arm].data, sampled_value=round(draw, 6), position=position,
+            shown_at=now,
+        )
+        for position, (arm, draw) in enumerate(chosen, start=1)
+    ]
+    if impressions:
+        RecommendationImpression.objects.bulk_create(impressions)
+    return impressions
+
+
+@transaction.atomic
+def recommendation_feedback(
+    *, impression: RecommendationImpression, action: str, user: AbstractBaseUser, now: dt.datetime | None = None
+) -> tuple[RecommendationImpression, BanditArm | None]:
+    """Record the user's answer to an impression; the first answer updates the posterior
+    of its (segment, arm). Returns the impression and the posterior (``None`` when the
+    answer only recorded progress). Refuses answers the impression no longer takes."""
+    if action not in REWARDS:
+        raise FeedbackRefused(f"Unknown answer '{action}'; use one of: {', '.join(REWARDS)}.")
+    locked = RecommendationImpression.objects.select_for_update().get(pk=impression.pk)
+    if action not in TRANSITIONS.get(locked.status, set()):
+        raise FeedbackRefused(f"This recommendation was already {locked.get_status_display().lower()}.")
+    first_answer = locked.reward is None
+    locked.status, locked.responded_at = action, now or timezone.now()
+    arm = None
+    if first_answer:
+        locked.reward = REWARDS[action]
+        BanditArm.objects.get_or_create(segment_key=locked.segment_key, arm=locked.arm)
+        BanditArm.objects.filter(segment_key=locked.segment_key, arm=locked.arm).update(
+            alpha=F("alpha") + locked.reward, beta=F("beta") + (1.0 - locked.reward), updated_at=locked.responded_at,
+        )
+        arm = BanditArm.objects.get(segment_key=locked.segment_key, arm=locked.arm)
+    locked.save(update_fields=["status", "reward", "responded_at"])
+    behavioral_event_create(
+        workspace=locked.workspace, user=user, event_type=BehavioralEvent.Type.RECOMMENDATION_INTERACTION,
+        data={"recommendation": locked.arm, "action": action, "impression": locked.pk, "position": locked.position},
+        timestamp=locked.responded_at,
+    )
+    return locked, arm

@@ -1,0 +1,16 @@
+"""Celery tasks of the coaching app: thin, idempotent and safe to retry."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from coaching.services.segments import segments_refresh
+from forecasting.services.training import TRANSIENT_ERRORS
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
+             max_retries=3)
+def segments_refresh_task() -> dict:
+    """Recompute every segment (the daily beat schedule ``coaching: daily segment refresh``)."""
+    report = segments_refresh()
+    return {"members": report.members, "segments": report.segments, "k": report.by_kind}

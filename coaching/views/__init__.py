@@ -1,0 +1,1 @@
+"""The coaching pages."""

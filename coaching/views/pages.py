@@ -1,0 +1,90 @@
+"""The Coaching page: your segment, recommendations chosen for you (with Accept and
+Dismiss), next month's spending, your goals' chances, insights and how your spending
+compares with your segment's — and the POST that answers a recommendation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from coaching.models import RecommendationImpression
+from coaching.selectors import (
+    coaching_context,
+    impression_queryset_for_user,
+    segment_assignment_get,
+)
+from coaching.services.insights import insights_for
+from coaching.services.peers import peer_comparison
+from coaching.services.predictions import goals_predict, spending_predict
+from coaching.services.recommendations import (
+    REWARDS,
+    FeedbackRefused,
+    recommendation_feedback,
+    recommendations_choose,
+)
+from finance.views.base import WorkspacePageMixin
+
+SECTION_URL_NAME = "coaching:page"
+SPENDING_ROWS = 8  # the largest categories of next month's forecast
+IN_PROGRESS_ROWS = 5  # accepted recommendations waiting for "done"
+
+
+class CoachingView(WorkspacePageMixin, TemplateView):
+    """Everything coaching knows about the current workspace, for the signed-in user.
+    Showing the page records the recommendations on it as impressions."""
+
+    template_name = "coaching/coaching.html"
+    section = "coaching"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user, workspace, today = self.request.user, self.workspace, timezone.localdate()
+        ctx = coaching_context(workspace=workspace, today=today)
+        goals = goals_predict(ctx=ctx)
+        spending = spending_predict(ctx=ctx, user=user)
+        ranked = sorted((c for c in spending["categories"] if c["forecast"]),
+                        key=lambda c: (-c["forecast"]["amount"], c["name"]))
+        context.update(
+            section_url_name=SECTION_URL_NAME,
+            assignment=segment_assignment_get(workspace=workspace, user=user),
+            recommendations=recommendations_choose(workspace=workspace, user=user),
+            in_progress=list(impression_queryset_for_user(user=user).filter(
+                workspace=workspace, status=RecommendationImpression.Status.ACCEPTED)[:IN_PROGRESS_ROWS]),
+            goals=goals,
+            insights=insights_for(ctx=ctx, goals=goals),
+            spending=spending,
+            spending_rows=ranked[:SPENDING_ROWS],
+            peers=peer_comparison(workspace=workspace, user=user, today=today),
+        )
+        return context
+
+
+class RecommendationFeedbackView(WorkspacePageMixin, View):
+    """``POST action=accepted|dismissed|completed`` on one of your own impressions (anyone
+    else's is a 404); back to the Coaching page with a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        impression = get_object_or_404(impression_queryset_for_user(user=request.user), pk=pk)
+        action = request.POST.get("action", "")
+        if action not in REWARDS:
+            messages.error(request, "Choose accept, dismiss or done.")
+            return redirect(SECTION_URL_NAME)
+        try:
+            recommendation_feedback(impression=impression, action=action, user=request.user)
+        except FeedbackRefused as exc:
+            messages.error(request, str(exc))
+            return redirect(SECTION_URL_NAME)
+        messages.success(request, {
+            "accepted": f"Accepted: {impression.title}.",
+            "completed": f"Done: {impression.title}. Well done!",
+            "dismissed": f"Dismissed: {impression.title}. You will see it less often.",
+        }[action])
+        return redirect(SECTION_URL_NAME)

@@ -1,0 +1,114 @@
+"""Rule-based insights and the privacy-keeping peer comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from coaching.models import Segment, SegmentAssignment
+from coaching.selectors import coaching_context
+from coaching.services.insights import insights_for
+from coaching.services.peers import peer_comparison
+from finance.models import Membership
+from tests import factories as f
+from tests.coaching.books import month, monthly
+
+pytestmark = pytest.mark.django_db
+
+
+class TestInsights:
+    def test_over_budget_growth_and_goal_off_track(self, workspace):
+        # given Dining 450 spent of a 400 budget this month; Shopping 100, 100, 100, 400;
+        # Fuel 10, 10, 10, 40 (too small to matter); a goal with nothing saved towards it
+        today = timezone.localdate()
+        dining, shopping, fuel = (f.CategoryFactory(workspace=workspace, name=n) for n in ("Dining", "Shopping", "Fuel"))
+        f.BudgetFactory(workspace=workspace, category=dining, amount=Decimal("400"), start_date=dt.date(2020, 1, 1))
+        f.TransactionFactory(workspace=workspace, category=dining, amount=Decimal("450"), date=today)
+        monthly(workspace, [100, 100, 100, 400], category=shopping)
+        monthly(workspace, [10, 10, 10, 40], category=fuel)
+        goal = f.GoalFactory(workspace=workspace, name="Van", target_amount=Decimal("1000"), saved_amount=Decimal("0"),
+                             deadline=today + dt.timedelta(days=365))
+        # when
+        found = insights_for(ctx=coaching_context(workspace=workspace, today=today))
+        # then warnings first (largest first), then information
+        assert [(i.kind, i.severity) for i in found] == [
+            ("goal_off_track", "warning"), ("over_budget", "warning"), ("category_growth", "info")]
+        off_track, over, growth = found
+        assert over.text == "Dining has spent $450 of its $400 budget this month (113%), $50 over."
+        assert growth.text == (f"Shopping: $400 in {month(1):%B %Y}, up 300% on its $100 average of the three "
+                               "months before.")
+        assert off_track.data == {"goal": goal.pk, "probability": 0.0, "monthly_mean": -128.33,  # -(3 × 110 + 440) / 6: the net of the last six months shared by one goal
+                                  "required_monthly": off_track.data["required_monthly"]}
+        assert off_track.title == "“Van” is off track"
+
+    def test_quiet_books_have_no_insights(self, workspace):
+        monthly(workspace, [100] * 6, category=f.CategoryFactory(workspace=workspace))
+        assert insights_for(ctx=coaching_context(workspace=workspace, today=timezone.localdate())) == []
+
+
+def segment_with(workspaces, kind="business"):
+    segment = Segment.objects.create(kind=kind, key=f"{kind}-savers", name="Savers", computed_at=timezone.now(),
+                                     size=len(workspaces), workspace_count=len(workspaces))
+    users = []
+    for workspace in workspaces:
+        user = f.MembershipFactory(workspace=workspace, role=Membership.Role.OWNER).user
+        SegmentAssignment.objects.create(segment=segment, workspace=workspace, user=user, features={}, distance=0,
+                                         computed_at=timezone.now())
+        users.append(user)
+    return segment, users
+
+
+class TestPeerComparison:
+    def peers(self, amounts, with_dining=4):
+        """Workspaces with the given monthly Groceries; the first ``with_dining`` also have Dining."""
+        workspaces = []
+        for i, amount in enumerate(amounts):
+            workspace = f.WorkspaceFactory()
+            monthly(workspace, [amount] * 3, category=f.CategoryFactory(workspace=workspace, name="groceries"))
+            if i < with_dining:
+                monthly(workspace, [50] * 3, category=f.CategoryFactory(workspace=workspace, name="Dining"))
+            workspaces.append(workspace)
+        return workspaces
+
+    def test_aggregates_only_with_five_peers_per_category(self, workspace):
+        # given yours: Groceries 300 and Dining 80 a month; five peers with Groceries
+        # 104, 198, 403, 512, 590 — only four of them with Dining
+        monthly(workspace, [300] * 3, category=f.CategoryFactory(workspace=workspace, name="Groceries"))
+        monthly(workspace, [80] * 3, category=f.CategoryFactory(workspace=workspace, name="Dining"))
+        peers = self.peers([104, 198, 403, 512, 590])
+        _, [you, *_] = segment_with([workspace, *peers])
+        # when
+        out = peer_comparison(workspace=workspace, user=you, today=timezone.localdate())
+        # then: quartiles 198 / 403 / 512 rounded to tens; 2 of 5 peers spend less → 40th percentile
+        figures = {"yours": 300.0, "peer_median": 400.0, "peer_p25": 200.0, "peer_p75": 510.0,
+                   "your_percentile": 40, "peers": 5}
+        assert out["categories"] == [{"name": "Groceries"} | figures]
+        assert out["total"] == figures | {"yours": 380.0, "your_percentile": 40,
+                                          "peer_median": 450.0, "peer_p25": 250.0, "peer_p75": 560.0}
+        assert (out["available"], out["peers"], out["segment"]) == (True, 5, {"key": "business-savers",
+                                                                               "name": "Savers"})
+        text = repr(out)
+        assert "104" not in text and "590" not in text and "512" not in text
+
+    def test_fewer_than_five_peers_is_no_comparison(self, workspace):
+        monthly(workspace, [300] * 3, category=f.CategoryFactory(workspace=workspace, name="Groceries"))
+        _, [you, *_] = segment_with([workspace, *self.peers([100, 200, 300, 400])])
+        out = peer_comparison(workspace=workspace, user=you, today=timezone.localdate())
+        assert (out["available"], out["peers"], out["total"], out["categories"]) == (False, 4, None, [])
+        assert out["reason"] == ("Your segment has 4 other workspace(s); a comparison needs at least 5, so that no "
+                                 "one's figures can be told apart.")
+
+    def test_members_of_your_own_workspace_are_not_peers(self, workspace):
+        _, [you] = segment_with([workspace])
+        for _ in range(5):
+            SegmentAssignment.objects.create(
+                segment=Segment.objects.get(), workspace=workspace,
+                user=f.MembershipFactory(workspace=workspace).user, features={}, distance=0, computed_at=timezone.now())
+        assert peer_comparison(workspace=workspace, user=you, today=timezone.localdate())["peers"] == 0
+
+    def test_without_a_segment(self, workspace, member):
+        out = peer_comparison(workspace=workspace, user=member, today=timezone.localdate())
+        assert (out["available"], out["segment"]) == (False, None)

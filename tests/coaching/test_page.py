@@ -1,0 +1,131 @@
+"""The Coaching page: what it shows, Accept / Dismiss / Done, tenancy and its query count."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from coaching.models import BanditArm, RecommendationImpression
+from coaching.services.segments import segments_refresh
+from finance.models import Membership
+from tests import factories as f
+from tests.coaching.test_api_coaching import books
+
+pytestmark = pytest.mark.django_db
+
+PAGE = reverse("coaching:page")
+
+
+def feedback_url(pk: int) -> str:
+    return reverse("coaching:recommendation-feedback", args=[pk])
+
+
+@pytest.fixture
+def logged_in():
+    def make(user) -> Client:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def csrf(client: Client, html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+class TestPage:
+    def test_shows_segment_recommendations_goals_insights_and_peers(self, workspace, member, logged_in):
+        # given
+        books(workspace)
+        segments_refresh()
+        # when
+        response = logged_in(member).get(PAGE)
+        # then
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f'href="{PAGE}" aria-current="page">Coaching</a>' in html
+        assert 'data-segment="business-savers"' in html
+        shown = RecommendationImpression.objects.filter(user=member).order_by("position")
+        assert [i.pk for i in response.context["recommendations"]] == [i.pk for i in shown]
+        assert len(shown) == 3
+        for impression in shown:
+            assert f'action="{feedback_url(impression.pk)}"' in html
+            assert impression.text in html
+        assert html.count('value="accepted"') == 3 and html.count('value="dismissed"') == 3
+        assert 'data-insight="over_budget"' in html
+        assert 'data-goal="' in html
+        assert "data-peers-unavailable" in html
+
+    def test_the_nav_links_the_page(self, workspace, member, logged_in):
+        html = logged_in(member).get(reverse("finance:overview")).content.decode()
+        assert f'<a href="{PAGE}">Coaching</a>' in html
+
+    def test_accept_then_done(self, workspace, member, logged_in):
+        books(workspace)
+        client = logged_in(member)
+        html = client.get(PAGE).content.decode()
+        first = RecommendationImpression.objects.get(user=member, position=1)
+        response = client.post(feedback_url(first.pk), {"action": "accepted", "csrfmiddlewaretoken": csrf(client, html)},
+                               follow=True)
+        assert response.redirect_chain == [(PAGE, 302)]
+        assert f"Accepted: {first.title}." in response.content.decode()
+        first.refresh_from_db()
+        assert (first.status, first.reward) == ("accepted", 1.0)
+        assert [i.pk for i in response.context["in_progress"]] == [first.pk]
+        client.post(feedback_url(first.pk), {"action": "completed", "csrfmiddlewaretoken": csrf(client, html)})
+        first.refresh_from_db()
+        assert first.status == "completed"
+        assert list(BanditArm.objects.values_list("arm", "alpha", "beta")) == [(first.arm, 2.0, 1.0)]
+
+    def test_without_csrf_token_nothing_is_written(self, workspace, member, logged_in):
+        books(workspace)
+        client = logged_in(member)
+        client.get(PAGE)
+        first = RecommendationImpression.objects.get(user=member, position=1)
+        assert client.post(feedback_url(first.pk), {"action": "dismissed"}).status_code == 403
+        first.refresh_from_db()
+        assert first.status == "shown"
+        assert BanditArm.objects.count() == 0
+
+    def test_a_bad_action_or_someone_elses_impression_changes_nothing(self, workspace, member, owner, logged_in):
+        books(workspace)
+        mine = logged_in(member)
+        html = mine.get(PAGE).content.decode()
+        first = RecommendationImpression.objects.get(user=member, position=1)
+        response = mine.post(feedback_url(first.pk), {"action": "love", "csrfmiddlewaretoken": csrf(mine, html)},
+                             follow=True)
+        assert "Choose accept, dismiss or done." in response.content.decode()
+        theirs = logged_in(owner)
+        html = theirs.get(PAGE).content.decode()
+        assert theirs.post(feedback_url(first.pk), {"action": "accepted",
+                                                    "csrfmiddlewaretoken": csrf(theirs, html)}).status_code == 404
+        first.refresh_from_db()
+        assert first.status == "shown"
+        assert BanditArm.objects.count() == 0
+
+    def test_anonymous_is_sent_to_login(self, client):
+        response = client.get(PAGE)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("finance:login"))
+
+
+class TestQueryCount:
+    @pytest.mark.parametrize("size", [1, 4])
+    def test_constant_in_the_number_of_rows(self, size, workspace, member, logged_in, django_assert_num_queries):
+        books(workspace, size)
+        for _ in range(size + 5):
+            peer = f.WorkspaceFactory()
+            f.MembershipFactory(workspace=peer, role=Membership.Role.OWNER)
+            books(peer, size)
+        segments_refresh()
+        client = logged_in(member)
+        client.get(PAGE)  # warm the forecast cache; accept one so "in progress" has a row
+        RecommendationImpression.objects.filter(user=member, position=1).update(status="accepted")
+        with django_assert_num_queries(19):
+            response = client.get(PAGE)
+        assert len(response.context["goals"]) == size
+        assert len(response.context["in_progress"]) == 1
