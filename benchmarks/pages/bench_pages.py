@@ -10,7 +10,7 @@ Set-up (once per database; ``--reseed`` starts over): migrate, ``manage.py seed_
 show, through the real training service and the competition of ``--algorithms``:
 revenue, expenses, the expenses of every budgeted category, total inventory demand and
 the demand of every product, and the transaction categoriser (whose suggestions then fill
-the uncategorised rows). Without ``DATABASE_URL`` everything lives under ``var/bench/``:
+the uncategorised rows); then the coaching segments (``manage.py refresh_segments``). Without ``DATABASE_URL`` everything lives under ``var/bench/``:
 ``pages.sqlite3``, ``pages-media/`` (model artifacts) and ``pages-var/`` (static files).
 
 Then gunicorn (production settings, ``DEBUG=false``, 2 workers) serves the pages to the
@@ -142,6 +142,7 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
             except Exception as exc:  # the categoriser is optional for this benchmark
                 print(f"# {workspace.slug} categorizer: {type(exc).__name__}: {exc}", file=sys.stderr)
     print(f"# models ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    call_command("refresh_segments", stdout=io.StringIO())  # the coaching page's segments (beat does it daily)
 
     workspace = Workspace.objects.get(slug=WORKSPACE_SLUG)
     client = Client(HTTP_HOST="127.0.0.1")
@@ -168,6 +169,7 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
             "CSV import": "/transactions/import/",
             "inventory": "/inventory/",
             "models": "/models/",
+            "coaching": "/coaching/",
         },
     }
 
