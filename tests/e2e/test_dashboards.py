@@ -330,6 +330,7 @@ def test_every_page_at_phone_and_desktop_width(page, books, trained, log_in, scr
         "import": "/transactions/import/",
         "inventory": "/inventory/",
         "models": "/models/",
+        "coaching": "/coaching/",
     }
     for name, path in pages.items():
         response = page.goto(path)
