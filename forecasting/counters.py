@@ -30,6 +30,11 @@ row versions made that quadratic within one transaction: a 100,000-row CSV impor
 184 s instead of 9 s. SQLite has only row-level triggers, which cost no more per row in bulk (9.0 s for
 the same import). The triggers are installed by migration ``forecasting.0003``; a change
 to them needs a new migration that calls :func:`counter_triggers_install` again.
+
+Fixtures count too: ``loaddata`` inserts rows like any writer, so a ``dumpdata`` restore
+must leave out ``forecasting.TargetState`` (the counters are rebuilt from the rows it
+loads; a dumped counter row would collide with the one the trigger created). A
+PostgreSQL ``pg_dump`` restore is unaffected: it creates triggers after loading the data.
 """
 
 from __future__ import annotations

@@ -140,6 +140,21 @@ class TestCounting:
         # Then rows count again, once each
         assert counters(workspace) == {"revenue": 1, "categorizer": 1}
 
+    def test_a_fixture_restore_without_counters_counts_its_rows(self, workspace, tmp_path):
+        # Given a dump of a workspace's books without its counters, and the workspace gone
+        f.TransactionFactory(workspace=workspace, kind="revenue")
+        f.TransactionFactory(workspace=workspace, kind="expense")
+        dump = tmp_path / "books.json"
+        call_command("dumpdata", "finance.Workspace", "finance.Transaction", output=str(dump), verbosity=0)
+        pk = workspace.pk
+        workspace.delete()
+        assert TargetState.objects.filter(workspace_id=pk).count() == 0
+        # When it is loaded back
+        call_command("loaddata", str(dump), verbosity=0)
+        # Then the counters are rebuilt from the rows loaded
+        counted = dict(TargetState.objects.filter(workspace_id=pk).values_list("target", "new_rows"))
+        assert counted == {"revenue": 1, "expense": 1, "categorizer": 2}
+
     def test_an_unsupported_database_is_refused_with_a_message(self):
         from django.db import NotSupportedError
 
