@@ -5,7 +5,8 @@ Demand comes from the deployed inventory-demand forecasts where there are some �
 ones, read the same way, as the inventory page's forecast column
 (:func:`forecasting.views.panels.window_forecast` over the next 30 days): the model of the
 product at that warehouse, else the product's model times the warehouse's share of the
-product's sales, else the total demand model times the pair's share of all sales. Without
+product's sales, else the total demand model times the pair's share of all the workspace's
+sales (whichever products are asked for, a page of them included). Without
 a forecast it comes from the sales history: the units sold each day of the last
 ``INVENTORY_DEMAND_HISTORY_DAYS`` days (from the pair's first sale if that is later),
 days without sales counted as zero.
@@ -40,7 +41,7 @@ from finance.models import Product, Sale, StockLevel, Warehouse, Workspace
 from finance.views.inventory import DEFAULT_LEAD_TIME_DAYS
 from forecasting.models import StockPlan, StockPlanLine
 from forecasting.services.page_forecasts import deployed_forecasters, forecast_predict_many
-from forecasting.views.panels import DEMAND_DAYS, window_forecast
+from forecasting.views.panels import DEMAND_DAYS, WindowForecast, window_forecast
 
 DAYS_PER_YEAR = 365
 
@@ -164,6 +165,16 @@ def _sales_history(*, workspace: Workspace, product_ids: list[int] | None, today
     return _History(units=units, daily=daily)
 
 
+def _units_sold(*, workspace: Workspace, today: dt.date, history_days: int) -> float:
+    """Units of every product sold at every warehouse over the window of
+    :func:`_sales_history` (one query)."""
+    window_start = today - dt.timedelta(days=history_days)
+    total = Sale.objects.filter(workspace=workspace, date__gte=window_start, date__lt=today).aggregate(
+        units=Sum("quantity")
+    )["units"]
+    return float(total or 0)
+
+
 def _pairs(*, workspace: Workspace, product_ids: list[int], sold: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """``{(product, warehouse): on hand}`` for every stocked pair and every pair with sales."""
     stock = StockLevel.objects.filter(workspace=workspace, product_id__in=product_ids).values_list(
@@ -193,9 +204,11 @@ def reorder_points_for_workspace(
     by SKU and warehouse code.
 
     ``products`` (with their suppliers loaded) and ``warehouses`` narrow the computation
-    to what a page shows and save their queries. Queries: products (1, unless given),
-    warehouses (1, unless given), stock (1), sales history (2), deployed demand models (1)
-    and the prediction log (1, when a model answered).
+    to what a page shows and save their queries; they do not change any pair's numbers (a
+    pair's share of the total demand model is of the whole workspace's sales). Queries:
+    products (1, unless given), warehouses (1, unless given), stock (1), sales history (2),
+    deployed demand models (1), the prediction log (1, when a model answered) and the
+    workspace's units sold (1, when a pair's demand is its share of the total model).
     """
     service_level = settings.INVENTORY_SERVICE_LEVEL if service_level is None else float(service_level)
     z = service_level_z(service_level)
@@ -236,27 +249,38 @@ def reorder_points_for_workspace(
     product_units: dict[int, float] = defaultdict(float)
     for (product_id, _), units in history.units.items():
         product_units[product_id] += units
-    all_units = sum(history.units.values())
+    # The total model forecasts the whole workspace: a pair's share is of all the
+    # workspace's sales in the window, not only the products asked for (a page of them) —
+    # counted once, and only when a pair falls back to it.
+    all_units: float | None = None
+
+    def share_of_all(units: float) -> float | None:
+        nonlocal all_units
+        if all_units is None:
+            all_units = _units_sold(workspace=workspace, today=today, history_days=history_days)
+        return units / all_units if all_units else None
 
     points = []
     for pair in sorted(pairs, key=lambda p: (by_product[p[0]].sku, by_warehouse[p[1]].code)):
         product, warehouse = by_product[pair[0]], by_warehouse[pair[1]]
         units = history.units.get(pair, 0.0)
-        candidates = [
-            (StockPlanLine.DemandSource.MODEL, windows.get(own[pair]), 1.0),
-            (StockPlanLine.DemandSource.PRODUCT, windows.get(per_product[pair[0]]),
-             units / product_units[pair[0]] if product_units[pair[0]] else None),
-            (StockPlanLine.DemandSource.SHARE, windows.get("inventory"), units / all_units if all_units else None),
-        ]
-        source = StockPlanLine.DemandSource.HISTORY
-        daily, spread = history.daily.get(pair, (0.0, 0.0))
-        for name, window, share in candidates:
-            if window is not None and share is not None:
-                # The window's total over DEMAND_DAYS days, as independent days.
-                source = name
-                daily = window.mean * share / DEMAND_DAYS
-                spread = window.sigma * share / math.sqrt(DEMAND_DAYS)
-                break
+        # The first forecast that applies: the pair's own, the product's × the warehouse's
+        # share of the product's sales, the total × the pair's share of all sales.
+        found: tuple[str, WindowForecast, float] | None = None
+        if (window := windows.get(own[pair])) is not None:
+            found = (StockPlanLine.DemandSource.MODEL, window, 1.0)
+        elif (window := windows.get(per_product[pair[0]])) is not None and product_units[pair[0]]:
+            found = (StockPlanLine.DemandSource.PRODUCT, window, units / product_units[pair[0]])
+        elif (window := windows.get("inventory")) is not None and (share := share_of_all(units)) is not None:
+            found = (StockPlanLine.DemandSource.SHARE, window, share)
+        if found is None:
+            source = StockPlanLine.DemandSource.HISTORY
+            daily, spread = history.daily.get(pair, (0.0, 0.0))
+        else:
+            # The window's total over DEMAND_DAYS days, as independent days.
+            source, window, share = found
+            daily = window.mean * share / DEMAND_DAYS
+            spread = window.sigma * share / math.sqrt(DEMAND_DAYS)
         supplier = product.supplier
         lead = float(supplier.lead_time_mean_days) if supplier is not None else float(DEFAULT_LEAD_TIME_DAYS)
         lead_std = float(supplier.lead_time_std_days) if supplier is not None else 0.0

@@ -24,6 +24,7 @@ orders that save the most. ``M_i`` is the larger of what reaches the target and 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -147,6 +149,73 @@ def _units(value: float, places: str = "0.01") -> Decimal:
     return Decimal(str(value)).quantize(Decimal(places), ROUND_HALF_UP)
 
 
+# --- what the columns hold ---------------------------------------------------------------------
+
+# Django's portable integer ranges (a PositiveIntegerField holds 0..2,147,483,647): SQLite
+# would take 64 bits, PostgreSQL would refuse the row — a plan must fit both.
+_INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
+_LABELS = {"eoq": "economic order quantity"}
+_SMALLER_EOQ = " A lower ordering cost or a higher holding cost rate gives a smaller economic order quantity."
+_HINTS = {"eoq": _SMALLER_EOQ, "target_level": _SMALLER_EOQ}
+
+
+def _column_range(field: models.Field) -> tuple[Decimal, Decimal]:
+    """The smallest and largest number ``field``'s column holds: ±(10^(max_digits −
+    decimal_places) − 10^−decimal_places) for a decimal, Django's portable range for an
+    integer."""
+    if isinstance(field, models.DecimalField):
+        largest = Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(1).scaleb(-field.decimal_places)
+        return -largest, largest
+    low, high = _INTEGER_RANGES[field.get_internal_type()]
+    return Decimal(low), Decimal(high)
+
+
+def _check_storable(instance: StockPlan | StockPlanLine, *, of: str) -> None:
+    """Raise :class:`InventoryPlanningError` unless every number of ``instance`` fits its
+    column (``of`` names the instance in the message: "BOLT at N", "the plan")."""
+    for field in instance._meta.concrete_fields:
+        if field.primary_key or field.is_relation or not isinstance(field, (models.DecimalField, models.IntegerField)):
+            continue
+        value = getattr(instance, field.attname)
+        if value is None:
+            continue
+        low, high = _column_range(field)
+        if low <= value <= high:
+            continue
+        label = _LABELS.get(field.name, str(field.verbose_name))
+        size, bound = ("large", f"at most {high:,}") if value > high else ("small", f"at least {low:,}")
+        raise InventoryPlanningError(
+            f"The {label} of {of} ({value:,}) is too {size} to store in a stock plan ({bound})."
+            f"{_HINTS.get(field.name, '')}"
+        )
+
+
+def _finite(point: ReorderPoint) -> ReorderPoint:
+    numbers = (point.daily_demand, point.demand_std, point.safety_stock, point.reorder_point, point.eoq or 0.0)
+    if not all(map(math.isfinite, numbers)):
+        raise InventoryPlanningError(
+            f"The demand of {point.product.sku} at {point.warehouse.code} is too large to plan for."
+        )
+    return point
+
+
+def _line(point: ReorderPoint, quantity: int, ordering_cost: Decimal) -> StockPlanLine:
+    """The (unsaved) line of ``point`` ordering ``quantity`` units."""
+    return StockPlanLine(
+        product=point.product, warehouse=point.warehouse, on_hand=point.on_hand,
+        daily_demand=_units(point.daily_demand, "0.001"), demand_std=_units(point.demand_std, "0.001"),
+        demand_source=point.demand_source, lead_time_days=_units(point.lead_time_days),
+        lead_time_std_days=_units(point.lead_time_std_days), safety_stock=_units(point.safety_stock),
+        reorder_point=_units(point.reorder_point), eoq=None if point.eoq is None else _units(point.eoq),
+        target_level=point.target_level, order_quantity=quantity, unit_cost=point.product.unit_cost,
+        cost=_money(point.product.unit_cost * quantity + (ordering_cost if quantity > 0 else 0)),
+        shortage_units=Decimal(max(point.target_level - point.on_hand - quantity, 0)),
+    )
+
+
+# --- the plan ------------------------------------------------------------------------------------
+
+
 def stock_plan_create(
     *,
     workspace: Workspace,
@@ -164,14 +233,14 @@ def stock_plan_create(
     Defaults: ``INVENTORY_SERVICE_LEVEL``, ``INVENTORY_ORDERING_COST``,
     ``INVENTORY_HOLDING_COST_RATE``; the holding cost is counted for
     ``INVENTORY_PLAN_HORIZON_DAYS``. Raises :class:`InventoryPlanningError` for a negative
-    budget or cost, a service level outside (0, 1), or a workspace with nothing to plan.
+    budget or cost, a service level outside (0, 1), a workspace with nothing to plan, or
+    a number of the plan or of a line (an economic order quantity, say, from a large
+    ordering cost and a tiny holding cost rate) that does not fit its column.
     """
     budget = _decimal(budget, "budget")
     if budget < 0:
         raise InventoryPlanningError("The budget cannot be negative.")
     budget = _money(budget)
-    if budget >= Decimal("1e12"):
-        raise InventoryPlanningError("The budget is too large.")
     level = _decimal(settings.INVENTORY_SERVICE_LEVEL if service_level is None else service_level, "service level")
     level = level.quantize(Decimal("0.0001"), ROUND_HALF_UP)
     if not Decimal(0) < level < Decimal(1):
@@ -183,9 +252,12 @@ def stock_plan_create(
     )
     if fixed < 0 or rate < 0:
         raise InventoryPlanningError("The ordering cost and the holding cost rate cannot be negative.")
-    if fixed >= Decimal("1e10") or rate >= 100:
-        raise InventoryPlanningError("The ordering cost or the holding cost rate is too large.")
+    # Computed with what is stored.
+    fixed, rate = _money(fixed), rate.quantize(Decimal("0.0001"), ROUND_HALF_UP)
     horizon = settings.INVENTORY_PLAN_HORIZON_DAYS
+    inputs = StockPlan(budget=budget, service_level=level, ordering_cost=fixed, holding_cost_rate=rate,
+                       horizon_days=horizon)
+    _check_storable(inputs, of="the plan")
     today = today or timezone.localdate()
 
     points = reorder_points_for_workspace(
@@ -196,6 +268,9 @@ def stock_plan_create(
         raise InventoryPlanningError(
             "Nothing to plan: the workspace has no active product that a warehouse stocks or has sold."
         )
+    # Every line must fit before the solver sees it (its target level bounds its order).
+    for point in map(_finite, points):
+        _check_storable(_line(point, 0, fixed), of=f"{point.product.sku} at {point.warehouse.code}")
     solution = stock_plan_solve(
         points=points, budget=float(budget), ordering_cost=float(fixed), holding_cost_rate=float(rate),
         horizon_days=horizon, room=warehouse_room(workspace=workspace),
@@ -204,31 +279,22 @@ def stock_plan_create(
     lines, purchase, orders, holding, short = [], Decimal(0), 0, Decimal(0), Decimal(0)
     holding_share = rate * horizon / DAYS_PER_YEAR
     for point, quantity in zip(points, solution.quantities, strict=True):
-        unit_cost = point.product.unit_cost
-        shortfall = Decimal(max(point.target_level - point.on_hand - quantity, 0))
-        line_purchase = unit_cost * quantity
-        purchase += line_purchase
+        line = _line(point, quantity, fixed)
+        _check_storable(line, of=f"{point.product.sku} at {point.warehouse.code}")
+        lines.append(line)
+        purchase += line.unit_cost * quantity
         orders += quantity > 0
-        holding += unit_cost * holding_share * (point.on_hand + quantity)
-        short += shortfall
-        lines.append(StockPlanLine(
-            product=point.product, warehouse=point.warehouse, on_hand=point.on_hand,
-            daily_demand=_units(point.daily_demand, "0.001"), demand_std=_units(point.demand_std, "0.001"),
-            demand_source=point.demand_source, lead_time_days=_units(point.lead_time_days),
-            lead_time_std_days=_units(point.lead_time_std_days), safety_stock=_units(point.safety_stock),
-            reorder_point=_units(point.reorder_point), eoq=None if point.eoq is None else _units(point.eoq),
-            target_level=point.target_level, order_quantity=quantity, unit_cost=unit_cost,
-            cost=_money(line_purchase + (fixed if quantity > 0 else 0)), shortage_units=shortfall,
-        ))
-    logged_user = user if user is not None and user.is_authenticated else None
+        holding += line.unit_cost * holding_share * (point.on_hand + quantity)
+        short += line.shortage_units
+    plan = StockPlan(
+        workspace=workspace, created_by=user if user is not None and user.is_authenticated else None,
+        budget=budget, service_level=level, ordering_cost=fixed, holding_cost_rate=rate, horizon_days=horizon,
+        status=solution.status, solver_message=solution.message, purchase_cost=_money(purchase),
+        ordering_cost_total=_money(fixed * orders), holding_cost=_money(holding), shortage_units=_money(short),
+    )
+    _check_storable(plan, of="the plan")
     with transaction.atomic():
-        plan = StockPlan.objects.create(
-            workspace=workspace, created_by=logged_user, budget=budget, service_level=level,
-            ordering_cost=_money(fixed), holding_cost_rate=rate.quantize(Decimal("0.0001"), ROUND_HALF_UP),
-            horizon_days=horizon, status=solution.status, solver_message=solution.message,
-            purchase_cost=_money(purchase), ordering_cost_total=_money(fixed * orders),
-            holding_cost=_money(holding), shortage_units=_money(short),
-        )
+        plan.save(force_insert=True)
         for line in lines:
             line.plan = plan
         StockPlanLine.objects.bulk_create(lines)

@@ -69,6 +69,25 @@ def croissant(workspace):
     return product
 
 
+@pytest.fixture
+def bolt(workspace):
+    """A cheap product sold fast: 730 units a day the last five days (d = 730, σ_d = 0),
+    lead time 4 days exactly (SS = 0, ROP = 2920), MOQ 1, none on hand; cost 0.01, price
+    1.00. At a holding cost rate of 0.0001 (H = 0.000001 a year) its EOQ is
+    sqrt(2 · 365 · 730 · S / 0.000001) = 730,000 · sqrt(S) for an ordering cost S."""
+    supplier = f.SupplierFactory(workspace=workspace, lead_time_mean_days=Decimal("4.00"),
+                                 lead_time_std_days=Decimal("0.00"), min_order_quantity=1)
+    product = f.ProductFactory(workspace=workspace, sku="BOLT", supplier=supplier, unit_cost=Decimal("0.01"),
+                               unit_price=Decimal("1.00"))
+    north = f.WarehouseFactory(workspace=workspace, code="N")
+    f.StockLevelFactory(workspace=workspace, product=product, warehouse=north, quantity=0)
+    sell(workspace, product, north, dict.fromkeys(range(1, 6), 730))
+    return product
+
+
+SMALLER_EOQ = "A lower ordering cost or a higher holding cost rate gives a smaller economic order quantity."
+
+
 # --- the arithmetic ------------------------------------------------------------------------------
 
 
@@ -211,6 +230,47 @@ class TestReorderPoints:
         # and the forecasts used are logged like the page's
         assert Prediction.objects.filter(workspace=workspace).count() == 3
 
+    def test_the_share_of_the_total_model_is_of_all_the_workspaces_sales_whatever_the_products_asked(
+        self, workspace, settings, django_assert_num_queries,
+    ):
+        # Given only the total demand model (900 a month) and, over the last 10 days, 1 unit
+        # a day of A, 8 of B and 1 of C (no longer active) at N: 100 units, A's share 10 %.
+        # B's sales before the window and today's do not count.
+        from tests.forecasting.test_pages import deployed
+
+        settings.INVENTORY_DEMAND_HISTORY_DAYS = 10
+        today = timezone.localdate()
+        north = f.WarehouseFactory(workspace=workspace, code="N")
+        a, b = f.ProductFactory(workspace=workspace, sku="A"), f.ProductFactory(workspace=workspace, sku="B")
+        retired = f.ProductFactory(workspace=workspace, sku="C", is_active=False)
+        for product, units in ((a, 1), (b, 8), (retired, 1)):
+            sell(workspace, product, north, dict.fromkeys(range(1, 11), units), today=today)
+        sell(workspace, b, north, {11: 1000, 0: 1000}, today=today)
+        deployed(workspace, "inventory", [900.0] * 12)
+        per_day = sum(1 / calendar.monthrange((today + dt.timedelta(days=i)).year,
+                                              (today + dt.timedelta(days=i)).month)[1] for i in range(30)) / 30
+        # When the reorder points are computed for the workspace (the API) and for pages
+        # holding only A, and A and B (the inventory page: products and warehouses given)
+        workspace_points = reorder_points_for_workspace(workspace=workspace, today=today)
+        warehouses = list(Warehouse.objects.filter(workspace=workspace))
+        pages = []
+        for page in ([a], [a, b]):
+            products = list(Product.objects.filter(pk__in=[p.pk for p in page]).select_related("supplier"))
+            # stock (1), sales history (2), deployed models (1), prediction log (1), units sold (1)
+            with django_assert_num_queries(6):
+                pages.append(reorder_points_for_workspace(workspace=workspace, today=today, products=products,
+                                                          warehouses=warehouses))
+        # Then A's demand is 10 % of the total forecast in all three, B's 80 %
+        for points in (workspace_points, *pages):
+            found = {p.product.sku: p for p in points}
+            assert (found["A"].demand_source, found["A"].warehouse) == ("share", north)
+            assert found["A"].daily_demand == pytest.approx(900 * 0.1 * per_day, rel=1e-9)
+        assert [p.product.sku for p in workspace_points] == [p.product.sku for p in pages[1]] == ["A", "B"]
+        assert workspace_points[1].daily_demand == pytest.approx(900 * 0.8 * per_day, rel=1e-9)
+        assert pages[1][1].daily_demand == pytest.approx(900 * 0.8 * per_day, rel=1e-9)
+        assert [(p.daily_demand, p.reorder_point, p.order_now) for p in pages[0]] == [
+            (workspace_points[0].daily_demand, workspace_points[0].reorder_point, workspace_points[0].order_now)]
+
     def test_room_left_in_each_warehouse(self, workspace, other_workspace):
         # Given N holds 30 + 15 of 50, S is over its 10 units, U has no capacity
         north = f.WarehouseFactory(workspace=workspace, code="N", capacity_units=50)
@@ -347,10 +407,53 @@ class TestStockPlanCreate:
         ({"budget": 100, "service_level": Decimal("1.5")},
          "The service level must be between 0 and 1 (for example 0.95)."),
         ({"budget": 100, "ordering_cost": -1}, "The ordering cost and the holding cost rate cannot be negative."),
+        # the plan's columns: budget DECIMAL(14, 2), ordering cost (12, 2), holding cost rate (6, 4)
+        ({"budget": Decimal("1e12")},
+         "The budget of the plan (1,000,000,000,000.00) is too large to store in a stock plan "
+         "(at most 999,999,999,999.99)."),
+        ({"budget": 100, "ordering_cost": Decimal("9999999999.995")},
+         "The ordering cost of the plan (10,000,000,000.00) is too large to store in a stock plan "
+         "(at most 9,999,999,999.99)."),
+        ({"budget": 100, "holding_cost_rate": 100},
+         "The holding cost rate of the plan (100.0000) is too large to store in a stock plan (at most 99.9999)."),
     ])
     def test_bad_input_is_refused_and_nothing_is_written(self, workspace, croissant, kwargs, message):
         with pytest.raises(InventoryPlanningError) as raised:
             stock_plan_create(workspace=workspace, today=TODAY, **kwargs)
+        assert str(raised.value) == message
+        assert (StockPlan.objects.count(), StockPlanLine.objects.count(), Prediction.objects.count()) == (0, 0, 0)
+
+    def test_large_numbers_that_fit_their_columns_are_stored_and_read_back(self, workspace, bolt, plan_settings):
+        # Given BOLT with an ordering cost of 1,000,000 and a holding cost rate of 0.0001:
+        # EOQ = 730,000 · 1,000 = 730,000,000, target = 2920 + EOQ = 730,002,920
+        # When a plan with a budget for all of it is made
+        plan = stock_plan_create(workspace=workspace, budget="999999999", ordering_cost="1000000",
+                                 holding_cost_rate="0.0001", today=TODAY)
+        # Then all of it is ordered and stored as computed (holding: 0.01 · 0.0001 · 30 / 365
+        # a unit on 730,002,920 units = 60.00)
+        line = StockPlanLine.objects.get(plan=plan)
+        assert (line.eoq, line.target_level, line.order_quantity, line.cost, line.shortage_units) == (
+            Decimal("730000000.00"), 730_002_920, 730_002_920, Decimal("8300029.20"), Decimal("0.00"))
+        stored = StockPlan.objects.get()
+        assert (stored.purchase_cost, stored.ordering_cost_total, stored.holding_cost, stored.total_cost) == (
+            Decimal("7300029.20"), Decimal("1000000.00"), Decimal("60.00"), Decimal("8300029.20"))
+
+    @pytest.mark.parametrize(("ordering_cost", "message"), [
+        # EOQ = 730,000 · 20,000 = 14,600,000,000: more than DECIMAL(12, 2) holds
+        ("400000000", "The economic order quantity of BOLT at N (14,600,000,000.00) is too large to store in a "
+                      f"stock plan (at most 9,999,999,999.99). {SMALLER_EOQ}"),
+        # EOQ = 730,000 · 10,000 = 7,300,000,000 fits, but not the target 7,300,002,920 in an integer
+        ("100000000", "The target level of BOLT at N (7,300,002,920) is too large to store in a stock plan "
+                      f"(at most 2,147,483,647). {SMALLER_EOQ}"),
+    ])
+    def test_a_line_too_large_for_its_columns_is_refused_and_nothing_is_written(
+        self, workspace, owner, bolt, plan_settings, ordering_cost, message,
+    ):
+        # When a plan of BOLT is asked for with a large ordering cost and a tiny holding cost rate
+        with pytest.raises(InventoryPlanningError) as raised:
+            stock_plan_create(workspace=workspace, budget="999999999", ordering_cost=ordering_cost,
+                              holding_cost_rate="0.0001", user=owner, today=TODAY)
+        # Then it is refused with the line, the number and the limit, and nothing is stored
         assert str(raised.value) == message
         assert (StockPlan.objects.count(), StockPlanLine.objects.count(), Prediction.objects.count()) == (0, 0, 0)
 
@@ -448,6 +551,25 @@ class TestStockPlanApi:
         assert field in response.json()
         assert StockPlan.objects.count() == 0
 
+    def test_an_order_too_large_to_store_is_400_and_writes_nothing(
+        self, workspace, member, bolt, client_for, plan_settings, monkeypatch,
+    ):
+        # Given BOLT and the largest ordering cost and smallest holding cost rate the API
+        # accepts: EOQ = 730,000 · sqrt(9,999,999,999.99) ≈ 7.3e10, over DECIMAL(12, 2)
+        monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+        client = client_for(member)
+        # When a plan is asked for
+        response = client.post(PLANS, {"workspace": workspace.pk, "budget": "999999999.00",
+                                       "ordering_cost": "9999999999.99", "holding_cost_rate": "0.0001"},
+                               format="json")
+        # Then it is a 400 with the reason, and no plan is stored (nor listed)
+        assert response.status_code == 400
+        assert response.json() == {"detail": (
+            "The economic order quantity of BOLT at N (72,999,999,999.96) is too large to store in a stock plan "
+            f"(at most 9,999,999,999.99). {SMALLER_EOQ}")}
+        assert (StockPlan.objects.count(), StockPlanLine.objects.count()) == (0, 0)
+        assert client.get(PLANS).json()["results"] == []
+
     def test_nothing_to_plan_is_400_with_the_reason(self, workspace, member, client_for):
         response = client_for(member).post(PLANS, {"workspace": workspace.pk, "budget": "10"}, format="json")
         assert response.status_code == 400
@@ -508,6 +630,60 @@ class TestWarehouseCapacityApi:
                                                       "capacity_units": -1}, format="json")
         assert (refused.status_code, list(refused.json())) == (400, ["capacity_units"])
         assert sorted(Warehouse.objects.values_list("code", "capacity_units")) == [("N", 500), ("S", None)]
+
+
+# --- the inventory page ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+class TestInventoryPage:
+    INVENTORY = reverse("finance:inventory")
+    PLAN = reverse("forecasting:stock-plan-create")
+
+    def test_a_page_of_products_shows_the_demand_the_api_gives(self, client, client_for, workspace, member,
+                                                              settings, monkeypatch):
+        # Given the total demand model only, A sells 1 a day and B 9 (A's share: 10 %), and
+        # a page that holds one product
+        from tests.forecasting.test_pages import deployed
+
+        settings.INVENTORY_DEMAND_HISTORY_DAYS = 10
+        monkeypatch.setattr("finance.views.inventory.PAGE_SIZE", 1)
+        today = timezone.localdate()
+        north = f.WarehouseFactory(workspace=workspace, code="N")
+        a, b = f.ProductFactory(workspace=workspace, sku="A"), f.ProductFactory(workspace=workspace, sku="B")
+        for product, units in ((a, 1), (b, 9)):
+            f.StockLevelFactory(workspace=workspace, product=product, warehouse=north, quantity=0)
+            sell(workspace, product, north, dict.fromkeys(range(1, 11), units), today=today)
+        deployed(workspace, "inventory", [900.0] * 12)
+        api = {row["sku"]: row for row in client_for(member).get(REORDER_POINTS, {"workspace": workspace.pk}).json()}
+        # When each page is opened
+        client.force_login(member)
+        first, second = (client.get(self.INVENTORY, {"page": n}).context["reorder"] for n in (1, 2))
+        # Then each product's demand and reorder point are the API's (not its share of the page's sales)
+        assert (list(first), list(second)) == ([a.pk], [b.pk])
+        for page, product in ((first, a), (second, b)):
+            [point] = page[product.pk].points
+            assert point.demand_source == api[product.sku]["demand_source"] == "share"
+            assert (point.daily_demand, point.reorder_point, point.order_now) == pytest.approx(
+                (api[product.sku]["daily_demand"], api[product.sku]["reorder_point"], api[product.sku]["order_now"]))
+        assert api["B"]["daily_demand"] == pytest.approx(9 * api["A"]["daily_demand"], rel=1e-9)
+
+    def test_a_plan_too_large_to_store_is_a_form_error_and_writes_nothing(self, client, workspace, member, bolt,
+                                                                           plan_settings, monkeypatch):
+        # Given BOLT and costs whose EOQ (730,000 · sqrt(400,000,000) = 1.46e10) does not fit
+        plan_settings.INVENTORY_ORDERING_COST = 400_000_000.0
+        plan_settings.INVENTORY_HOLDING_COST_RATE = 0.0001
+        monkeypatch.setattr(timezone, "localdate", lambda *a: TODAY)
+        client.force_login(member)
+        # When the plan form is posted
+        response = client.post(self.PLAN, {"budget": "1000", "service_level": "0.95"})
+        # Then the page comes back with the reason and nothing is stored
+        message = ("The economic order quantity of BOLT at N (14,600,000,000.00) is too large to store in a "
+                   f"stock plan (at most 9,999,999,999.99). {SMALLER_EOQ}")
+        assert response.status_code == 200
+        assert response.context["plan_form"].non_field_errors() == [message]
+        assert message in response.content.decode()
+        assert (StockPlan.objects.count(), StockPlanLine.objects.count()) == (0, 0)
 
 
 # --- admin ------------------------------------------------------------------------------------------
