@@ -34,13 +34,29 @@ class BehavioralEventAdmin(WorkspaceScopedAdmin):
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
     """Segments are computed, not typed in: read-only, with a button (superusers) that
-    recomputes them all."""
+    recomputes them all. A segment's description and centroid describe its members'
+    books (with two workspaces in it, each one's features follow from the centre), so
+    only superusers see them; other staff see the name, kind and sizes."""
+
+    superuser_only_fields = ("description", "centroid")
 
     change_list_template = "admin/coaching/segment/change_list.html"
     list_display = ["name", "kind", "size", "workspace_count", "n_clusters", "silhouette", "computed_at"]
     list_filter = ["kind"]
     search_fields = ["name", "key"]
     readonly_fields = [f.name for f in Segment._meta.fields]
+
+    def get_fields(self, request, obj=None) -> list[str]:  # noqa: ANN001
+        fields = list(super().get_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return [name for name in fields if name not in self.superuser_only_fields]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:  # noqa: ANN001
+        fields = list(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return [name for name in fields if name not in self.superuser_only_fields]
 
     def has_add_permission(self, request) -> bool:  # noqa: ANN001
         return False

@@ -1,10 +1,37 @@
 """Behavioural data the coaching models learn from, the segments found in it, and the
 bandit-chosen recommendations with their feedback."""
 
+import math
+import re
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from finance.models import Workspace
+
+#: The largest amount an event may carry (a goal's target is below 10^12: 14 digits, 2 decimals).
+MAX_EVENT_AMOUNT = 10**12
+AMOUNT_KEY_RE = re.compile(r"amount", re.IGNORECASE)
+
+
+def validate_event_numbers(data: Any, _key: str = "") -> None:
+    """Refuse event data holding a number that is not finite (``1e400`` parses as infinity)
+    or an amount (a value under a key naming an amount) beyond :data:`MAX_EVENT_AMOUNT`:
+    summed up by the coaching reads, such numbers overflow to infinity and NaN."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            validate_event_numbers(value, str(key))
+    elif isinstance(data, list):
+        for value in data:
+            validate_event_numbers(value, _key)
+    elif isinstance(data, int | float) and not isinstance(data, bool):
+        if isinstance(data, float) and not math.isfinite(data):
+            raise ValidationError(f"“{_key}” must be a finite number.", code="not_finite")
+        if AMOUNT_KEY_RE.search(_key) and abs(data) > MAX_EVENT_AMOUNT:
+            raise ValidationError(f"“{_key}” must be at most {MAX_EVENT_AMOUNT:,} in absolute value.",
+                                  code="too_large")
 
 
 class BehavioralEvent(models.Model):
@@ -44,6 +71,12 @@ class BehavioralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_event_type_display()} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        try:
+            validate_event_numbers(self.data)
+        except ValidationError as exc:
+            raise ValidationError({"data": exc.messages}) from exc
 
 
 class Segment(models.Model):

@@ -5,6 +5,7 @@ impressions. Each function runs a fixed number of queries whatever the number of
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,8 +14,10 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from coaching.models import (
+    MAX_EVENT_AMOUNT,
     BanditArm,
     BehavioralEvent,
     RecommendationImpression,
@@ -122,12 +125,17 @@ def event_counts(*, since: dt.datetime) -> dict[tuple[int, int], int]:
 
 def goal_contributions_monthly(*, workspace: Workspace, months: list[dt.date]) -> dict[int, np.ndarray]:
     """``{goal_id: amount contributed per month}`` from the members' ``goal_modification``
-    events with ``action = "contribute"`` (aligned with ``months``). One query."""
+    events with ``action = "contribute"`` (aligned with ``months``). Months are local (the
+    current time zone's, like :func:`complete_months`' ``today``): an event belongs to the
+    month of its local date. Amounts that are not finite or beyond
+    :data:`~coaching.models.MAX_EVENT_AMOUNT` (refused when recorded, but older rows may
+    hold them) are skipped. One query."""
     if not months:
         return {}
     index = {m: i for i, m in enumerate(months)}
-    start = dt.datetime.combine(months[0], dt.time(), tzinfo=dt.UTC)
-    end = dt.datetime.combine(add_months(months[-1], 1), dt.time(), tzinfo=dt.UTC)
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(months[0], dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(add_months(months[-1], 1), dt.time(), tzinfo=tz)
     rows = BehavioralEvent.objects.filter(
         workspace=workspace, event_type=BehavioralEvent.Type.GOAL_MODIFICATION,
         timestamp__gte=start, timestamp__lt=end, data__action="contribute",
@@ -137,8 +145,13 @@ def goal_contributions_monthly(*, workspace: Workspace, months: list[dt.date]) -
         goal_id, amount = data.get("goal_id"), data.get("amount")
         if not isinstance(goal_id, int) or isinstance(amount, bool) or not isinstance(amount, int | float):
             continue
+        if abs(amount) > MAX_EVENT_AMOUNT or not math.isfinite(amount):  # abs first: a huge int has no float
+            continue
+        i = index.get(month_start(timezone.localtime(timestamp).date()))
+        if i is None:
+            continue
         series = out.setdefault(goal_id, np.zeros(len(months)))
-        series[index[month_start(timestamp.astimezone(dt.UTC).date())]] += float(amount)
+        series[i] += float(amount)
     return out
 
 

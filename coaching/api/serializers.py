@@ -1,8 +1,10 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from coaching.models import BehavioralEvent
+from coaching.models import BehavioralEvent, validate_event_numbers
+from coaching.services.peers import segment_details_shown
 from finance.api.kit import WorkspaceOwnedSerializer
 
 MAX_EVENT_DATA_BYTES = 16_384
@@ -24,6 +26,10 @@ class BehavioralEventSerializer(WorkspaceOwnedSerializer):
             raise serializers.ValidationError("Must be a JSON object.")
         if len(str(value)) > MAX_EVENT_DATA_BYTES:
             raise serializers.ValidationError(f"Must be under {MAX_EVENT_DATA_BYTES} characters.")
+        try:
+            validate_event_numbers(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
         return value
 
 
@@ -50,16 +56,27 @@ class RecommendationFeedbackSerializer(serializers.Serializer):
 
 
 class SegmentSerializer(serializers.Serializer):
+    """A segment as its members see it: ``description`` and ``centroid`` are ``null``
+    unless enough other workspaces share it (see
+    :func:`coaching.services.peers.segment_details_shown`) — with few, the centre and
+    your own features give the others' away."""
+
     key = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
-    description = serializers.CharField()
-    centroid = serializers.DictField(child=serializers.FloatField())
+    description = serializers.CharField(allow_null=True)
+    centroid = serializers.DictField(child=serializers.FloatField(), allow_null=True)
     size = serializers.IntegerField()
     workspace_count = serializers.IntegerField()
     n_clusters = serializers.IntegerField()
     silhouette = serializers.FloatField(allow_null=True)
     computed_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not segment_details_shown(segment=instance):
+            data["description"] = data["centroid"] = None
+        return data
 
 
 class SegmentAssignmentSerializer(serializers.Serializer):

@@ -11,6 +11,18 @@ Privacy rules:
   rounded to :data:`ROUND_TO`, how many peers, and the user's own percentile among them.
   No peer's name, id or row is returned, and with five or more workspaces behind every
   figure none can be attributed to one of them.
+* **No published figure is one workspace's own value.** A plain percentile of five
+  values is an order statistic (with five peers ``np.percentile``'s p25, median and p75
+  are exactly the 2nd, 3rd and 4th peer's figures). So each quantile ``q`` is published as
+  the mean of the order statistics within one rank of its position ``h = q·(n − 1)``
+  (sorted values ``x₀ ≤ … ≤ xₙ₋₁``; ranks ``j`` with ``|j − h| ≤ 1``): two values when
+  ``h`` falls between ranks, three when it falls on one (five peers: p25 = mean(x₀, x₁, x₂),
+  median = mean(x₁, x₂, x₃), p75 = mean(x₂, x₃, x₄)). Every figure is then a mean of at
+  least two workspaces' values (see :func:`smoothed_quantile`).
+* A segment's ``description`` and ``centroid`` (the mean of its members' features) are
+  shown only when the segment holds at least :data:`MIN_PEERS` workspaces besides the
+  viewer's own (:func:`segment_details_shown`): with two, the centre and your own
+  features give the other workspace's away (``2·centre − yours``).
 
 Amounts are monthly averages over the last :data:`PEER_MONTHS` complete months.
 """
@@ -23,6 +35,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from scipy.stats import percentileofscore
 
+from coaching.models import Segment
 from coaching.selectors import (
     books_monthly,
     complete_months,
@@ -36,9 +49,26 @@ PEER_MONTHS = 3
 ROUND_TO = 10
 
 
+def segment_details_shown(*, segment: Segment) -> bool:
+    """Whether a member may see the segment's description and centroid: it must hold at
+    least :data:`MIN_PEERS` workspaces other than the member's own (which is in it)."""
+    return segment.workspace_count - 1 >= MIN_PEERS
+
+
+def smoothed_quantile(values: np.ndarray, q: float) -> float:
+    """The mean of the order statistics within one rank of the ``q`` quantile's position
+    ``q·(n − 1)`` — two or three values, never one (needs at least two values)."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    if len(ordered) < 2:
+        raise ValueError("A smoothed quantile needs at least two values.")
+    position = q * (len(ordered) - 1)
+    ranks = np.arange(len(ordered))
+    return float(ordered[np.abs(ranks - position) <= 1 + 1e-9].mean())
+
+
 def _aggregate(yours: float, peers: list[float]) -> dict[str, Any]:
     values = np.array(peers, dtype=float)
-    p25, median, p75 = np.percentile(values, [25, 50, 75])
+    p25, median, p75 = (smoothed_quantile(values, q) for q in (0.25, 0.5, 0.75))
 
     def rounded(value: float) -> float:
         return float(round(value / ROUND_TO) * ROUND_TO)

@@ -21,6 +21,11 @@ the deadline is taken as Normal(``n·m``, ``s²·n``) (independent months), so
     probability = P(saved ≥ R) = 1 − Φ((R − n·m) / (s·√n))      (s = 0: 1 if n·m ≥ R else 0)
     expected date = today + R / m months                        (none when m ≤ 0)
     required monthly = R / n
+
+The expected date is also none ("not at this pace") when ``R / m`` months is not finite
+or lands beyond the last representable date (a tiny saving rate against a large
+remaining amount). Figures that are not finite give a probability of 0 rather than NaN
+(which no JSON can carry).
 """
 
 from __future__ import annotations
@@ -200,7 +205,9 @@ class GoalPrediction:
 
 
 def goal_probability(*, remaining: float, months_left: float, mean: float, std: float) -> float:
-    """P(Normal(n·m, s²·n) ≥ R) — see the module docstring."""
+    """P(Normal(n·m, s²·n) ≥ R) — see the module docstring (0 when a figure is not finite)."""
+    if not all(math.isfinite(v) for v in (remaining, months_left, mean, std)):
+        return 0.0
     if remaining <= 0:
         return 1.0
     if months_left <= 0:
@@ -208,7 +215,22 @@ def goal_probability(*, remaining: float, months_left: float, mean: float, std: 
     expected = months_left * mean
     if std <= 0:
         return 1.0 if expected >= remaining else 0.0
-    return float(norm.sf(remaining, loc=expected, scale=std * math.sqrt(months_left)))
+    probability = float(norm.sf(remaining, loc=expected, scale=std * math.sqrt(months_left)))
+    return probability if math.isfinite(probability) else 0.0
+
+
+def goal_expected_date(*, today: dt.date, remaining: float, mean: float) -> dt.date | None:
+    """When ``remaining`` is saved at ``mean`` a month: ``today`` when nothing remains,
+    ``None`` when it never is at this pace (``mean ≤ 0``) or not before the last date a
+    date can hold (the ratio overflows)."""
+    if remaining <= 0:
+        return today
+    if not mean > 0:  # also NaN
+        return None
+    days = remaining / mean * DAYS_PER_MONTH
+    if not math.isfinite(days) or days > (dt.date.max - today).days:
+        return None
+    return today + dt.timedelta(days=round(days))
 
 
 def goal_predict_one(*, goal: Goal, monthly: np.ndarray, basis: str, today: dt.date) -> GoalPrediction:
@@ -217,17 +239,11 @@ def goal_predict_one(*, goal: Goal, monthly: np.ndarray, basis: str, today: dt.d
     months_left = max((goal.deadline - today).days, 0) / DAYS_PER_MONTH
     mean = float(monthly.mean()) if len(monthly) else 0.0
     std = float(monthly.std(ddof=1)) if len(monthly) > 1 else 0.0
-    if remaining <= 0:
-        expected: dt.date | None = today
-    elif mean > 0:
-        expected = today + dt.timedelta(days=round(remaining / mean * DAYS_PER_MONTH))
-    else:
-        expected = None
     return GoalPrediction(
         goal=goal, basis=basis, monthly_mean=mean, monthly_std=std, remaining=remaining, months_left=months_left,
         required_monthly=(remaining / months_left if months_left > 0 else None) if remaining > 0 else 0.0,
         probability=goal_probability(remaining=remaining, months_left=months_left, mean=mean, std=std),
-        expected_date=expected,
+        expected_date=goal_expected_date(today=today, remaining=remaining, mean=mean),
     )
 
 

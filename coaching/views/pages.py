@@ -20,7 +20,7 @@ from coaching.selectors import (
     segment_assignment_get,
 )
 from coaching.services.insights import insights_for
-from coaching.services.peers import peer_comparison
+from coaching.services.peers import peer_comparison, segment_details_shown
 from coaching.services.predictions import goals_predict, spending_predict
 from coaching.services.recommendations import (
     REWARDS,
@@ -50,9 +50,11 @@ class CoachingView(WorkspacePageMixin, TemplateView):
         spending = spending_predict(ctx=ctx, user=user)
         ranked = sorted((c for c in spending["categories"] if c["forecast"]),
                         key=lambda c: (-c["forecast"]["amount"], c["name"]))
+        assignment = segment_assignment_get(workspace=workspace, user=user)
         context.update(
             section_url_name=SECTION_URL_NAME,
-            assignment=segment_assignment_get(workspace=workspace, user=user),
+            assignment=assignment,
+            segment_details=assignment is not None and segment_details_shown(segment=assignment.segment),
             recommendations=recommendations_choose(workspace=workspace, user=user),
             in_progress=list(impression_queryset_for_user(user=user).filter(
                 workspace=workspace, status=RecommendationImpression.Status.ACCEPTED)[:IN_PROGRESS_ROWS]),

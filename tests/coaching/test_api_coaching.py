@@ -10,10 +10,11 @@ import pytest
 from django.utils import timezone
 
 from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression, SegmentAssignment
+from coaching.services.peers import MIN_PEERS
 from coaching.services.segments import segments_refresh
-from finance.models import Membership
+from finance.models import Membership, Workspace
 from tests import factories as f
-from tests.coaching.books import monthly
+from tests.coaching.books import month, monthly
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +109,103 @@ class TestReads:
         paths = client_for(member).get("/api/schema/", {"format": "json"}).json()["paths"]
         assert {p for p in paths if p.startswith(BASE)} == {
             f"{BASE}{e}" for e in READS} | {f"{BASE}recommendations/{{id}}/feedback/"}
+
+
+def post_contribution(client, workspace, goal, amount_json: str):
+    """A ``contribute`` event last month, posted as raw JSON (as a client would)."""
+    at = dt.datetime.combine(month(1) + dt.timedelta(days=5), dt.time(12), tzinfo=dt.UTC).isoformat()
+    body = (f'{{"workspace": {workspace.pk}, "event_type": "goal_modification", "timestamp": "{at}", '
+            f'"data": {{"action": "contribute", "goal_id": {goal.pk}, "amount": {amount_json}}}}}')
+    return client.post("/api/v1/events/", body.encode(), content_type="application/json")
+
+
+def households(count: int, *, revenue: float = 4000, expense: float = 3000) -> list:
+    """``count`` households with identical books (one segment) and one owner each."""
+    out = []
+    for _ in range(count):
+        workspace = f.WorkspaceFactory(kind=Workspace.Kind.HOUSEHOLD)
+        f.MembershipFactory(workspace=workspace, role=Membership.Role.OWNER)
+        monthly(workspace, [revenue] * 6, kind="revenue")
+        monthly(workspace, [expense] * 6)
+        out.append(workspace)
+    return out
+
+
+class TestExtremeContributions:
+    def test_a_viewers_tiny_contribution_leaves_predictions_and_insights_working(
+        self, workspace, viewer, client_for
+    ):
+        # given a goal with 100,000 to save
+        goal = f.GoalFactory(workspace=workspace, target_amount=Decimal("100000"), saved_amount=Decimal("0"),
+                             deadline=timezone.localdate() + dt.timedelta(days=365))
+        client = client_for(viewer)
+        # when a viewer records a contribution of 0.01
+        assert post_contribution(client, workspace, goal, "0.01").status_code == 201
+        predictions = client.get(f"{BASE}predictions/", {"workspace": workspace.pk})
+        insights = client.get(f"{BASE}insights/", {"workspace": workspace.pk})
+        # then both answer; the goal is never reached at this pace
+        assert (predictions.status_code, insights.status_code) == (200, 200)
+        [g] = predictions.json()["goals"]
+        assert (g["basis"], g["monthly_mean"], g["expected_date"], g["probability"]) == (
+            "contributions", 0.0, None, 0.0)
+        assert [i["kind"] for i in insights.json()["insights"]] == ["goal_off_track"]
+
+    def test_huge_contributions_are_refused_and_predictions_keep_working(self, workspace, member, client_for):
+        # given a goal of 1,000
+        goal = f.GoalFactory(workspace=workspace, target_amount=Decimal("1000"), saved_amount=Decimal("0"),
+                             deadline=timezone.localdate() + dt.timedelta(days=365))
+        client = client_for(member)
+        # when a member records two contributions of 1e308 (whose sum overflows)
+        refused = [post_contribution(client, workspace, goal, "1e308") for _ in range(2)]
+        response = client.get(f"{BASE}predictions/", {"workspace": workspace.pk})
+        # then both are refused with a message, nothing is stored, and predictions answer
+        assert [r.status_code for r in refused] == [400, 400]
+        assert refused[0].json() == {"data": ["“amount” must be at most 1,000,000,000,000 in absolute value."]}
+        assert BehavioralEvent.objects.count() == 0
+        assert response.status_code == 200
+        [g] = response.json()["goals"]
+        assert (g["basis"], g["monthly_mean"], g["probability"], g["expected_date"]) == (
+            "net_savings_share", 0.0, 0.0, None)
+
+
+class TestSegmentPrivacy:
+    def test_with_one_other_workspace_the_centre_is_hidden(self, client_for):
+        # given two households in one segment: mine (saving 25 %) and theirs (70 %)
+        mine = f.WorkspaceFactory(kind=Workspace.Kind.HOUSEHOLD)
+        me = f.MembershipFactory(workspace=mine, role=Membership.Role.VIEWER).user
+        monthly(mine, [4000] * 6, kind="revenue")
+        monthly(mine, [3000] * 6)
+        [theirs] = households(1, revenue=10000, expense=3000)
+        segments_refresh()
+        # when
+        [assignment] = client_for(me).get(f"{BASE}segments/", {"workspace": mine.pk}).json()["assignments"]
+        # then the name and sizes are shown, the centre and its description are not
+        segment = assignment["segment"]
+        assert (segment["name"], segment["size"], segment["workspace_count"]) == ("Savers", 2, 2)
+        assert (segment["centroid"], segment["description"]) == (None, None)
+        assert assignment["features"]["savings_rate"] == 0.25
+        assert "0.475" not in repr(segment) and "0.7" not in repr(segment)  # the centre and their rate
+
+    @pytest.mark.parametrize(("others", "shown"), [(MIN_PEERS - 1, False), (MIN_PEERS, True)])
+    def test_the_centre_is_shown_from_min_peers_other_workspaces(self, others, shown, client_for):
+        # given my household and ``others`` with the same books, all in one segment
+        [mine, *_] = households(1 + others)
+        me = mine.memberships.get().user
+        segments_refresh()
+        # when
+        [assignment] = client_for(me).get(f"{BASE}segments/", {"workspace": mine.pk}).json()["assignments"]
+        # then
+        segment = assignment["segment"]
+        assert segment["workspace_count"] == 1 + others
+        if shown:
+            assert segment["centroid"] == {"savings_rate": 0.25, "spending_volatility": 0.0,
+                                           "discretionary_share": 0.0, "top_category_share": 1.0,
+                                           "goal_progress": 0.0, "engagement": 0.0}
+            assert segment["description"] == (
+                "Savings rate 25%; spending varies 0% month to month; 0% discretionary, 100% in the top category; "
+                "goals 0% funded; 0.0 events a week.")
+        else:
+            assert (segment["centroid"], segment["description"]) == (None, None)
 
 
 class TestFeedback:

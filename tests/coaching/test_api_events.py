@@ -1,6 +1,7 @@
 """/api/v1/events/: every member records their own events, filtered for privacy."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from coaching.models import BehavioralEvent
 from finance.models import Membership
@@ -68,3 +69,78 @@ class TestEvents:
         )
         assert response.status_code == 400
         assert BehavioralEvent.objects.count() == 0
+
+
+def contribution_body(workspace, goal_id: int, amount_json: str) -> bytes:
+    """A raw JSON body (``1e400`` must reach the parser as written: it parses as infinity)."""
+    return (
+        f'{{"workspace": {workspace.pk}, "event_type": "goal_modification", '
+        f'"data": {{"action": "contribute", "goal_id": {goal_id}, "amount": {amount_json}}}}}'
+    ).encode()
+
+
+@pytest.mark.django_db
+class TestEventNumbers:
+    @pytest.mark.parametrize(
+        ("amount_json", "message"),
+        [
+            ("1e308", "“amount” must be at most 1,000,000,000,000 in absolute value."),
+            ("-1e13", "“amount” must be at most 1,000,000,000,000 in absolute value."),
+            ("1000000000001", "“amount” must be at most 1,000,000,000,000 in absolute value."),
+            ("1" + "0" * 400, "“amount” must be at most 1,000,000,000,000 in absolute value."),
+            # infinity (how 1e400 parses) is not JSON: DRF's JSONField refuses it first
+            ("1e400", "Value must be valid JSON."),
+            ("-1e400", "Value must be valid JSON."),
+        ],
+    )
+    def test_non_finite_or_huge_amounts_are_400_and_nothing_stored(
+        self, amount_json, message, workspace, member, client_for
+    ):
+        # given a goal of the workspace
+        goal = f.GoalFactory(workspace=workspace)
+        # when a member records a contribution of an impossible amount
+        response = client_for(member).post(
+            "/api/v1/events/", contribution_body(workspace, goal.pk, amount_json), content_type="application/json"
+        )
+        # then it is refused with the reason, and nothing is stored
+        assert response.status_code == 400
+        assert response.json() == {"data": [message]}
+        assert BehavioralEvent.objects.count() == 0
+
+    def test_a_huge_amount_under_any_amount_key_is_400(self, workspace, member, client_for):
+        body = {"workspace": workspace.pk, "event_type": "purchase", "data": {"items": [{"unit_amount": 2e12}]}}
+        response = client_for(member).post("/api/v1/events/", body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"data": ["“unit_amount” must be at most 1,000,000,000,000 in absolute value."]}
+        assert BehavioralEvent.objects.count() == 0
+
+    def test_large_numbers_that_are_not_amounts_are_kept(self, workspace, member, client_for):
+        body = {"workspace": workspace.pk, "event_type": "page_view", "data": {"client_ms": 1_750_000_000_000}}
+        assert client_for(member).post("/api/v1/events/", body, format="json").status_code == 201
+        assert BehavioralEvent.objects.get().data == {"client_ms": 1_750_000_000_000}
+
+    def test_the_largest_plausible_amount_is_stored(self, workspace, member, client_for):
+        goal = f.GoalFactory(workspace=workspace)
+        response = client_for(member).post(
+            "/api/v1/events/", contribution_body(workspace, goal.pk, "-1000000000000"),
+            content_type="application/json",
+        )
+        assert response.status_code == 201
+        assert BehavioralEvent.objects.get().data == {"action": "contribute", "goal_id": goal.pk,
+                                                      "amount": -1000000000000}
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"action": "contribute", "total_amount": 1e308},
+             "“total_amount” must be at most 1,000,000,000,000 in absolute value."),
+            ({"filters": [{"min": float("inf")}]}, "“min” must be a finite number."),
+            ({"amount": float("nan")}, "“amount” must be a finite number."),
+        ],
+    )
+    def test_the_model_refuses_them_too(self, data, message, workspace, member):
+        # the admin's form validates through the model's clean()
+        event = BehavioralEvent(workspace=workspace, user=member, event_type="goal_modification", data=data)
+        with pytest.raises(ValidationError) as exc:
+            event.clean()
+        assert exc.value.message_dict == {"data": [message]}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from coaching.models import Segment, SegmentAssignment
 from coaching.selectors import coaching_context
 from coaching.services.insights import insights_for
-from coaching.services.peers import peer_comparison
+from coaching.services.peers import peer_comparison, segment_details_shown, smoothed_quantile
 from finance.models import Membership
 from tests import factories as f
 from tests.coaching.books import month, monthly
@@ -82,16 +83,61 @@ class TestPeerComparison:
         _, [you, *_] = segment_with([workspace, *peers])
         # when
         out = peer_comparison(workspace=workspace, user=you, today=timezone.localdate())
-        # then: quartiles 198 / 403 / 512 rounded to tens; 2 of 5 peers spend less → 40th percentile
-        figures = {"yours": 300.0, "peer_median": 400.0, "peer_p25": 200.0, "peer_p75": 510.0,
+        # then: each quartile is the mean of the three order statistics around it, rounded
+        # to tens — p25 (104 + 198 + 403) / 3 = 235, median (198 + 403 + 512) / 3 = 371,
+        # p75 (403 + 512 + 590) / 3 = 501.67; 2 of 5 peers spend less → 40th percentile.
+        # Totals 154, 248, 453, 562, 590: 285 → 280 (half to even), 421, 535 → 540
+        figures = {"yours": 300.0, "peer_median": 370.0, "peer_p25": 240.0, "peer_p75": 500.0,
                    "your_percentile": 40, "peers": 5}
         assert out["categories"] == [{"name": "Groceries"} | figures]
         assert out["total"] == figures | {"yours": 380.0, "your_percentile": 40,
-                                          "peer_median": 450.0, "peer_p25": 250.0, "peer_p75": 560.0}
+                                          "peer_median": 420.0, "peer_p25": 280.0, "peer_p75": 540.0}
         assert (out["available"], out["peers"], out["segment"]) == (True, 5, {"key": "business-savers",
                                                                                "name": "Savers"})
         text = repr(out)
         assert "104" not in text and "590" not in text and "512" not in text
+
+    def test_no_published_figure_is_one_peers_own(self, workspace):
+        # given five peers spending 1,000, 1,500, 2,345, 2,800 and 3,200 a month (where
+        # np.percentile's quartiles would be the 2nd, 3rd and 4th peer's own figures)
+        monthly(workspace, [2000] * 3)
+        spends = [1000, 1500, 2345, 2800, 3200]
+        peers = []
+        for spend in spends:
+            peer = f.WorkspaceFactory()
+            monthly(peer, [spend] * 3)
+            peers.append(peer)
+        _, [you, *_] = segment_with([workspace, *peers])
+        # when
+        total = peer_comparison(workspace=workspace, user=you, today=timezone.localdate())["total"]
+        # then p25 = (1,000 + 1,500 + 2,345) / 3 = 1,615, median = (1,500 + 2,345 + 2,800) / 3
+        # = 2,215, p75 = (2,345 + 2,800 + 3,200) / 3 = 2,781.67 — rounded to tens
+        assert total == {"yours": 2000.0, "peer_p25": 1620.0, "peer_median": 2220.0, "peer_p75": 2780.0,
+                         "your_percentile": 40, "peers": 5}
+        published = {total["peer_p25"], total["peer_median"], total["peer_p75"]}
+        assert published.isdisjoint({float(round(s / 10) * 10) for s in spends})
+
+    @pytest.mark.parametrize(
+        ("values", "q", "expected"),
+        [
+            ([1, 2, 3, 4, 5], 0.25, 2.0),  # position 1: ranks 0, 1, 2
+            ([1, 2, 3, 4, 5], 0.5, 3.0),  # position 2: ranks 1, 2, 3
+            ([1, 2, 4, 8, 16, 32], 0.5, 6.0),  # position 2.5: ranks 2, 3
+            ([1, 2, 4, 8, 16, 32], 0.25, 3.0),  # position 1.25: ranks 1, 2
+            ([10, 30], 0.25, 20.0),  # position 0.25: both
+            ([30, 10, 20], 0.75, 25.0),  # unsorted; position 1.5: ranks 1, 2
+        ],
+    )
+    def test_each_quantile_is_a_mean_of_two_or_three_order_statistics(self, values, q, expected):
+        assert smoothed_quantile(np.array(values, dtype=float), q) == expected
+
+    def test_one_value_has_no_smoothed_quantile(self):
+        with pytest.raises(ValueError, match="at least two values"):
+            smoothed_quantile(np.array([5.0]), 0.5)
+
+    @pytest.mark.parametrize(("workspace_count", "shown"), [(1, False), (2, False), (5, False), (6, True)])
+    def test_segment_details_need_min_peers_other_workspaces(self, workspace_count, shown):
+        assert segment_details_shown(segment=Segment(workspace_count=workspace_count)) is shown
 
     def test_fewer_than_five_peers_is_no_comparison(self, workspace):
         monthly(workspace, [300] * 3, category=f.CategoryFactory(workspace=workspace, name="Groceries"))

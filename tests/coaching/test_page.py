@@ -12,7 +12,7 @@ from coaching.models import BanditArm, RecommendationImpression
 from coaching.services.segments import segments_refresh
 from finance.models import Membership
 from tests import factories as f
-from tests.coaching.test_api_coaching import books
+from tests.coaching.test_api_coaching import books, households, post_contribution
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +59,29 @@ class TestPage:
         assert 'data-insight="over_budget"' in html
         assert 'data-goal="' in html
         assert "data-peers-unavailable" in html
+
+    def test_a_goal_never_reached_at_this_pace_says_so(self, workspace, viewer, client_for, logged_in):
+        # given a viewer's contribution of 0.01 towards 100,000
+        goal = f.GoalFactory(workspace=workspace, name="House", target_amount=100000, saved_amount=0)
+        assert post_contribution(client_for(viewer), workspace, goal, "0.01").status_code == 201
+        # when
+        response = logged_in(viewer).get(PAGE)
+        # then the page answers and the goal's expected date reads "not at this pace"
+        assert response.status_code == 200
+        [prediction] = response.context["goals"]
+        assert prediction.expected_date is None
+        assert '<td class="nowrap">not at this pace</td>' in response.content.decode()
+
+    @pytest.mark.parametrize(("others", "shown"), [(1, False), (5, True)])
+    def test_the_segment_description_needs_five_other_workspaces(self, others, shown, logged_in):
+        # given my household and ``others`` with the same books, all in one segment
+        [mine, *_] = households(1 + others)
+        segments_refresh()
+        # when
+        html = logged_in(mine.memberships.get().user).get(PAGE).content.decode()
+        # then the name is always shown, the description only with enough peers
+        assert "Your segment: <strong>Savers</strong>" in html
+        assert ("data-segment-description" in html, "Savings rate 25%" in html) == (shown, shown)
 
     def test_the_nav_links_the_page(self, workspace, member, logged_in):
         html = logged_in(member).get(reverse("finance:overview")).content.decode()

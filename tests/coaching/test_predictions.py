@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from coaching.selectors import add_months, coaching_context, month_start
+from coaching.selectors import (
+    add_months,
+    coaching_context,
+    complete_months,
+    goal_contributions_monthly,
+    month_start,
+)
 from coaching.services.predictions import (
+    DAYS_PER_MONTH,
+    goal_expected_date,
     goal_predict_one,
     goal_probability,
     goals_predict,
@@ -90,6 +98,87 @@ class TestGoalArithmetic:
     @pytest.mark.parametrize(("mean", "expected"), [(100.0, 1.0), (99.0, 0.0)])
     def test_without_variance_it_is_certain_either_way(self, mean, expected):
         assert goal_probability(remaining=1000, months_left=10, mean=mean, std=0) == expected
+
+
+class TestGoalExtremes:
+    def test_a_tiny_saving_rate_never_reaches_the_goal(self, workspace, member):
+        # given 100,000 to save and a single contribution of 0.01 last month (a mean of
+        # 0.00167 a month: 60 million months, far beyond the last representable date)
+        today = timezone.localdate()
+        goal = f.GoalFactory(workspace=workspace, target_amount=Decimal("100000"), saved_amount=Decimal("0"),
+                             deadline=today + dt.timedelta(days=365))
+        contribute(workspace, member, goal, [0, 0, 0, 0, 0, 0.01])
+        # when
+        [p] = goals_predict(ctx=coaching_context(workspace=workspace, today=today))
+        # then there is no expected date (rather than an overflow) and no chance
+        assert (p.basis, p.expected_date, p.probability, p.on_track) == ("contributions", None, 0.0, False)
+        assert (p.as_dict()["expected_date"], p.as_dict()["monthly_mean"]) == (None, 0.0)
+
+    @pytest.mark.parametrize(
+        ("today", "remaining", "mean", "expected"),
+        [
+            (dt.date(2025, 6, 15), 100_000.0, 1e-300, None),  # 3·10^306 days
+            (dt.date(2025, 6, 15), 100_000.0, 5e-324, None),  # the ratio is infinite
+            (dt.date(2025, 6, 15), 100_000.0, float("nan"), None),
+            (dt.date(2025, 6, 15), 100_000.0, 0.0, None),
+            (dt.date(9999, 12, 30), 1.0, 1.0, None),  # 30 days after the 30 December 9999
+            (dt.date(9999, 12, 30), 1.0, DAYS_PER_MONTH, dt.date(9999, 12, 31)),  # one day: the last date
+            (dt.date(2025, 6, 15), 0.0, 0.0, dt.date(2025, 6, 15)),  # reached
+            (dt.date(2025, 6, 15), 300.0, 100.0, dt.date(2025, 9, 14)),  # 91.3125 → 91 days
+        ],
+    )
+    def test_expected_date_is_none_beyond_what_a_date_holds(self, today, remaining, mean, expected):
+        assert goal_expected_date(today=today, remaining=remaining, mean=mean) == expected
+
+    @pytest.mark.parametrize(
+        "figures",
+        [
+            {"remaining": float("inf")},
+            {"mean": float("nan")},
+            {"mean": float("inf")},
+            {"std": float("inf")},
+            {"months_left": float("nan")},
+        ],
+    )
+    def test_probability_is_never_nan(self, figures):
+        assert goal_probability(**({"remaining": 1000.0, "months_left": 10.0, "mean": 50.0, "std": 10.0}
+                                   | figures)) == 0.0
+
+
+class TestGoalContributions:
+    def at(self, workspace, user, goal, when: dt.datetime, amount):
+        f.BehavioralEventFactory(workspace=workspace, user=user, event_type="goal_modification", timestamp=when,
+                                 data={"goal_id": goal.pk, "action": "contribute", "amount": amount})
+
+    def test_months_are_local(self, workspace, member, settings):
+        # given Auckland time (UTC+12 in winter, +13 in summer) and contributions at
+        settings.TIME_ZONE = "Pacific/Auckland"
+        goal = f.GoalFactory(workspace=workspace)
+        nz_winter, nz_summer = dt.timezone(dt.timedelta(hours=12)), dt.timezone(dt.timedelta(hours=13))
+        self.at(workspace, member, goal, dt.datetime(2024, 12, 31, 23, 30, tzinfo=nz_summer), 1)  # before January
+        self.at(workspace, member, goal, dt.datetime(2025, 1, 1, 0, 30, tzinfo=nz_summer), 10)  # 31 Dec in UTC
+        self.at(workspace, member, goal, dt.datetime(2025, 5, 1, 0, 30, tzinfo=nz_winter), 200)  # 30 April in UTC
+        self.at(workspace, member, goal, dt.datetime(2025, 5, 31, 23, 30, tzinfo=nz_winter), 3000)
+        self.at(workspace, member, goal, dt.datetime(2025, 6, 1, 9, 0, tzinfo=nz_winter), 500)  # 31 May in UTC
+        months = complete_months(today=dt.date(2025, 6, 15), count=5)
+        # when
+        out = goal_contributions_monthly(workspace=workspace, months=months)
+        # then each counts in its local month: January and May; 1 June is not a complete month
+        assert months == [dt.date(2025, m, 1) for m in range(1, 6)]
+        assert list(out) == [goal.pk]
+        assert out[goal.pk].tolist() == [10.0, 0.0, 0.0, 0.0, 3200.0]
+
+    def test_amounts_beyond_the_limit_are_skipped(self, workspace, member):
+        # given rows stored before the limit was enforced: 1e308 twice (their sum is
+        # infinite), a 401-digit integer, and one plausible contribution
+        goal = f.GoalFactory(workspace=workspace)
+        when = dt.datetime(2025, 5, 10, 12, tzinfo=dt.UTC)
+        for amount in (1e308, 1e308, -1e308, 10**400, 250):
+            self.at(workspace, member, goal, when, amount)
+        # when
+        out = goal_contributions_monthly(workspace=workspace, months=[dt.date(2025, 4, 1), dt.date(2025, 5, 1)])
+        # then only the plausible one counts
+        assert out[goal.pk].tolist() == [0.0, 250.0]
 
 
 class TestSpending:

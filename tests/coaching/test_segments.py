@@ -8,6 +8,7 @@ from io import StringIO
 
 import numpy as np
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -177,6 +178,32 @@ class TestAdmin:
         client.force_login(staff)
         assert client.post(self.URL).status_code == 403
         assert Segment.objects.count() == 0
+
+    def test_only_superusers_see_a_segments_description_and_centroid(self):
+        # given two segments of three households; a staff member allowed to view segments
+        two_groups()
+        segments_refresh()
+        saver = Segment.objects.get(name="Savers")
+        staff = f.UserFactory(is_staff=True)
+        staff.user_permissions.add(Permission.objects.get(codename="view_segment"))
+        superuser = f.UserFactory(is_staff=True, is_superuser=True)
+        url = reverse("admin:coaching_segment_change", args=[saver.pk])
+
+        def page(user) -> str:
+            client = Client()
+            client.force_login(user)
+            response = client.get(url)
+            assert response.status_code == 200
+            return response.content.decode()
+
+        # when / then: other staff see the name and sizes only
+        staff_html, super_html = page(staff), page(superuser)
+        assert "Savers" in staff_html and "household-savers" in staff_html
+        assert saver.description not in staff_html and "savings_rate" not in staff_html
+        assert ("field-description" in staff_html, "field-centroid" in staff_html) == (False, False)
+        # superusers see everything
+        assert saver.description in super_html and "savings_rate" in super_html
+        assert ("field-description" in super_html, "field-centroid" in super_html) == (True, True)
 
     def test_impressions_are_read_only_in_admin(self):
         from django.contrib import admin as django_admin
