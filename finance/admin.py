@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -31,13 +32,25 @@ from finance.services.transactions import transaction_import_csv
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
-    """Superusers see every workspace; other staff only the workspaces they belong to."""
+    """Superusers see every workspace; other staff only the workspaces they belong to —
+    in the rows and in the sidebar filters, whose related choices (workspace, warehouse,
+    category …) come from those rows only instead of every row of the related table."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(pk__in=workspace_scoped_queryset(model=self.model, user=request.user).values("pk"))
+
+    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return filters
+        return [
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str) and "__" not in name and self.model._meta.get_field(name).is_relation else name
+            for name in filters
+        ]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related = db_field.related_model

@@ -73,6 +73,40 @@ class TestAdminPages:
         assert client.get(_admin_url(Transaction, "change", mine.pk)).status_code == 200
 
 
+    def test_staff_member_filters_list_only_own_workspaces_and_their_rows(self, client, workspace, other_workspace):
+        # Given a staff member of one workspace with two warehouses, and another workspace's
+        from finance.models import StockLevel
+
+        staff = f.UserFactory(is_staff=True)
+        f.MembershipFactory(workspace=workspace, user=staff, role=Membership.Role.OWNER)
+        staff.user_permissions.add(Permission.objects.get(codename="view_stocklevel"))
+        ours = [f.StockLevelFactory(workspace=workspace, warehouse__name=name, warehouse__workspace=workspace).warehouse
+                for name in ("North depot", "South depot")]
+        f.StockLevelFactory(workspace=other_workspace, warehouse__name="Their depot",
+                            warehouse__workspace=other_workspace)
+        client.force_login(staff)
+        # When they open the stock levels in admin
+        response = client.get(_admin_url(StockLevel, "changelist"))
+        # Then the warehouse filter offers their two warehouses only, the workspace filter
+        # (one choice) is not offered, and nothing of the other workspace is named
+        filters = {spec.title: [choice["display"] for choice in spec.choices(response.context["cl"])][1:]
+                   for spec in response.context["cl"].filter_specs}
+        assert filters == {"warehouse": [str(warehouse) for warehouse in ours]}
+        page = response.content.decode()
+        assert "Their depot" not in page and other_workspace.name not in page
+
+    def test_superuser_filters_list_every_workspace(self, client, superuser, workspace, other_workspace):
+        from finance.models import StockLevel
+
+        f.StockLevelFactory(workspace=workspace, warehouse__workspace=workspace)
+        f.StockLevelFactory(workspace=other_workspace, warehouse__workspace=other_workspace)
+        client.force_login(superuser)
+        response = client.get(_admin_url(StockLevel, "changelist"))
+        workspaces = [spec for spec in response.context["cl"].filter_specs if spec.title == "workspace"][0]
+        assert [choice["display"] for choice in workspaces.choices(response.context["cl"])][1:] == sorted(
+            [str(workspace), str(other_workspace)])
+
+
 @pytest.mark.django_db
 class TestAdminCsvImport:
     def test_good_file_imports_and_redirects(self, client, superuser, workspace):
