@@ -1,6 +1,8 @@
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from coaching.models import BehavioralEvent, validate_event_numbers
@@ -8,6 +10,8 @@ from coaching.services.peers import segment_details_shown
 from finance.api.kit import WorkspaceOwnedSerializer
 
 MAX_EVENT_DATA_BYTES = 16_384
+#: how far ahead of the server's clock a client's event time may be (its clock's drift)
+MAX_EVENT_CLOCK_SKEW = dt.timedelta(hours=1)
 
 
 class BehavioralEventSerializer(WorkspaceOwnedSerializer):
@@ -20,6 +24,11 @@ class BehavioralEventSerializer(WorkspaceOwnedSerializer):
             "timestamp", "created_at",
         ]
         read_only_fields = ["user", "redacted_fields", "created_at"]
+
+    def validate_timestamp(self, value: dt.datetime) -> dt.datetime:
+        if value > timezone.now() + MAX_EVENT_CLOCK_SKEW:
+            raise serializers.ValidationError("Cannot be in the future.")
+        return value
 
     def validate_data(self, value: Any) -> Any:
         if not isinstance(value, dict):

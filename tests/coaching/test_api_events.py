@@ -1,5 +1,7 @@
 """/api/v1/events/: every member records their own events, filtered for privacy."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -32,6 +34,7 @@ class TestEvents:
             ({"event_type": "teleport"}, "event_type"),
             ({"data": ["not", "an", "object"]}, "data"),
             ({"timestamp": "last tuesday"}, "timestamp"),
+            ({"timestamp": "9999-12-31T00:00:00Z"}, "timestamp"),
             ({"data": {"blob": "x" * 20000}}, "data"),
         ],
     )
@@ -41,6 +44,19 @@ class TestEvents:
         assert response.status_code == 400
         assert field in response.json()
         assert BehavioralEvent.objects.count() == 0
+
+    def test_a_time_ahead_of_the_clock_is_400_beyond_the_allowed_drift(self, workspace, member, client_for):
+        from django.utils import timezone
+
+        now = timezone.now()
+        payload = {"workspace": workspace.pk, "event_type": "page_view", "data": {}}
+        late = client_for(member).post("/api/v1/events/", payload | {
+            "timestamp": (now + dt.timedelta(hours=2)).isoformat()}, format="json")
+        assert (late.status_code, late.json()) == (400, {"timestamp": ["Cannot be in the future."]})
+        assert BehavioralEvent.objects.count() == 0
+        drifted = client_for(member).post("/api/v1/events/", payload | {
+            "timestamp": (now + dt.timedelta(minutes=30)).isoformat()}, format="json")
+        assert drifted.status_code == 201
 
     def test_members_see_only_their_own_events_and_managers_see_all(self, workspace, member, owner, client_for):
         mine = f.BehavioralEventFactory(workspace=workspace, user=member)
