@@ -7,8 +7,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,12 +31,11 @@ from coaching.services.recommendations import (
     recommendations_choose,
     segment_key_for,
 )
-from finance.api.kit import WorkspaceScopedViewSet
-from finance.models import Membership, Workspace
+from finance.api.kit import Conflict, WorkspaceScopedViewSet, workspace_for
+from finance.models import Membership
 from finance.selectors import (
     membership_role_get,
     workspace_list_for_user,
-    workspace_scoped_queryset,
 )
 
 
@@ -65,18 +63,10 @@ class BehavioralEventViewSet(WorkspaceScopedViewSet):
         serializer.instance = behavioral_event_create(user=self.request.user, **data)
 
 
-class Conflict(ValidationError):
-    status_code = status.HTTP_409_CONFLICT
-
-
 def _query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data
-
-
-def _workspace_for(request: Request, workspace_id: int) -> Workspace:
-    return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
 
 
 class SegmentListView(APIView):
@@ -86,7 +76,7 @@ class SegmentListView(APIView):
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.SegmentListSerializer})
     def get(self, request: Request) -> Response:
-        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         everyone = membership_role_get(user=request.user, workspace_id=workspace.pk) in Membership.MANAGE_ROLES
         rows = segment_assignment_list(workspace=workspace, user=request.user, everyone=everyone)
         return Response(s.SegmentListSerializer({"workspace": workspace.pk, "assignments": rows}).data)
@@ -101,7 +91,7 @@ class RecommendationListView(APIView):
     @extend_schema(parameters=[s.RecommendationQuerySerializer], responses={200: s.RecommendationListSerializer})
     def get(self, request: Request) -> Response:
         query = _query(s.RecommendationQuerySerializer, request)
-        workspace = _workspace_for(request, query["workspace"])
+        workspace = workspace_for(request, query["workspace"])
         impressions = recommendations_choose(workspace=workspace, user=request.user, count=query["count"])
         key = impressions[0].segment_key if impressions else segment_key_for(workspace=workspace, user=request.user)
         return Response(s.RecommendationListSerializer(
@@ -136,7 +126,7 @@ class PredictionsView(APIView):
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.PredictionsSerializer})
     def get(self, request: Request) -> Response:
-        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         ctx = coaching_context(workspace=workspace, today=timezone.localdate())
         return Response(s.PredictionsSerializer({
             "workspace": workspace.pk,
@@ -151,7 +141,7 @@ class InsightListView(APIView):
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.InsightListSerializer})
     def get(self, request: Request) -> Response:
-        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         ctx = coaching_context(workspace=workspace, today=timezone.localdate())
         insights = [i.as_dict() for i in insights_for(ctx=ctx)]
         return Response(s.InsightListSerializer({"workspace": workspace.pk, "insights": insights}).data)
@@ -164,6 +154,6 @@ class PeerComparisonView(APIView):
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.PeerComparisonSerializer})
     def get(self, request: Request) -> Response:
-        workspace = _workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         output = peer_comparison(workspace=workspace, user=request.user, today=timezone.localdate())
         return Response(s.PeerComparisonSerializer({"workspace": workspace.pk} | output).data)

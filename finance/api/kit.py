@@ -14,12 +14,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models, transaction
-from rest_framework import permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 
 from finance.models import Membership, Workspace
 from finance.selectors import membership_role_get, workspace_scoped_queryset
+
+
+class Conflict(ValidationError):
+    """409: the request is valid but the object's state refuses it (answered twice, …)."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+
+def workspace_for(request: Request, workspace_id: int) -> Workspace:
+    """One of the user's workspaces by id; any other id is a 404."""
+    return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
 
 
 def _is_workspace_owned(model: type[models.Model]) -> bool:

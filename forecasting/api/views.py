@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -14,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finance.api.kit import WorkspaceRolePermission, WorkspaceScopedViewSet
-from finance.models import Category, Membership, Workspace
-from finance.selectors import membership_role_get, workspace_scoped_queryset
+from finance.api.kit import Conflict, WorkspaceRolePermission, WorkspaceScopedViewSet, workspace_for
+from finance.models import Category, Membership
+from finance.selectors import membership_role_get
 from forecasting.api import filters, serializers
 from forecasting.models import Alert, Feedback, ModelVersion, StockPlan, StockPlanLine, TrainingJob
 from forecasting.selectors.inventory_planning import (
@@ -45,10 +44,6 @@ from forecasting.services.registry import (
 )
 from forecasting.services.training import training_job_create
 from forecasting.targets import InvalidTarget, Target
-
-
-class Conflict(ValidationError):
-    status_code = status.HTTP_409_CONFLICT
 
 
 class ServiceUnavailable(ValidationError):
@@ -256,7 +251,7 @@ class ForecastView(APIView):
         query = serializers.ForecastQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        workspace = _workspace_for(request, q["workspace"])
+        workspace = workspace_for(request, q["workspace"])
         try:
             target = Target(metric=metric, category_id=q.get("category"), product_id=q.get("product"),
                             warehouse_id=q.get("warehouse"))
@@ -276,10 +271,6 @@ class ForecastView(APIView):
         return Response(output)
 
 
-def _workspace_for(request: Request, workspace_id: int) -> Workspace:
-    return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
-
-
 class AutoLearnStatusView(APIView):
     """``GET /api/v1/ml/auto-learn/status/?workspace=``: counters, last training and the
     next eligible time of every target of the workspace, and what the rule says now."""
@@ -289,7 +280,7 @@ class AutoLearnStatusView(APIView):
     def get(self, request: Request) -> Response:
         query = serializers.AutoLearnQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        workspace = _workspace_for(request, query.validated_data["workspace"])
+        workspace = workspace_for(request, query.validated_data["workspace"])
         rows = []
         for state in autolearn_states(workspace=workspace):
             decision = should_retrain(state=state)
@@ -316,7 +307,7 @@ class AutoLearnTriggerView(APIView):
     def post(self, request: Request, target: str) -> Response:
         query = serializers.AutoLearnQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        workspace = _workspace_for(request, query.validated_data["workspace"])
+        workspace = workspace_for(request, query.validated_data["workspace"])
         try:
             parsed = Target.parse(target)
         except InvalidTarget as exc:
@@ -355,7 +346,7 @@ class CategorizeView(APIView):
     def post(self, request: Request) -> Response:
         body = serializers.CategorizeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        workspace = _workspace_for(request, body.validated_data["workspace"])
+        workspace = workspace_for(request, body.validated_data["workspace"])
         try:
             output = transactions_categorize(workspace=workspace, records=body.validated_data["records"],
                                              user=request.user)
@@ -378,7 +369,7 @@ class ReorderPointsView(APIView):
         query = serializers.ReorderPointQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        workspace = _workspace_for(request, q["workspace"])
+        workspace = workspace_for(request, q["workspace"])
         level = q.get("service_level")
         points = reorder_points_for_workspace(
             workspace=workspace, service_level=None if level is None else float(level), user=request.user
@@ -420,7 +411,7 @@ class StockPlanViewSet(WorkspaceScopedViewSet):
         body = serializers.StockPlanRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        workspace = _workspace_for(request, data["workspace"])
+        workspace = workspace_for(request, data["workspace"])
         self.check_workspace_write(workspace.pk)
         try:
             plan = stock_plan_create(
