@@ -37,9 +37,11 @@ from django.db.models import Min, QuerySet, Sum
 from django.utils import timezone
 from scipy import stats
 
-from finance.models import Product, Sale, StockLevel, Warehouse, Workspace
+from finance.models import Product, Sale, Warehouse, Workspace
+from finance.selectors import stock_quantities
 from finance.views.inventory import DEFAULT_LEAD_TIME_DAYS
 from forecasting.models import StockPlan, StockPlanLine
+from forecasting.selectors.pages import units_sold_since
 from forecasting.services.page_forecasts import deployed_forecasters, forecast_predict_many
 from forecasting.views.panels import DEMAND_DAYS, WindowForecast, window_forecast
 
@@ -165,22 +167,9 @@ def _sales_history(*, workspace: Workspace, product_ids: list[int] | None, today
     return _History(units=units, daily=daily)
 
 
-def _units_sold(*, workspace: Workspace, today: dt.date, history_days: int) -> float:
-    """Units of every product sold at every warehouse over the window of
-    :func:`_sales_history` (one query)."""
-    window_start = today - dt.timedelta(days=history_days)
-    total = Sale.objects.filter(workspace=workspace, date__gte=window_start, date__lt=today).aggregate(
-        units=Sum("quantity")
-    )["units"]
-    return float(total or 0)
-
-
 def _pairs(*, workspace: Workspace, product_ids: list[int], sold: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """``{(product, warehouse): on hand}`` for every stocked pair and every pair with sales."""
-    stock = StockLevel.objects.filter(workspace=workspace, product_id__in=product_ids).values_list(
-        "product_id", "warehouse_id", "quantity"
-    )
-    pairs = {(product_id, warehouse_id): quantity for product_id, warehouse_id, quantity in stock}
+    pairs = stock_quantities(workspace=workspace, product_ids=product_ids)
     wanted = set(product_ids)
     for pair in sold:
         if pair[0] in wanted:
@@ -257,7 +246,8 @@ def reorder_points_for_workspace(
     def share_of_all(units: float) -> float | None:
         nonlocal all_units
         if all_units is None:
-            all_units = _units_sold(workspace=workspace, today=today, history_days=history_days)
+            all_units = float(units_sold_since(workspace=workspace, since=today - dt.timedelta(days=history_days),
+                                               until=today))
         return units / all_units if all_units else None
 
     points = []

@@ -47,9 +47,12 @@ def expense_shares_by_category(*, workspace: Workspace, today: dt.date, months: 
     return {category_id: float(total / grand) for category_id, total in totals.items() if category_id is not None}
 
 
-def units_sold_since(*, workspace: Workspace, since: dt.date) -> int:
-    """Units of every product sold from ``since`` on. One query."""
-    total = Sale.objects.filter(workspace=workspace, date__gte=since).aggregate(total=Sum("quantity"))["total"]
+def units_sold_since(*, workspace: Workspace, since: dt.date, until: dt.date | None = None) -> int:
+    """Units of every product sold from ``since`` on (before ``until`` if given). One query."""
+    sales = Sale.objects.filter(workspace=workspace, date__gte=since)
+    if until is not None:
+        sales = sales.filter(date__lt=until)
+    total = sales.aggregate(total=Sum("quantity"))["total"]
     return int(total or 0)
 
 
