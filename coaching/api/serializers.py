@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from coaching.models import BehavioralEvent, validate_event_numbers
 from coaching.services.peers import segment_details_shown
+from coaching.services.recommendations import DEFAULT_COUNT, MAX_COUNT
 from finance.api.kit import WorkspaceOwnedSerializer
 
 MAX_EVENT_DATA_BYTES = 16_384
@@ -52,7 +53,7 @@ class WorkspaceQuerySerializer(serializers.Serializer):
 
 
 class RecommendationQuerySerializer(WorkspaceQuerySerializer):
-    count = serializers.IntegerField(min_value=1, max_value=6, default=3)
+    count = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, default=DEFAULT_COUNT)
 
 
 class RecommendationFeedbackSerializer(serializers.Serializer):
