@@ -25,18 +25,10 @@ from coaching.models import (
     SegmentAssignment,
 )
 from finance.models import Goal, Membership, Transaction, Workspace
+from finance.months import add_months, month_start
 from finance.selectors import BudgetUse, budget_usage_for_month, workspace_scoped_queryset
 
 UNCATEGORISED = "Uncategorised"
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def complete_months(*, today: dt.date, count: int) -> list[dt.date]:
@@ -200,6 +192,23 @@ def impression_queryset_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Q
 
 
 HISTORY_MONTHS = 36
+#: A category grows when last month's spending is at least GROWTH_RATIO × its average of
+#: the three months before, and at least GROWTH_MIN_AMOUNT more (small amounts do not count).
+GROWTH_RATIO = 1.3
+GROWTH_MIN_AMOUNT = 50.0
+
+
+@dataclass(frozen=True)
+class CategoryGrowth:
+    """An expense category whose spending grew last month (see :data:`GROWTH_RATIO`)."""
+
+    series: CategorySeries
+    last: float  # last month
+    before: float  # the average of the three months before
+
+    @property
+    def growth(self) -> float:
+        return self.last / self.before - 1
 
 
 @dataclass
@@ -225,6 +234,19 @@ class CoachingContext:
         total = sum(float(self.recent(s.values, months).sum()) for s in chosen)
         names = sorted(s.name for s in chosen if self.recent(s.values, months).sum() > 0)
         return total / months, names
+
+    def growing_categories(self) -> list[CategoryGrowth]:
+        """The expense categories that grew last month (:data:`GROWTH_RATIO`,
+        :data:`GROWTH_MIN_AMOUNT`), in the order of :attr:`MonthlyBooks.categories` — the
+        rule of both the insights and the recommendations."""
+        out = []
+        for series in self.books.categories.values():
+            if len(series.values) < 4:
+                continue
+            last, before = float(series.values[-1]), float(series.values[-4:-1].mean())
+            if before > 0 and last >= before * GROWTH_RATIO and last - before >= GROWTH_MIN_AMOUNT:
+                out.append(CategoryGrowth(series=series, last=last, before=before))
+        return out
 
 
 def coaching_context(*, workspace: Workspace, today: dt.date) -> CoachingContext:

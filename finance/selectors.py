@@ -4,7 +4,6 @@ their ids answer 404."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,6 +25,7 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
+from finance.months import add_months, month_end, month_start
 
 M = TypeVar("M", bound=models.Model)
 
@@ -81,19 +81,6 @@ def membership_list_with_workspaces(
     )
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def _add_months(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class MonthTotals:
     """Approved revenue and expenses of one calendar month (``month`` is its first day)."""
@@ -115,7 +102,7 @@ def transaction_monthly_totals(
     Covers every calendar month from the month of ``start`` to the month of ``end``
     inclusive, in order; a month without rows is reported as zeros. One query.
     """
-    first, last = _month_start(start), _month_end(end)
+    first, last = month_start(start), month_end(end)
     if first > last:
         return []
     rows = (
@@ -146,7 +133,7 @@ def transaction_monthly_totals(
                 expense=row.get("expense") or zero,
             )
         )
-        month = _add_months(month, 1)
+        month = add_months(month, 1)
     return months
 
 
@@ -183,7 +170,7 @@ def budget_usage_for_month(*, workspace: Workspace, month: dt.date) -> list[Budg
     """Every budget of the workspace active during the month of ``month``, with what its
     category's approved expenses of that month spent against it (weekly and yearly
     budgets converted to a monthly amount), by category name. One query."""
-    first, last = _month_start(month), _month_end(month)
+    first, last = month_start(month), month_end(month)
     spent = (
         Transaction.objects.filter(
             workspace_id=OuterRef("workspace_id"),
@@ -256,6 +243,16 @@ def transaction_list(
             Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account__icontains=search)
         )
     return queryset.order_by("-date", "-id")
+
+
+DEFAULT_LEAD_TIME_DAYS = Decimal(14)  # when a product has no supplier
+
+
+def product_lead_time_days(*, product: Product) -> Decimal:
+    """Days a restock of ``product`` takes: its supplier's mean lead time, or
+    :data:`DEFAULT_LEAD_TIME_DAYS` without a supplier (the supplier loaded: no query)."""
+    supplier = product.supplier
+    return supplier.lead_time_mean_days if supplier is not None else DEFAULT_LEAD_TIME_DAYS
 
 
 def warehouse_list(*, workspace: Workspace) -> QuerySet[Warehouse]:

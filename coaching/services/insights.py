@@ -3,8 +3,10 @@
 * ``over_budget`` — a budget's category has spent more than the budget this month
   (weekly and yearly budgets converted to a month, as on the overview page).
 * ``category_growth`` — a category's spending last month is at least
-  :data:`GROWTH_RATIO` × its average of the three months before, and at least
-  :data:`GROWTH_MIN_AMOUNT` more (so small amounts do not raise alarms).
+  :data:`~coaching.selectors.GROWTH_RATIO` × its average of the three months before, and
+  at least :data:`~coaching.selectors.GROWTH_MIN_AMOUNT` more (so small amounts do not
+  raise alarms): :meth:`~coaching.selectors.CoachingContext.growing_categories`, the rule
+  the ``curb_category_growth`` recommendation uses too.
 * ``goal_off_track`` — a goal is unlikely (probability < 50 %) to be reached by its
   deadline at the current saving pace (:mod:`coaching.services.predictions`).
 
@@ -19,9 +21,6 @@ from typing import Any
 from coaching.selectors import CoachingContext
 from coaching.services.predictions import GoalPrediction, goals_predict
 from coaching.services.recommendations import money
-
-GROWTH_RATIO = 1.3
-GROWTH_MIN_AMOUNT = 50.0
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,8 @@ def _over_budget(ctx: CoachingContext) -> list[Insight]:
 def _category_growth(ctx: CoachingContext) -> list[Insight]:
     cur, month = ctx.workspace.currency, ctx.books.months[-1]
     out = []
-    for series in ctx.books.categories.values():
-        last, before = float(series.values[-1]), float(series.values[-4:-1].mean())
-        if before <= 0 or last < before * GROWTH_RATIO or last - before < GROWTH_MIN_AMOUNT:
-            continue
-        growth = last / before - 1
+    for grown in ctx.growing_categories():
+        series, last, before, growth = grown.series, grown.last, grown.before, grown.growth
         out.append(Insight(
             "category_growth", "info", f"{series.name} is growing",
             f"{series.name}: {money(last, cur)} in {month:%B %Y}, up {growth:.0%} on its {money(before, cur)} "

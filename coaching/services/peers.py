@@ -35,7 +35,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from scipy.stats import percentileofscore
 
-from coaching.models import Segment
+from coaching.models import Segment, SegmentAssignment
 from coaching.selectors import (
     books_monthly,
     complete_months,
@@ -86,6 +86,14 @@ def _aggregate(yours: float, peers: list[float]) -> dict[str, Any]:
 def peer_comparison(*, workspace: Workspace, user: AbstractBaseUser, today: Any) -> dict[str, Any]:
     """The comparison, or ``available: false`` with the reason. Three queries."""
     assignment = segment_assignment_get(workspace=workspace, user=user)
+    return peer_comparison_for_assignment(workspace=workspace, assignment=assignment, today=today)
+
+
+def peer_comparison_for_assignment(
+    *, workspace: Workspace, assignment: SegmentAssignment | None, today: Any
+) -> dict[str, Any]:
+    """:func:`peer_comparison` of the member whose ``assignment`` in ``workspace`` (with
+    its segment; ``None``: not segmented) is read already. Two queries."""
     if assignment is None:
         return {"available": False, "reason": "You are not in a segment yet; segments are refreshed daily.",
                 "segment": None, "peers": 0, "total": None, "categories": []}

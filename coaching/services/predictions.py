@@ -45,12 +45,11 @@ from scipy.stats import norm
 
 from coaching.selectors import (
     CoachingContext,
-    add_months,
     complete_months,
     goal_contributions_monthly,
-    month_start,
 )
 from finance.models import Goal
+from finance.months import add_months, month_start
 from forecasting.engine.competition import run_competition
 from forecasting.services.page_forecasts import deployed_forecasters, forecast_predict_many
 

@@ -27,17 +27,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from coaching.categories import is_dining, is_reserve_goal, is_subscription
-from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression
+from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression, SegmentAssignment
 from coaching.selectors import (
     CoachingContext,
-    add_months,
     bandit_arms_for,
     coaching_context,
-    month_start,
     segment_assignment_get,
 )
 from coaching.services.events import behavioral_event_create
 from finance.models import Workspace
+from finance.months import add_months, month_start
 
 RECENT_MONTHS = 3
 DEFAULT_COUNT = 3
@@ -166,18 +165,11 @@ def _stick_to_budget(ctx: CoachingContext) -> Offer | None:
 
 
 def _curb_fastest_growing(ctx: CoachingContext) -> Offer | None:
-    best: tuple[float, Any, float, float] | None = None
-    for series in ctx.books.categories.values():
-        if len(series.values) < 4:
-            continue
-        last, before = float(series.values[-1]), float(series.values[-4:-1].mean())
-        if before > 0 and last - before >= 50 and last / before >= 1.25:
-            growth = last / before - 1
-            if best is None or growth > best[0]:
-                best = (growth, series, last, before)
-    if best is None:
+    grown = ctx.growing_categories()
+    if not grown:
         return None
-    growth, series, last, before = best
+    fastest = max(grown, key=lambda g: g.growth)  # the first of equals
+    series, last, before, growth = fastest.series, fastest.last, fastest.before, fastest.growth
     cur = ctx.workspace.currency
     return Offer(
         "curb_category_growth", f"Rein in {series.name}",
@@ -215,11 +207,15 @@ def thompson_choose(
     return sorted(draws, key=lambda pair: -pair[1])[:count]
 
 
-def segment_key_for(*, workspace: Workspace, user: AbstractBaseUser) -> str:
-    """The bandit's key of the user's segment in the workspace (one query); members not
-    segmented yet share their workspace kind's ``<kind>-unsegmented`` posteriors."""
-    assignment = segment_assignment_get(workspace=workspace, user=user)
+def segment_key_of(*, workspace: Workspace, assignment: SegmentAssignment | None) -> str:
+    """The bandit's key of a member's segment (``assignment`` read with its segment);
+    members not segmented yet share their workspace kind's ``<kind>-unsegmented`` posteriors."""
     return assignment.segment.key if assignment else f"{workspace.kind}-unsegmented"
+
+
+def segment_key_for(*, workspace: Workspace, user: AbstractBaseUser) -> str:
+    """The bandit's key of the user's segment in the workspace (one query)."""
+    return segment_key_of(workspace=workspace, assignment=segment_assignment_get(workspace=workspace, user=user))
 
 
 def recommendations_choose(
@@ -229,13 +225,19 @@ def recommendations_choose(
     count: int = DEFAULT_COUNT,
     rng: np.random.Generator | None = None,
     now: dt.datetime | None = None,
+    ctx: CoachingContext | None = None,
+    segment_key: str | None = None,
 ) -> list[RecommendationImpression]:
     """Choose up to ``count`` recommendations for the user by Thompson sampling and record
-    them as impressions. Five queries."""
+    them as impressions. Queries: the user's segment (1, unless ``segment_key`` is given:
+    see :func:`segment_key_of`), the workspace's books (3, unless ``ctx`` is given: its
+    books as of ``now``'s date), the posteriors (1) and the impressions (1)."""
     now = now or timezone.now()
     rng = rng if rng is not None else np.random.default_rng()
-    key = segment_key_for(workspace=workspace, user=user)
-    offers = {offer.arm: offer for offer in offers_for(coaching_context(workspace=workspace, today=timezone.localdate(now)))}
+    key = segment_key if segment_key is not None else segment_key_for(workspace=workspace, user=user)
+    if ctx is None:
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate(now))
+    offers = {offer.arm: offer for offer in offers_for(ctx)}
     posteriors = {arm: (row.alpha, row.beta) for arm, row in bandit_arms_for(segment_key=key).items()}
     chosen = thompson_choose(posteriors=posteriors, arms=list(offers), count=count, rng=rng)
     impressions = [

@@ -20,13 +20,13 @@ from coaching.selectors import (
     segment_assignment_get,
 )
 from coaching.services.insights import insights_for
-from coaching.services.peers import peer_comparison, segment_details_shown
+from coaching.services.peers import peer_comparison_for_assignment, segment_details_shown
 from coaching.services.predictions import goals_predict, spending_predict
 from coaching.services.recommendations import (
-    REWARDS,
     FeedbackRefused,
     recommendation_feedback,
     recommendations_choose,
+    segment_key_of,
 )
 from finance.views.base import WorkspacePageMixin
 
@@ -55,14 +55,17 @@ class CoachingView(WorkspacePageMixin, TemplateView):
             section_url_name=SECTION_URL_NAME,
             assignment=assignment,
             segment_details=assignment is not None and segment_details_shown(segment=assignment.segment),
-            recommendations=recommendations_choose(workspace=workspace, user=user),
+            recommendations=recommendations_choose(
+                workspace=workspace, user=user, ctx=ctx,
+                segment_key=segment_key_of(workspace=workspace, assignment=assignment),
+            ),
             in_progress=list(impression_queryset_for_user(user=user).filter(
                 workspace=workspace, status=RecommendationImpression.Status.ACCEPTED)[:IN_PROGRESS_ROWS]),
             goals=goals,
             insights=insights_for(ctx=ctx, goals=goals),
             spending=spending,
             spending_rows=ranked[:SPENDING_ROWS],
-            peers=peer_comparison(workspace=workspace, user=user, today=today),
+            peers=peer_comparison_for_assignment(workspace=workspace, assignment=assignment, today=today),
         )
         return context
 
@@ -76,9 +79,6 @@ class RecommendationFeedbackView(WorkspacePageMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         impression = get_object_or_404(impression_queryset_for_user(user=request.user), pk=pk)
         action = request.POST.get("action", "")
-        if action not in REWARDS:
-            messages.error(request, "Choose accept, dismiss or done.")
-            return redirect(SECTION_URL_NAME)
         try:
             recommendation_feedback(impression=impression, action=action, user=request.user)
         except FeedbackRefused as exc:

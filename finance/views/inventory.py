@@ -12,11 +12,16 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from finance.models import Product
-from finance.selectors import product_stock_list, stock_quantities, warehouse_list
+from finance.selectors import (
+    DEFAULT_LEAD_TIME_DAYS,
+    product_lead_time_days,
+    product_stock_list,
+    stock_quantities,
+    warehouse_list,
+)
 from finance.views.base import WorkspacePageMixin
 
 RECENT_DAYS = 30
-DEFAULT_LEAD_TIME_DAYS = Decimal(14)  # when a product has no supplier
 PAGE_SIZE = 50
 
 
@@ -50,15 +55,13 @@ def stock_row(*, product: Product, quantities: list[int], recent_days: int) -> S
     cover = None
     if units > 0:
         cover = (Decimal(total) * recent_days / units).quantize(Decimal("0.1"))
-    supplier = product.supplier
-    lead_time = supplier.lead_time_mean_days if supplier is not None else DEFAULT_LEAD_TIME_DAYS
     return StockRow(
         product=product,
         quantities=quantities,
         total=total,
         units_recent=units,
         days_of_cover=cover,
-        lead_time_days=lead_time,
+        lead_time_days=product_lead_time_days(product=product),
     )
 
 

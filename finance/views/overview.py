@@ -10,16 +10,12 @@ from typing import Any
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from finance.months import add_months
 from finance.selectors import budget_usage_for_month, transaction_monthly_totals
 from finance.views.base import WorkspacePageMixin
 
 PERIOD_CHOICES = (6, 12, 24, 36)
 DEFAULT_PERIOD = 12
-
-
-def _months_back(month_start, count: int):  # noqa: ANN001, ANN202 - dates
-    index = month_start.year * 12 + month_start.month - 1 - count
-    return month_start.replace(year=index // 12, month=index % 12 + 1)
 
 
 class OverviewView(WorkspacePageMixin, TemplateView):
@@ -38,9 +34,8 @@ class OverviewView(WorkspacePageMixin, TemplateView):
             period = DEFAULT_PERIOD
         if period not in PERIOD_CHOICES:
             period = DEFAULT_PERIOD
-        this_month = today.replace(day=1)
         months = transaction_monthly_totals(
-            workspace=self.workspace, start=_months_back(this_month, period - 1), end=today
+            workspace=self.workspace, start=add_months(today, -(period - 1)), end=today
         )
         revenue = sum((m.revenue for m in months), Decimal("0.00"))
         expense = sum((m.expense for m in months), Decimal("0.00"))

@@ -19,6 +19,7 @@ from forecasting.models import (
     StockPlanLine,
     TrainingJob,
 )
+from forecasting.selectors.inventory_planning import service_level_validator
 from forecasting.selectors.series import FREQUENCIES
 from forecasting.targets import InvalidTarget, Target
 
@@ -309,21 +310,12 @@ class ReorderPointQuerySerializer(serializers.Serializer):
 
     workspace = serializers.IntegerField(min_value=1)
     service_level = serializers.DecimalField(
-        max_digits=5, decimal_places=4, required=False,
+        max_digits=5, decimal_places=4, required=False, validators=[service_level_validator],
         help_text="Chance of not running out within a lead time, strictly between 0 and 1 (default "
                   "INVENTORY_SERVICE_LEVEL).",
     )
     product = serializers.IntegerField(min_value=1, required=False)
     warehouse = serializers.IntegerField(min_value=1, required=False)
-
-    def validate_service_level(self, value: Decimal) -> Decimal:
-        return validate_service_level(value)
-
-
-def validate_service_level(value: Decimal) -> Decimal:
-    if not 0 < value < 1:
-        raise serializers.ValidationError("The service level must be between 0 and 1 (for example 0.95).")
-    return value
 
 
 class ReorderPointSerializer(serializers.Serializer):
@@ -353,6 +345,7 @@ class StockPlanRequestSerializer(serializers.Serializer):
     budget = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
                                       help_text="Most the orders may cost to buy.")
     service_level = serializers.DecimalField(max_digits=5, decimal_places=4, required=False,
+                                             validators=[service_level_validator],
                                              help_text="Strictly between 0 and 1 (default INVENTORY_SERVICE_LEVEL).")
     ordering_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False,
                                              help_text="Fixed cost of one order (default INVENTORY_ORDERING_COST).")
@@ -360,9 +353,6 @@ class StockPlanRequestSerializer(serializers.Serializer):
         max_digits=6, decimal_places=4, min_value=Decimal("0"), required=False,
         help_text="Yearly holding cost as a fraction of unit cost (default INVENTORY_HOLDING_COST_RATE).",
     )
-
-    def validate_service_level(self, value: Decimal) -> Decimal:
-        return validate_service_level(value)
 
 
 class StockPlanLineSerializer(serializers.ModelSerializer):

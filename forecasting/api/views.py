@@ -370,14 +370,12 @@ class ReorderPointsView(APIView):
         query.is_valid(raise_exception=True)
         q = query.validated_data
         workspace = workspace_for(request, q["workspace"])
-        level = q.get("service_level")
+        level, product, warehouse = q.get("service_level"), q.get("product"), q.get("warehouse")
         points = reorder_points_for_workspace(
-            workspace=workspace, service_level=None if level is None else float(level), user=request.user
+            workspace=workspace, service_level=None if level is None else float(level), user=request.user,
+            product_ids=None if product is None else [product],
+            warehouse_ids=None if warehouse is None else [warehouse],
         )
-        points = [
-            p for p in points
-            if q.get("product") in (None, p.product.pk) and q.get("warehouse") in (None, p.warehouse.pk)
-        ]
         return Response(serializers.ReorderPointSerializer(points, many=True).data)
 
 

@@ -27,23 +27,34 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import Min, QuerySet, Sum
 from django.utils import timezone
 from scipy import stats
 
 from finance.models import Product, Sale, Warehouse, Workspace
-from finance.selectors import stock_quantities
-from finance.views.inventory import DEFAULT_LEAD_TIME_DAYS
+from finance.selectors import product_lead_time_days, stock_quantities
 from forecasting.models import StockPlan, StockPlanLine
 from forecasting.selectors.pages import units_sold_since
-from forecasting.services.page_forecasts import deployed_forecasters, forecast_predict_many
-from forecasting.views.panels import DEMAND_DAYS, WindowForecast, window_forecast
+from forecasting.services.page_forecasts import (
+    PageForecast,
+    deployed_forecasters,
+    forecast_predict_many,
+)
+from forecasting.views.panels import (
+    DEMAND_DAYS,
+    WindowForecast,
+    product_demand_target,
+    window_forecast,
+)
 
 DAYS_PER_YEAR = 365
 
@@ -52,14 +63,33 @@ class InventoryPlanningError(ValueError):
     """Input a reorder point or a stock plan cannot be computed from (the message says why)."""
 
 
+Level = TypeVar("Level", Decimal, float)
+
+
 # --- the arithmetic ----------------------------------------------------------------------------
+
+
+def service_level_validate(service_level: Level) -> Level:
+    """``service_level`` when it lies strictly between 0 and 1, else
+    :class:`InventoryPlanningError` — the one check of the service level, whoever asks for
+    one (the reorder points, the stock plan service, the plan form and the API)."""
+    if not 0 < service_level < 1:
+        raise InventoryPlanningError("The service level must be between 0 and 1 (for example 0.95).")
+    return service_level
+
+
+def service_level_validator(value: Decimal) -> None:
+    """:func:`service_level_validate` as a form or serializer field's validator (Django's
+    ``ValidationError``, which DRF reports too)."""
+    try:
+        service_level_validate(value)
+    except InventoryPlanningError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def service_level_z(service_level: float) -> float:
     """The standard normal quantile of ``service_level`` (0.95 → 1.645)."""
-    if not 0 < service_level < 1:
-        raise InventoryPlanningError("The service level must be between 0 and 1 (for example 0.95).")
-    return float(stats.norm.ppf(service_level))
+    return float(stats.norm.ppf(service_level_validate(service_level)))
 
 
 def safety_stock(*, z: float, daily_demand: float, demand_std: float, lead_time_days: float,
@@ -177,7 +207,21 @@ def _pairs(*, workspace: Workspace, product_ids: list[int], sold: Sequence[tuple
     return pairs
 
 
-def reorder_points_for_workspace(
+@dataclass(frozen=True)
+class ReorderPointsWithForecasts:
+    """Reorder points, and the deployed inventory forecasts fetched (and logged) once for
+    them and for the ``extra_targets`` asked for, by target."""
+
+    points: list[ReorderPoint]
+    forecasts: dict[str, PageForecast]
+
+
+def reorder_points_for_workspace(**kwargs: Any) -> list[ReorderPoint]:
+    """The reorder points of :func:`reorder_points_with_forecasts` (same keywords)."""
+    return reorder_points_with_forecasts(**kwargs).points
+
+
+def reorder_points_with_forecasts(
     *,
     workspace: Workspace,
     service_level: float | None = None,
@@ -187,17 +231,25 @@ def reorder_points_for_workspace(
     user: AbstractBaseUser | AnonymousUser | None = None,
     products: Sequence[Product] | None = None,
     warehouses: Sequence[Warehouse] | None = None,
+    product_ids: Collection[int] | None = None,
+    warehouse_ids: Collection[int] | None = None,
     history_days: int | None = None,
-) -> list[ReorderPoint]:
+    extra_targets: Collection[str] = (),
+) -> ReorderPointsWithForecasts:
     """The reorder point of every active product at every warehouse that stocks or sold it,
-    by SKU and warehouse code.
+    by SKU and warehouse code, with the forecasts they were read from.
 
     ``products`` (with their suppliers loaded) and ``warehouses`` narrow the computation
-    to what a page shows and save their queries; they do not change any pair's numbers (a
-    pair's share of the total demand model is of the whole workspace's sales). Queries:
-    products (1, unless given), warehouses (1, unless given), stock (1), sales history (2),
-    deployed demand models (1), the prediction log (1, when a model answered) and the
-    workspace's units sold (1, when a pair's demand is its share of the total model).
+    to what a page shows and save their queries; ``product_ids`` and ``warehouse_ids``
+    narrow the workspace's active products and its warehouses (when those are not given)
+    to the ones asked for (the API's filters). Neither changes any pair's numbers (a
+    pair's share of its product's model is of the product's sales at every warehouse, its
+    share of the total demand model of the whole workspace's sales). ``extra_targets``
+    (a page's other inventory forecasts) are fetched and logged with the reorder points'
+    own, in the same two queries. Queries: products (1, unless given), warehouses (1,
+    unless given), stock (1), sales history (2), deployed demand models (1), the
+    prediction log (1, when a model answered) and the workspace's units sold (1, when a
+    pair's demand is its share of the total model).
     """
     service_level = settings.INVENTORY_SERVICE_LEVEL if service_level is None else float(service_level)
     z = service_level_z(service_level)
@@ -208,28 +260,33 @@ def reorder_points_for_workspace(
     history_days = history_days or settings.INVENTORY_DEMAND_HISTORY_DAYS
     today = today or timezone.localdate()
 
+    def fetched(targets: Collection[str]) -> dict[str, PageForecast]:
+        if not targets:
+            return {}
+        versions = deployed_forecasters(workspace=workspace, targets=sorted(targets))
+        return forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user)
+
     if products is None:
-        products = list(Product.objects.filter(workspace=workspace, is_active=True).select_related("supplier"))
+        chosen = Product.objects.filter(workspace=workspace, is_active=True).select_related("supplier")
+        products = list(chosen if product_ids is None else chosen.filter(pk__in=product_ids))
     if not products:
-        return []
+        return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets))
     by_product = {product.pk: product for product in products}
     if warehouses is None:
-        warehouses = list(Warehouse.objects.filter(workspace=workspace))
+        chosen = Warehouse.objects.filter(workspace=workspace)
+        warehouses = list(chosen if warehouse_ids is None else chosen.filter(pk__in=warehouse_ids))
     by_warehouse = {warehouse.pk: warehouse for warehouse in warehouses}
-    product_ids = sorted(by_product)
-    history = _sales_history(workspace=workspace, product_ids=product_ids, today=today, history_days=history_days)
-    pairs = _pairs(workspace=workspace, product_ids=product_ids, sold=list(history.daily))
+    ids = sorted(by_product)
+    history = _sales_history(workspace=workspace, product_ids=ids, today=today, history_days=history_days)
+    pairs = _pairs(workspace=workspace, product_ids=ids, sold=list(history.daily))
     pairs = {pair: on_hand for pair, on_hand in pairs.items() if pair[1] in by_warehouse}
     if not pairs:
-        return []
+        return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets))
 
     # The deployed forecasts: the pair's own, the product's, the total (one query + log).
     own = {pair: f"inventory:product={pair[0]}:warehouse={pair[1]}" for pair in pairs}
-    per_product = {product_id: f"inventory:product={product_id}" for product_id, _ in pairs}
-    versions = deployed_forecasters(
-        workspace=workspace, targets=sorted({*own.values(), *per_product.values(), "inventory"})
-    )
-    results = forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user)
+    per_product = {product_id: product_demand_target(product_id) for product_id, _ in pairs}
+    results = fetched({*own.values(), *per_product.values(), "inventory", *extra_targets})
     end = today + dt.timedelta(days=DEMAND_DAYS)
     windows = {
         target: window_forecast(result.output, start=today, end=end)
@@ -272,7 +329,7 @@ def reorder_points_for_workspace(
             daily = window.mean * share / DEMAND_DAYS
             spread = window.sigma * share / math.sqrt(DEMAND_DAYS)
         supplier = product.supplier
-        lead = float(supplier.lead_time_mean_days) if supplier is not None else float(DEFAULT_LEAD_TIME_DAYS)
+        lead = float(product_lead_time_days(product=product))
         lead_std = float(supplier.lead_time_std_days) if supplier is not None else 0.0
         safety = safety_stock(z=z, daily_demand=daily, demand_std=spread, lead_time_days=lead,
                               lead_time_std_days=lead_std)
@@ -285,7 +342,7 @@ def reorder_points_for_workspace(
             eoq=economic_order_quantity(daily_demand=daily, ordering_cost=ordering_cost,
                                         unit_cost=float(product.unit_cost), holding_cost_rate=holding_cost_rate),
         ))
-    return points
+    return ReorderPointsWithForecasts(points=points, forecasts=results)
 
 
 def warehouse_room(*, workspace: Workspace) -> dict[int, int | None]:

@@ -13,27 +13,23 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from finance.models import Category, Product, Sale, Transaction, Workspace
+from finance.months import add_months, month_start
 from forecasting.models import Alert, ModelVersion, TargetState, TrainingJob
 from forecasting.services.autolearn import ACTIVE_JOB_STATUSES
 from forecasting.services.sweeps import BASE_TARGETS
 from forecasting.targets import InvalidTarget, Target
 
 
-def _months_before(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 - count
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def expense_shares_by_category(*, workspace: Workspace, today: dt.date, months: int = 12) -> dict[int, float]:
     """Each category's share of the workspace's approved expenses over the last
     ``months`` complete months (uncategorised rows count in the total). One query."""
-    this_month = today.replace(day=1)
+    this_month = month_start(today)
     rows = (
         Transaction.objects.filter(
             workspace=workspace,
             kind=Transaction.Kind.EXPENSE,
             status=Transaction.Status.APPROVED,
-            date__gte=_months_before(this_month, months),
+            date__gte=add_months(this_month, -months),
             date__lt=this_month,
         )
         .order_by()

@@ -46,6 +46,7 @@ from forecasting.selectors.inventory_planning import (
     InventoryPlanningError,
     ReorderPoint,
     reorder_points_for_workspace,
+    service_level_validate,
     warehouse_room,
 )
 
@@ -242,9 +243,7 @@ def stock_plan_create(
         raise InventoryPlanningError("The budget cannot be negative.")
     budget = _money(budget)
     level = _decimal(settings.INVENTORY_SERVICE_LEVEL if service_level is None else service_level, "service level")
-    level = level.quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    if not Decimal(0) < level < Decimal(1):
-        raise InventoryPlanningError("The service level must be between 0 and 1 (for example 0.95).")
+    level = service_level_validate(level.quantize(Decimal("0.0001"), ROUND_HALF_UP))
     fixed = _decimal(settings.INVENTORY_ORDERING_COST if ordering_cost is None else ordering_cost, "ordering cost")
     rate = _decimal(
         settings.INVENTORY_HOLDING_COST_RATE if holding_cost_rate is None else holding_cost_rate,

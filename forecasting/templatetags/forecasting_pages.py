@@ -6,11 +6,11 @@
     {% overview_forecasts workspace budgets today as ml %}   {# once, before the panels #}
     {% forecast_panel ml %}                                  {# the forecast charts #}
     {% budget_risk_cell ml use %}                            {# a <td> in the budgets table #}
-    {% inventory_demand workspace rows since as demand %}
+    {% inventory_forecasts workspace rows warehouses since as inventory %}  {# once #}
+    {% with demand=inventory.demand reorder=inventory.reorder %}
     {% demand_cell demand row %}                             {# a <td> in the stock table #}
-    {% category_cell t categories can_write %}               {# a <td>: suggestion, accept, correct #}
-    {% reorder_points workspace rows warehouses as reorder %}
     {% reorder_cell reorder row %}                           {# a <td>: reorder point, order now #}
+    {% category_cell t categories can_write %}               {# a <td>: suggestion, accept, correct #}
     {% stock_plan_panel workspace %}                         {# the latest plan and the plan form #}
 """
 
@@ -57,28 +57,21 @@ def budget_risk_cell(ml: panels.OverviewForecasts, use: BudgetUse) -> dict[str, 
 
 
 @register.simple_tag(takes_context=True)
-def inventory_demand(
-    context: template.Context, workspace: Workspace, rows: Sequence[Any], since: Any
-) -> dict[int, panels.Demand]:
-    """Forecast demand of the products of the page, by product id."""
-    return panels.inventory_demand(
-        workspace=workspace, rows=rows, since=since, today=timezone.localdate(), user=_user(context)
+def inventory_forecasts(
+    context: template.Context, workspace: Workspace, rows: Sequence[Any], warehouses: Sequence[Any], since: Any
+) -> inventory_planning.InventoryForecasts:
+    """Forecast demand (``.demand``) and reorder point, safety stock and "order now"
+    (``.reorder``) of the products of the page, by product id: the deployed forecasts
+    both read are fetched and logged once."""
+    return inventory_planning.inventory_forecasts(
+        workspace=workspace, rows=rows, warehouses=warehouses, since=since, today=timezone.localdate(),
+        user=_user(context),
     )
 
 
 @register.inclusion_tag("forecasting/pages/_demand_cell.html")
 def demand_cell(demand: dict[int, panels.Demand], row: Any) -> dict[str, Any]:
     return {"d": demand.get(row.product.pk), "row": row}
-
-
-@register.simple_tag(takes_context=True)
-def reorder_points(
-    context: template.Context, workspace: Workspace, rows: Sequence[Any], warehouses: Sequence[Any]
-) -> dict[int, inventory_planning.ProductReorder]:
-    """Reorder point, safety stock and "order now" of the products of the page, by product id."""
-    return inventory_planning.product_reorders(
-        workspace=workspace, rows=rows, warehouses=warehouses, today=timezone.localdate(), user=_user(context)
-    )
 
 
 @register.simple_tag

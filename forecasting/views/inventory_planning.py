@@ -1,6 +1,6 @@
-"""Inventory planning on the inventory page: each product's reorder point, safety stock and
-"order now" flag (summed over its warehouses), the latest stock plan, and the form that
-computes a new one (``POST``; owners, managers and members)."""
+"""Inventory planning on the inventory page: each product's forecast demand, reorder point,
+safety stock and "order now" flag (summed over its warehouses), the latest stock plan, and
+the form that computes a new one (``POST``; owners, managers and members)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from finance.views.inventory import InventoryView
 from forecasting.selectors.inventory_planning import (
     InventoryPlanningError,
     ReorderPoint,
-    reorder_points_for_workspace,
+    reorder_points_with_forecasts,
+    service_level_validator,
 )
 from forecasting.services.inventory_planning import stock_plan_create
+from forecasting.views.panels import Demand, inventory_demand, inventory_demand_targets
 
 
 @dataclass(frozen=True)
@@ -54,27 +56,40 @@ class ProductReorder:
         return ", ".join(p.warehouse.code for p in self.due)
 
 
-def product_reorders(
-    *, workspace: Workspace, rows: Sequence[Any], warehouses: Sequence[Warehouse], today: dt.date,
-    user: AbstractBaseUser | AnonymousUser | None,
-) -> dict[int, ProductReorder]:
-    """``{product id: ProductReorder}`` for the products of the page's rows (the inventory
-    page's ``StockRow``; their suppliers are loaded)."""
-    products = [row.product for row in rows]
-    if not products:
-        return {}
-    points = reorder_points_for_workspace(
-        workspace=workspace, products=products, warehouses=warehouses, today=today, user=user
-    )
+def product_reorders(*, points: Sequence[ReorderPoint]) -> dict[int, ProductReorder]:
+    """``{product id: ProductReorder}``: the reorder points grouped by product."""
     grouped: dict[int, list[ReorderPoint]] = {}
     for point in points:
         grouped.setdefault(point.product.pk, []).append(point)
     return {product_id: ProductReorder(points=found) for product_id, found in grouped.items()}
 
 
-def validate_service_level(value: Decimal) -> None:
-    if not 0 < value < 1:
-        raise forms.ValidationError("The service level must be between 0 and 1 (for example 0.95).")
+@dataclass(frozen=True)
+class InventoryForecasts:
+    """The inventory page's forecast column and reorder points, by product id."""
+
+    demand: dict[int, Demand]
+    reorder: dict[int, ProductReorder]
+
+
+def inventory_forecasts(
+    *, workspace: Workspace, rows: Sequence[Any], warehouses: Sequence[Warehouse], since: dt.date, today: dt.date,
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> InventoryForecasts:
+    """The forecast demand and the reorder points of the products of the page's rows (the
+    inventory page's ``StockRow``; their suppliers are loaded), from one fetch — and one
+    log — of the deployed inventory forecasts both read."""
+    rows = list(rows)
+    if not rows:
+        return InventoryForecasts(demand={}, reorder={})
+    found = reorder_points_with_forecasts(
+        workspace=workspace, products=[row.product for row in rows], warehouses=warehouses, today=today,
+        user=user, extra_targets=inventory_demand_targets(rows=rows),
+    )
+    return InventoryForecasts(
+        demand=inventory_demand(workspace=workspace, rows=rows, since=since, today=today, forecasts=found.forecasts),
+        reorder=product_reorders(points=found.points),
+    )
 
 
 class StockPlanForm(forms.Form):
@@ -86,7 +101,7 @@ class StockPlanForm(forms.Form):
                         "min_value": "The budget cannot be negative."},
     )
     service_level = forms.DecimalField(
-        max_digits=5, decimal_places=4, validators=[validate_service_level],
+        max_digits=5, decimal_places=4, validators=[service_level_validator],
         help_text="Chance of not running out while an order is on its way.",
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from finance.models import Product, Workspace
+from finance.months import add_months
 from finance.selectors import BudgetUse
 from forecasting.models import ModelVersion
 from forecasting.selectors.pages import expense_shares_by_category, units_sold_since
@@ -70,13 +71,12 @@ def normal_tail(z: float) -> float:
 def _period_end(start: dt.date, frequency: str) -> dt.date:
     """The first day after the period that starts on ``start``."""
     if frequency == "M":
-        index = start.year * 12 + start.month
-        return dt.date(index // 12, index % 12 + 1, 1)
+        return add_months(start, 1)
     return start + dt.timedelta(days=7 if frequency == "W" else 1)
 
 
 def _month_end_exclusive(day: dt.date) -> dt.date:
-    return _period_end(day.replace(day=1), "M")
+    return add_months(day, 1)
 
 
 @dataclass(frozen=True)
@@ -401,25 +401,34 @@ def _demand(*, row: StockRowLike, output: dict[str, Any], today: dt.date, days: 
     )
 
 
+def product_demand_target(product_id: int) -> str:
+    """The target of a product's own demand model (over all its warehouses)."""
+    return f"inventory:product={product_id}"
+
+
+def inventory_demand_targets(*, rows: Iterable[StockRowLike]) -> list[str]:
+    """The forecasts :func:`inventory_demand` reads for ``rows``: the total demand and each
+    product's own."""
+    return ["inventory", *(product_demand_target(row.product.pk) for row in rows)]
+
+
 def inventory_demand(
     *, workspace: Workspace, rows: Iterable[StockRowLike], since: dt.date, today: dt.date,
-    user: AbstractBaseUser | AnonymousUser | None, days: int = DEMAND_DAYS,
+    forecasts: Mapping[str, PageForecast], days: int = DEMAND_DAYS,
 ) -> dict[int, Demand]:
     """``{product id: Demand}`` for the products of the page that have a forecast: their own
     ``inventory:product=<id>`` model, else the total inventory forecast times their share
-    of the units sold since ``since``. Queries: deployed versions (1), prediction log (1,
-    when a model answered), units sold in total (1, only when a share is needed)."""
+    of the units sold since ``since``. ``forecasts`` holds the deployed ones, fetched for
+    :func:`inventory_demand_targets` (with the reorder points'). Queries: units sold in
+    total (1, only when a share is needed)."""
     rows = list(rows)
     if not rows:
         return {}
-    product_targets = {row.product.pk: f"inventory:product={row.product.pk}" for row in rows}
-    versions = deployed_forecasters(workspace=workspace, targets=["inventory", *product_targets.values()])
-    results = forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user)
-    total = results.get("inventory")
+    total = forecasts.get("inventory")
     sold_total: int | None = None
     demand: dict[int, Demand] = {}
     for row in rows:
-        own = results.get(product_targets[row.product.pk])
+        own = forecasts.get(product_demand_target(row.product.pk))
         found = None
         if own is not None and own.ok:
             found = _demand(row=row, output=own.output, today=today, days=days, scale=1.0, source="product",

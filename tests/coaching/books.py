@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from coaching.selectors import add_months, month_start
+from finance.months import add_months, month_start
 from tests import factories as f
 
 

@@ -13,6 +13,7 @@ from coaching.models import Segment, SegmentAssignment
 from coaching.selectors import coaching_context
 from coaching.services.insights import insights_for
 from coaching.services.peers import peer_comparison, segment_details_shown, smoothed_quantile
+from coaching.services.recommendations import offers_for
 from finance.models import Membership
 from tests import factories as f
 from tests.coaching.books import month, monthly
@@ -48,6 +49,22 @@ class TestInsights:
     def test_quiet_books_have_no_insights(self, workspace):
         monthly(workspace, [100] * 6, category=f.CategoryFactory(workspace=workspace))
         assert insights_for(ctx=coaching_context(workspace=workspace, today=timezone.localdate())) == []
+
+    @pytest.mark.parametrize(("amounts", "grows"), [
+        ([200, 200, 200, 260], True),  # × 1.3 and 60 more
+        ([200, 200, 200, 256], False),  # × 1.28: the recommendation alone took × 1.25 once
+        ([100, 100, 100, 140], False),  # × 1.4 but only 40 more
+    ])
+    def test_the_growth_insight_and_the_curb_recommendation_follow_one_rule(self, workspace, amounts, grows):
+        # given Shopping's spending of the last four months
+        monthly(workspace, amounts, category=f.CategoryFactory(workspace=workspace, name="Shopping"))
+        # when the insights and the recommendations are written from the same books
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate())
+        kinds = [i.kind for i in insights_for(ctx=ctx)]
+        arms = [o.arm for o in offers_for(ctx)]
+        # then both see the growth, or neither does
+        assert kinds == (["category_growth"] if grows else [])
+        assert ("curb_category_growth" in arms) is grows
 
 
 def segment_with(workspaces, kind="business"):

@@ -11,11 +11,9 @@ import pytest
 from django.utils import timezone
 
 from coaching.selectors import (
-    add_months,
     coaching_context,
     complete_months,
     goal_contributions_monthly,
-    month_start,
 )
 from coaching.services.predictions import (
     DAYS_PER_MONTH,
@@ -25,6 +23,7 @@ from coaching.services.predictions import (
     goals_predict,
     spending_predict,
 )
+from finance.months import add_months, month_start
 from forecasting.models import Prediction
 from tests import factories as f
 from tests.coaching.books import month, monthly

@@ -757,9 +757,9 @@ class TestInventory:
 #   overview      monthly totals (1) + budget use (1) + deployed forecasters (1)          = 6
 #   transactions  categories (1) + count (1) + page of rows with category (1)             = 6
 #   inventory     warehouses (1) + count (1) + products page (1) + stock (1)
-#                 + deployed demand forecasters (1)
 #                 + reorder points: stock per pair (1) + first sales (1) + daily sales (1)
-#                   + deployed demand forecasters (1) + latest stock plan (1)             = 13
+#                 + deployed demand forecasters (1, once for the forecast and reorder
+#                   columns) + latest stock plan (1)                                      = 12
 # (No model is deployed here; with models, see tests/forecasting/test_pages.py.)
 
 
@@ -810,7 +810,7 @@ class TestQueryCounts:
         assert response.status_code == 200
 
     def test_inventory(self, client, django_assert_num_queries, products):
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(12):
             response = client.get(INVENTORY)
         assert len(response.context["rows"]) == products
         assert all(len(row.quantities) == 2 for row in response.context["rows"])

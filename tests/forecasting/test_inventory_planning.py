@@ -13,6 +13,7 @@ import math
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,8 @@ from forecasting.selectors.inventory_planning import (
     reorder_point,
     reorder_points_for_workspace,
     safety_stock,
+    service_level_validate,
+    service_level_validator,
     service_level_z,
     warehouse_room,
 )
@@ -86,6 +89,7 @@ def bolt(workspace):
 
 
 SMALLER_EOQ = "A lower ordering cost or a higher holding cost rate gives a smaller economic order quantity."
+SERVICE_LEVEL = "The service level must be between 0 and 1 (for example 0.95)."
 
 
 # --- the arithmetic ------------------------------------------------------------------------------
@@ -100,6 +104,22 @@ class TestArithmetic:
     def test_service_level_outside_zero_one_is_refused(self, level):
         with pytest.raises(InventoryPlanningError, match="between 0 and 1"):
             service_level_z(level)
+
+    @pytest.mark.parametrize("level", [Decimal("0"), Decimal("1"), Decimal("1.5"), 0.0, -0.1, 1.0])
+    def test_one_check_of_the_service_level_for_every_caller(self, level):
+        # the reorder points and the plan service get the planning error, the plan form
+        # and the API's serializers its field validator: the same check and message
+        with pytest.raises(InventoryPlanningError) as raised:
+            service_level_validate(level)
+        assert str(raised.value) == SERVICE_LEVEL
+        with pytest.raises(ValidationError) as invalid:
+            service_level_validator(level)
+        assert invalid.value.messages == [SERVICE_LEVEL]
+
+    @pytest.mark.parametrize("level", [Decimal("0.0001"), Decimal("0.95"), 0.5, 0.9999])
+    def test_a_service_level_inside_zero_one_passes(self, level):
+        assert service_level_validate(level) == level
+        assert service_level_validator(level) is None
 
     def test_safety_stock_with_varying_demand_and_lead_time(self):
         # z · sqrt(L σ_d² + d² σ_L²) = 2 · sqrt(4 · 9 + 16 · 4) = 2 · 10
@@ -162,6 +182,20 @@ class TestReorderPoints:
         # and without a supplier: the page's 14-day lead time, no spread, MOQ 1; no stock row: 0 on hand
         assert (point.lead_time_days, point.lead_time_std_days, point.min_order_quantity, point.on_hand) == (
             14.0, 0.0, 1, 0)
+
+    def test_the_page_and_the_reorder_points_share_one_lead_time_without_a_supplier(
+        self, workspace, member, client, monkeypatch,
+    ):
+        # Given a product without a supplier, and a default lead time of 9 days instead of 14
+        monkeypatch.setattr("finance.selectors.DEFAULT_LEAD_TIME_DAYS", Decimal(9))
+        product = f.ProductFactory(workspace=workspace, sku="NEW")
+        sell(workspace, product, f.WarehouseFactory(workspace=workspace, code="N"), {1: 2})
+        # When its reorder point is computed and the inventory page is opened
+        [point] = reorder_points_for_workspace(workspace=workspace, today=TODAY)
+        client.force_login(member)
+        [row] = client.get(reverse("finance:inventory")).context["rows"]
+        # Then both use the one default
+        assert (point.lead_time_days, row.lead_time_days) == (9.0, Decimal(9))
 
     def test_every_stocked_or_sold_pair_of_active_products_of_this_workspace(
         self, workspace, other_workspace, croissant, plan_settings
@@ -496,6 +530,41 @@ class TestReorderPointsApi:
                                            "service_level": "0.5"}).json()
         assert [(r["sku"], r["safety_stock"]) for r in rows] == [("CROI", 0.0)]
 
+    @pytest.mark.parametrize(("query", "expected"), [
+        ({"product": "a"}, [("A", "N"), ("A", "S")]),
+        ({"warehouse": "s"}, [("A", "S"), ("B", "S")]),
+        ({"product": "b", "warehouse": "s"}, [("B", "S")]),
+        ({}, [("A", "N"), ("A", "S"), ("B", "N"), ("B", "S")]),
+    ])
+    def test_filters_compute_only_the_rows_asked_for(self, workspace, member, client_for, query, expected):
+        # Given products A and B sold at N and S, each pair with its own deployed model
+        from tests.forecasting.test_pages import deployed
+
+        today = timezone.localdate()
+        warehouses = {"n": f.WarehouseFactory(workspace=workspace, code="N"),
+                      "s": f.WarehouseFactory(workspace=workspace, code="S")}
+        products = {"a": f.ProductFactory(workspace=workspace, sku="A"),
+                    "b": f.ProductFactory(workspace=workspace, sku="B")}
+        for product in products.values():
+            for warehouse in warehouses.values():
+                sell(workspace, product, warehouse, {1: 3}, today=today)
+                deployed(workspace, f"inventory:product={product.pk}:warehouse={warehouse.pk}", [90.0] * 12)
+        params = {"workspace": workspace.pk} | {
+            name: (products if name == "product" else warehouses)[key].pk for name, key in query.items()}
+        # When the reorder points are asked for with the filters
+        rows = client_for(member).get(REORDER_POINTS, params).json()
+        # Then only the rows asked for are answered, and only their forecasts were made (and logged)
+        assert [(r["sku"], r["warehouse_code"], r["demand_source"]) for r in rows] == [
+            (sku, code, "model") for sku, code in expected]
+        by_code = {w.code: w.pk for w in warehouses.values()}
+        by_sku = {p.sku: p.pk for p in products.values()}
+        assert sorted(Prediction.objects.values_list("target", flat=True)) == sorted(
+            f"inventory:product={by_sku[sku]}:warehouse={by_code[code]}" for sku, code in expected)
+
+    def test_a_service_level_outside_zero_one_is_400_with_the_reason(self, workspace, member, client_for):
+        response = client_for(member).get(REORDER_POINTS, {"workspace": workspace.pk, "service_level": "1"})
+        assert (response.status_code, response.json()) == (400, {"service_level": [SERVICE_LEVEL]})
+
     @pytest.mark.parametrize(("query", "field"), [
         ({"workspace": None}, "workspace"), ({"workspace": "x"}, "workspace"), ({"service_level": "1"}, "service_level"),
         ({"service_level": "0"}, "service_level"), ({"service_level": "0.12345"}, "service_level"),
@@ -549,6 +618,13 @@ class TestStockPlanApi:
         response = client_for(member).post(PLANS, {"workspace": workspace.pk, **body}, format="json")
         assert response.status_code == 400
         assert field in response.json()
+        assert StockPlan.objects.count() == 0
+
+    def test_a_service_level_outside_zero_one_is_400_with_the_reason(self, workspace, member, croissant,
+                                                                     client_for):
+        response = client_for(member).post(PLANS, {"workspace": workspace.pk, "budget": "10", "service_level": "0"},
+                                           format="json")
+        assert (response.status_code, response.json()) == (400, {"service_level": [SERVICE_LEVEL]})
         assert StockPlan.objects.count() == 0
 
     def test_an_order_too_large_to_store_is_400_and_writes_nothing(

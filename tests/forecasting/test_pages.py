@@ -344,6 +344,25 @@ class TestInventoryDemand:
         assert "stockout 100\xa0%" in html
         assert "Forecast (30&nbsp;d)" in html
 
+    @pytest.mark.parametrize("page", ["inventory", "refused plan"])
+    def test_each_forecast_is_fetched_and_logged_once(self, logged_in, member, workspace, stock, page):
+        # Given a model of flour's demand and of total demand, both read by the forecast
+        # column and by the reorder points
+        flour = deployed(workspace, f"inventory:product={stock['flour'].pk}", [300.0] * 12)
+        total = deployed(workspace, "inventory", [800.0] * 12)
+        client = logged_in(member)
+        # When the inventory page is opened, or shown again by a refused plan form
+        if page == "inventory":
+            response = client.get(INVENTORY)
+        else:
+            response = client.post(reverse("forecasting:stock-plan-create"), {"budget": "-1", "service_level": "0.95"})
+        # Then both columns are filled, and each model's forecast was made and logged once
+        assert response.status_code == 200
+        assert set(response.context["demand"]) == {stock["flour"].pk, stock["sugar"].pk, stock["yeast"].pk}
+        assert set(response.context["reorder"]) == {stock["flour"].pk, stock["sugar"].pk}  # yeast: sold today only
+        assert sorted(Prediction.objects.values_list("target", "model_version_id")) == sorted(
+            [(flour.target, flour.pk), ("inventory", total.pk)])
+
     def test_without_models_the_column_is_empty(self, logged_in, member, stock):
         response = logged_in(member).get(INVENTORY)
         assert response.context["demand"] == {}
@@ -354,10 +373,11 @@ class TestInventoryDemand:
 # Every page: session (1) + user (1) + the user's memberships with workspaces (1), then:
 #   overview   monthly totals (1) + budget use (1) + deployed forecasters (1)
 #              + prediction log (1) + expense shares (1, a budget without its own model) = 8
-#   inventory  warehouses (1) + count (1) + products page (1) + stock (1) + deployed (1)
-#              + prediction log (1) + units sold in total (1, a product without a model)
+#   inventory  warehouses (1) + count (1) + products page (1) + stock (1)
 #              + reorder points: stock per pair (1) + first sales (1) + daily sales (1)
-#                + deployed (1) + prediction log (1) + latest stock plan (1)               = 16
+#              + deployed (1) + prediction log (1), once for the demand column and the
+#                reorder points + units sold in total (1, a product without a model)
+#              + latest stock plan (1)                                                    = 14
 #              (+ the plan's orders (1) once a plan exists: see TestInventoryPlanningPage)
 #   models     target states (1) + deployed versions (1) + active jobs (1) + open alerts (1)
 #              + category names (1) and product names (1): per-category/product targets
@@ -402,9 +422,9 @@ class TestQueryCounts:
         assert all(p.has_forecast for p in response.context["panels"])
 
     def test_inventory(self, client, django_assert_num_queries, size):
-        # 17: the reorder points of the product without its own model read the workspace's
+        # 15: the reorder points of the product without its own model read the workspace's
         # units sold in the demand window once (its share of the total model)
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(15):
             response = client.get(INVENTORY)
         assert len(response.context["demand"]) == size
 
@@ -561,8 +581,8 @@ class TestInventoryPlanningPage:
                               date=today - dt.timedelta(days=1), quantity=5)
         stock_plan_create(workspace=workspace, budget=1_000_000)  # enough to order every pair
         client = logged_in(member)
-        # Then: the 13 queries of tests/finance/test_pages.py + the plan's orders (1)
-        with django_assert_num_queries(14):
+        # Then: the 12 queries of tests/finance/test_pages.py + the plan's orders (1)
+        with django_assert_num_queries(13):
             response = client.get(INVENTORY)
         assert len(response.context["reorder"]) == size
         assert response.content.decode().count("data-plan-line=") == 2 * size
