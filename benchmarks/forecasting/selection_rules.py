@@ -6,8 +6,8 @@
 Every rule uses only what the competition had: each algorithm's backtest windows and
 its refit forecast, stored per series by ``m3_benchmark.py``. Printed: validation sMAPE
 and MASE of fixed combinations, of the lowest-backtest-error rule (the old default) and
-of the anchor rule for several margins (the engine's default: median of ETS, Theta and
-ARIMA unless a single algorithm's backtest MAE is below ``1 − margin`` of it).
+of the anchor rule for several margins (the engine's default: median of the anchor — ETS,
+both Thetas and ARIMA — unless a single algorithm's backtest MAE is below ``1 − margin`` of it).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 from common import score
 
+from forecasting.engine.combination import ANCHOR
+
 SEASON = 12
-ANCHOR = ("ets", "theta", "arima")
 
 
 def window_errors(backtest: dict, origins: list[int], forecasts: list[np.ndarray] | None = None) -> float:
@@ -79,8 +80,8 @@ def main() -> None:
     def fixed(members: tuple[str, ...], method: Callable) -> dict[str, np.ndarray]:
         return {r["id"]: method(np.vstack([r["forecasts"][n] for n in members]), axis=0) for r in ours}
 
-    show("fixed median of ets, theta, arima", fixed(ANCHOR, np.median))
-    show("fixed mean of ets, theta, arima", fixed(ANCHOR, np.mean))
+    show(f"fixed median of {', '.join(ANCHOR)}", fixed(ANCHOR, np.median))
+    show(f"fixed mean of {', '.join(ANCHOR)}", fixed(ANCHOR, np.mean))
     show("fixed mean of ets, theta", fixed(("ets", "theta"), np.mean))
     show("lowest backtest MAE incl. top-3 mean/median (old rule)",
          {r["id"]: anchor_rule(r, 0.0, combine_best=True)[1] for r in ours})

@@ -30,6 +30,12 @@ def combine_forecasts(forecasts: list[Forecast], method: str) -> Forecast:
     return Forecast.from_bounds(**parts)
 
 
+#: The robust default combination: the competition's default winner (see
+#: :mod:`forecasting.engine.competition`), chosen on the validation windows of
+#: ``benchmarks/forecasting/anchor_members.py``.
+ANCHOR: tuple[str, ...] = ("ets", "theta", "dynamic_theta", "arima")
+
+
 class Combination(BaseForecaster):
     """Mean or median of ``members`` (registry names), each with optional parameters."""
 
@@ -38,7 +44,7 @@ class Combination(BaseForecaster):
     def __init__(
         self,
         *,
-        members: list[str] | tuple[str, ...] = ("ets", "theta", "arima"),
+        members: list[str] | tuple[str, ...] = ANCHOR,
         method: str = "median",
         member_params: dict[str, dict[str, Any]] | None = None,
         season_length: int = 12,

@@ -6,12 +6,13 @@ An algorithm with too little data is recorded as ``skipped`` with the reason; on
 raises is recorded as ``failed`` with the error — nothing is dropped silently.
 
 Combination and the winner: when at least two of the ``anchor`` algorithms (by default
-ETS, Theta and ARIMA) were trained, their ``anchor_method`` combination (the median)
-enters as the candidate ``combination`` and is the default winner: a single algorithm
-wins only if its backtest MAE is below ``1 − anchor_margin`` (half, by default) of the
-combination's. Backtests of a few windows are noisy, and on the M3 validation window
-picking the lowest backtest error per series was clearly worse than this fixed robust
-combination (``benchmarks/forecasting/README.md``). Without the anchor algorithms the
+ETS, the classic Theta, the dynamic optimised Theta and ARIMA) were trained, their
+``anchor_method`` combination (the median) enters as the candidate ``combination`` and is
+the default winner: a single algorithm wins only if its backtest MAE is below
+``1 − anchor_margin`` (half, by default) of the combination's. Backtests of a few windows
+are noisy, and on the M3 validation window picking the lowest backtest error per series
+was clearly worse than this fixed robust combination (``benchmarks/forecasting/README.md``,
+which also shows why both Thetas are members). Without the anchor algorithms the
 ``combine_top_k`` best candidates are combined instead (each method of
 ``combine_methods``) and the best combination wins only if its backtest is better by
 the ranking rule. Either way the combination is scored on the backtest windows its
@@ -41,7 +42,7 @@ from forecasting.engine.backtest import (
     window_origins,
 )
 from forecasting.engine.base import BaseForecaster, SeriesTooShortError, validate_series
-from forecasting.engine.combination import Combination, combine_forecasts
+from forecasting.engine.combination import ANCHOR, Combination, combine_forecasts
 from forecasting.engine.metrics import json_number
 from forecasting.engine.registry import ALGORITHMS, COMBINATION, build_forecaster
 
@@ -49,16 +50,19 @@ OK, SKIPPED, FAILED = "ok", "skipped", "failed"
 DEFAULT_ALGORITHMS: tuple[str, ...] = tuple(ALGORITHMS)
 #: Rough relative cost, used to start the slowest tasks first.
 _COST = {"lstm": 2, "sarima": 2, "arima": 2, "prophet": 1.5, "ets": 1, "xgboost": 0.5, "lightgbm": 0.5,
-         "theta": 0.2, "naive": 0.05, "seasonal_naive": 0.05, "linear_regression": 0.1}
-#: Which heavy library each algorithm imports, and that import's rough cost in seconds.
+         "theta": 0.2, "dynamic_theta": 0.2, "naive": 0.05, "seasonal_naive": 0.05,
+         "linear_regression": 0.1}
+#: Which heavy library each algorithm imports, and that import's rough cost in seconds
+#: (dynamic Theta needs only scipy, which statsmodels imports anyway).
 _FAMILY = {"arima": "statsmodels", "sarima": "statsmodels", "ets": "statsmodels",
-           "theta": "statsmodels", "lstm": "torch", "prophet": "prophet", "xgboost": "boosting",
+           "theta": "statsmodels", "dynamic_theta": "statsmodels", "lstm": "torch",
+           "prophet": "prophet", "xgboost": "boosting",
            "lightgbm": "boosting", "naive": "numpy", "seasonal_naive": "numpy",
            "linear_regression": "numpy"}
 _IMPORT_COST = {"statsmodels": 2.5, "torch": 2.5, "prophet": 1.5, "boosting": 2.0}
-#: The default winner's members and the margin a single algorithm must beat it by
-#: (decided on the M3 validation window, see the module docstring).
-ANCHOR: tuple[str, ...] = ("ets", "theta", "arima")
+#: The margin a single algorithm must beat the default winner (the median of
+#: :data:`~forecasting.engine.combination.ANCHOR`) by, decided on the M3 validation window
+#: (see the module docstring).
 ANCHOR_MARGIN = 0.5
 
 

@@ -15,6 +15,7 @@ from forecasting.engine.neural import LSTMForecaster
 from forecasting.engine.prophet_model import ProphetForecaster
 from forecasting.engine.statistical import (
     ARIMAForecaster,
+    DynamicThetaForecaster,
     ETSForecaster,
     SARIMAForecaster,
     ThetaForecaster,
@@ -31,6 +32,7 @@ ALGORITHMS: dict[str, type[BaseForecaster]] = {
         SARIMAForecaster,
         ETSForecaster,
         ThetaForecaster,
+        DynamicThetaForecaster,
         ProphetForecaster,
         XGBoostForecaster,
         LightGBMForecaster,

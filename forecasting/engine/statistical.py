@@ -1,7 +1,8 @@
-"""Classical statistical models on statsmodels: ARIMA, SARIMA, ETS and Theta.
+"""Classical statistical models: ARIMA, SARIMA, ETS and Theta on statsmodels, and the
+Dynamic Optimised Theta model on our own recursion (:mod:`forecasting.engine.dynamic_theta`).
 
-All four have likelihood-based (or analytic) prediction intervals; ARIMA, SARIMA and
-ETS also report ``aic_`` / ``bic_``.
+All five have likelihood-based, analytic or simulated prediction intervals; ARIMA, SARIMA
+and ETS also report ``aic_`` / ``bic_``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from forecasting.engine.seasonality import Deseasonaliser, dummies_seasonal, sea
 #: Seasonal differencing is used when the strength of seasonality exceeds this (as in
 #: the forecast package's ``nsdiffs``).
 SEASONAL_STRENGTH_THRESHOLD = 0.64
+#: Simulated sample paths behind the dynamic Theta model's prediction intervals.
+SIMULATED_PATHS = 1000
 
 
 @contextlib.contextmanager
@@ -356,3 +359,49 @@ class ThetaForecaster(BaseForecaster):
         steps = np.arange(horizon)
         sigma = np.sqrt(self.sigma2_ * (1 + steps * (1 + (self.alpha_ - 1) ** 2)))
         return Forecast.from_normal(mean, sigma)
+
+
+class DynamicThetaForecaster(BaseForecaster):
+    """The Dynamic Optimised Theta Model (Fiorucci et al. 2016,
+    :mod:`forecasting.engine.dynamic_theta`): the trend line is updated with every
+    observation and ``alpha``, ``theta`` and the initial level are estimated, where the
+    classic :class:`ThetaForecaster` fits the line once and fixes theta at 2. The series is
+    seasonally adjusted first when :func:`~forecasting.engine.seasonality.is_seasonal`
+    finds seasonality (classical decomposition, multiplicative when positive); intervals
+    come from :data:`SIMULATED_PATHS` seeded simulations of the state-space form.
+    """
+
+    name: ClassVar[str] = "dynamic_theta"
+    monthly_min_points: ClassVar[int] = 10
+
+    def __init__(
+        self,
+        *,
+        season_length: int = 12,
+        deseasonalize: str = "auto",
+        random_state: int = 0,
+        clip_outliers: bool = False,
+    ) -> None:
+        self.season_length = season_length
+        self.deseasonalize = deseasonalize
+        self.random_state = random_state
+        self.clip_outliers = clip_outliers
+
+    def _fit(self, y: np.ndarray) -> None:
+        from forecasting.engine.dynamic_theta import dotm_fit
+
+        self.deseasonaliser_ = Deseasonaliser.fit(y, max(int(self.season_length), 1), self.deseasonalize)
+        self.dotm_ = dotm_fit(self.deseasonaliser_.adjust(y))
+        self.alpha_ = self.dotm_.alpha
+        self.theta_ = self.dotm_.theta
+
+    def _predict(self, horizon: int) -> Forecast:
+        from forecasting.engine.dynamic_theta import dotm_paths
+
+        mean = dotm_paths(self.dotm_, horizon)[0]
+        rng = np.random.default_rng(int(self.random_state))
+        shocks = rng.normal(0.0, np.sqrt(self.dotm_.sigma2), size=(SIMULATED_PATHS, horizon))
+        paths = dotm_paths(self.dotm_, horizon, shocks)
+        lo80, hi80, lo95, hi95 = np.quantile(paths, [0.10, 0.90, 0.025, 0.975], axis=0)
+        forecast = Forecast.from_bounds(mean, lo80, hi80, lo95, hi95)
+        return forecast.map(lambda v: self.deseasonaliser_.restore(v, self.n_obs_))

@@ -49,6 +49,7 @@ ALGORITHM_LABELS = {
     "sarima": "SARIMA",
     "ets": "ETS",
     "theta": "Theta",
+    "dynamic_theta": "Dynamic Theta",
     "prophet": "Prophet",
     "xgboost": "XGBoost",
     "lightgbm": "LightGBM",

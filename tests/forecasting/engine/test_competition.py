@@ -238,13 +238,13 @@ def test_without_anchor_the_lowest_backtest_error_wins():
     assert result.get("combination").reason == "median of low, close, high"
 
 
-def test_default_anchor_is_the_median_of_ets_theta_and_arima():
+def test_default_anchor_is_the_median_of_ets_both_thetas_and_arima():
     result = run_competition(monthly_series(40), horizon=4, season_length=12, n_jobs=1,
-                             algorithms=["naive", "ets", "theta", "arima"])
+                             algorithms=["naive", "ets", "theta", "dynamic_theta", "arima"])
     combo = result.get("combination")
-    assert combo.params["members"] == ["ets", "theta", "arima"]
+    assert combo.params["members"] == ["ets", "theta", "dynamic_theta", "arima"]
     assert combo.params["method"] == "median"
-    assert result.winner.name in {"combination", "naive", "ets", "theta", "arima"}
+    assert result.winner.name in {"combination", "naive", "ets", "theta", "dynamic_theta", "arima"}
     if result.winner is not combo:
         assert result.winner.metrics["mae"] < 0.5 * combo.metrics["mae"]
 

@@ -26,14 +26,14 @@ def fitted(name: str) -> BaseForecaster:
 def test_registry_holds_exactly_the_documented_algorithms():
     assert sorted(ALGORITHMS) == sorted([
         "naive", "seasonal_naive", "linear_regression", "arima", "sarima", "ets", "theta",
-        "prophet", "xgboost", "lightgbm", "lstm",
+        "dynamic_theta", "prophet", "xgboost", "lightgbm", "lstm",
     ])
 
 
 def test_monthly_minimum_points_follow_the_architecture_table():
     assert {name: cls.min_points(12) for name, cls in ALGORITHMS.items()} == {
         "naive": 2, "seasonal_naive": 24, "linear_regression": 5, "arima": 10, "sarima": 36,
-        "ets": 10, "theta": 10, "prophet": 36, "xgboost": 12, "lightgbm": 12, "lstm": 12,
+        "ets": 10, "theta": 10, "dynamic_theta": 10, "prophet": 36, "xgboost": 12, "lightgbm": 12, "lstm": 12,
     }
 
 

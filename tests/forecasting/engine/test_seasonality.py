@@ -81,11 +81,11 @@ def test_deseasonaliser_on_three_seasons_is_multiplicative():
     assert int(np.argmax(deseasonaliser.indices)) == 11  # December
 
 
-@pytest.mark.parametrize("algorithm", ["ets", "theta", "arima"])
+@pytest.mark.parametrize("algorithm", ["ets", "theta", "dynamic_theta", "arima"])
 def test_statistical_models_forecast_the_season_of_a_36_point_series(algorithm):
     # Given 36 months of the seasonal series
     y = short_seasonal(36)
-    # When ETS, Theta or ARIMA is fitted with its defaults and forecasts the next year
+    # When ETS, either Theta or ARIMA is fitted with its defaults and forecasts the next year
     forecast = build_forecaster(algorithm, season_length=12).fit(y).predict(12).mean
     # Then the forecast has the season: December highest, February lowest
     assert int(np.argmax(forecast)) == 11
@@ -98,8 +98,8 @@ def test_the_competition_winner_on_a_36_point_seasonal_series_is_seasonal():
     y = short_seasonal(36)
     # When the statistical algorithms compete
     result = run_competition(y, horizon=12, season_length=12, n_jobs=1,
-                             algorithms=["naive", "seasonal_naive", "ets", "theta", "arima"])
-    # Then the winner (the median of ETS, Theta and ARIMA) forecasts the season
+                             algorithms=["naive", "seasonal_naive", "ets", "theta", "dynamic_theta", "arima"])
+    # Then the winner (the median of ETS, both Thetas and ARIMA) forecasts the season
     assert result.winner.name == "combination"
     forecast = result.winner.forecaster.predict(12).mean
     assert int(np.argmax(forecast)) == 11
