@@ -3,7 +3,7 @@ supplier's lead time, safety stock, reorder point and economic order quantity.
 
 Demand comes from the deployed inventory-demand forecasts where there are some — the same
 ones, read the same way, as the inventory page's forecast column
-(:func:`forecasting.views.panels.window_forecast` over the next 30 days): the model of the
+(:func:`forecasting.services.page_forecasts.window_forecast` over the next 30 days): the model of the
 product at that warehouse, else the product's model times the warehouse's share of the
 product's sales, else the total demand model times the pair's share of all the workspace's
 sales (whichever products are asked for, a page of them included). Without
@@ -45,13 +45,11 @@ from finance.selectors import product_lead_time_days, stock_quantities
 from forecasting.models import StockPlan, StockPlanLine
 from forecasting.selectors.pages import units_sold_since
 from forecasting.services.page_forecasts import (
+    DEMAND_DAYS,
     PageForecast,
+    WindowForecast,
     deployed_forecasters,
     forecast_predict_many,
-)
-from forecasting.views.panels import (
-    DEMAND_DAYS,
-    WindowForecast,
     product_demand_target,
     window_forecast,
 )

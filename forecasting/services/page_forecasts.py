@@ -6,12 +6,16 @@ output), loads each deployed model through the same verified loader, and logs on
 prediction row per target — but it reads the deployed versions in one query and writes
 the log in one ``bulk_create``, so a page's query count does not grow with the number
 of products or categories that have a model.
+
+It also holds what pages and the inventory planning read off a forecast: the total over a
+date window (:func:`window_forecast`) and the target of a product's demand model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +25,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 
 from finance.models import Workspace
+from finance.months import add_months
+from forecasting.engine.base import Z80, Z95
 from forecasting.models import ModelKind, ModelVersion, Prediction
 from forecasting.selectors.series import DEFAULT_HORIZON, future_dates_after, period_start
 from forecasting.services.cache import forecast_cache_key
@@ -29,6 +35,8 @@ from forecasting.services.predictions import ModelUnavailable, model_version_loa
 logger = logging.getLogger(__name__)
 
 MAX_PERIODS = {"M": 60, "W": 260, "D": 800}
+#: The window of the inventory demand forecasts (next 30 days).
+DEMAND_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -163,3 +171,68 @@ def forecast_predict_many(
     if predictions:
         Prediction.objects.bulk_create(predictions)
     return results
+
+
+# --- totals over a date window ---------------------------------------------------------
+
+
+def product_demand_target(product_id: int) -> str:
+    """The target of a product's own demand model (over all its warehouses)."""
+    return f"inventory:product={product_id}"
+
+
+def normal_tail(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _period_end(start: dt.date, frequency: str) -> dt.date:
+    """The first day after the period that starts on ``start``."""
+    if frequency == "M":
+        return add_months(start, 1)
+    return start + dt.timedelta(days=7 if frequency == "W" else 1)
+
+
+@dataclass(frozen=True)
+class WindowForecast:
+    """A forecast total over a date window: expected value and standard deviation."""
+
+    mean: float
+    sigma: float
+
+    def scaled(self, factor: float) -> WindowForecast:
+        return WindowForecast(self.mean * factor, self.sigma * factor)
+
+    def exceed_probability(self, threshold: float) -> float:
+        """P(total > threshold), the total taken as normal with this mean and sigma."""
+        if self.sigma <= 0:
+            return 1.0 if self.mean > threshold else 0.0
+        return normal_tail((threshold - self.mean) / self.sigma)
+
+
+def window_forecast(output: dict[str, Any], *, start: dt.date, end: dt.date) -> WindowForecast | None:
+    """The forecast total of the days ``[start, end)``, periods that overlap the window
+    partly counted pro rata; ``None`` when the forecast does not cover the window.
+
+    The spread comes from each period's upper band (80 %, or 95 % when the 80 % band is
+    flat), converted to a standard deviation and added up (periods taken as fully
+    correlated: the cautious choice for a risk). Negative forecasts count as zero.
+    """
+    frequency = output.get("frequency") or "M"
+    dates = [dt.date.fromisoformat(d) for d in output["dates"]]
+    if not dates or dates[0] > start or _period_end(dates[-1], frequency) < end:
+        return None
+    mean = sigma = 0.0
+    for i, begin in enumerate(dates):
+        finish = _period_end(begin, frequency)
+        overlap = (min(finish, end) - max(begin, start)).days
+        if overlap <= 0:
+            continue
+        share = overlap / (finish - begin).days
+        point = output["forecast"][i]
+        up80 = output["hi80"][i] - point
+        up95 = output["hi95"][i] - point
+        spread = up80 / Z80 if up80 > 0 else max(up95, 0.0) / Z95
+        mean += max(point, 0.0) * share
+        sigma += spread * share
+    return WindowForecast(mean, sigma)

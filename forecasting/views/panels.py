@@ -29,15 +29,17 @@ from finance.selectors import BudgetUse
 from forecasting.models import ModelVersion
 from forecasting.selectors.pages import expense_shares_by_category, units_sold_since
 from forecasting.services.page_forecasts import (
+    DEMAND_DAYS,
+    Z80,
     PageForecast,
+    WindowForecast,
     deployed_forecasters,
     forecast_predict_many,
+    product_demand_target,
+    window_forecast,
 )
 
-Z80 = 1.2815515655446004  # standard normal quantile of 90 % (the 80 % band's upper edge)
-Z95 = 1.959963984540054
 HISTORY_POINTS = {"M": 24, "W": 52, "D": 90}
-DEMAND_DAYS = 30
 HIGH_RISK = 0.5
 MEDIUM_RISK = 0.2
 
@@ -64,65 +66,8 @@ def algorithm_label(name: str) -> str:
     return ALGORITHM_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def normal_tail(z: float) -> float:
-    """P(Z > z) for a standard normal Z."""
-    return 0.5 * math.erfc(z / math.sqrt(2))
-
-
-def _period_end(start: dt.date, frequency: str) -> dt.date:
-    """The first day after the period that starts on ``start``."""
-    if frequency == "M":
-        return add_months(start, 1)
-    return start + dt.timedelta(days=7 if frequency == "W" else 1)
-
-
 def _month_end_exclusive(day: dt.date) -> dt.date:
     return add_months(day, 1)
-
-
-@dataclass(frozen=True)
-class WindowForecast:
-    """A forecast total over a date window: expected value and standard deviation."""
-
-    mean: float
-    sigma: float
-
-    def scaled(self, factor: float) -> WindowForecast:
-        return WindowForecast(self.mean * factor, self.sigma * factor)
-
-    def exceed_probability(self, threshold: float) -> float:
-        """P(total > threshold), the total taken as normal with this mean and sigma."""
-        if self.sigma <= 0:
-            return 1.0 if self.mean > threshold else 0.0
-        return normal_tail((threshold - self.mean) / self.sigma)
-
-
-def window_forecast(output: dict[str, Any], *, start: dt.date, end: dt.date) -> WindowForecast | None:
-    """The forecast total of the days ``[start, end)``, periods that overlap the window
-    partly counted pro rata; ``None`` when the forecast does not cover the window.
-
-    The spread comes from each period's upper band (80 %, or 95 % when the 80 % band is
-    flat), converted to a standard deviation and added up (periods taken as fully
-    correlated: the cautious choice for a risk). Negative forecasts count as zero.
-    """
-    frequency = output.get("frequency") or "M"
-    dates = [dt.date.fromisoformat(d) for d in output["dates"]]
-    if not dates or dates[0] > start or _period_end(dates[-1], frequency) < end:
-        return None
-    mean = sigma = 0.0
-    for i, begin in enumerate(dates):
-        finish = _period_end(begin, frequency)
-        overlap = (min(finish, end) - max(begin, start)).days
-        if overlap <= 0:
-            continue
-        share = overlap / (finish - begin).days
-        point = output["forecast"][i]
-        up80 = output["hi80"][i] - point
-        up95 = output["hi95"][i] - point
-        spread = up80 / Z80 if up80 > 0 else max(up95, 0.0) / Z95
-        mean += max(point, 0.0) * share
-        sigma += spread * share
-    return WindowForecast(mean, sigma)
 
 
 def _money(value: float) -> Decimal:
@@ -400,11 +345,6 @@ def _demand(*, row: StockRowLike, output: dict[str, Any], today: dt.date, days: 
         stockout_probability=stockout,
         stock=int(row.total),
     )
-
-
-def product_demand_target(product_id: int) -> str:
-    """The target of a product's own demand model (over all its warehouses)."""
-    return f"inventory:product={product_id}"
 
 
 def inventory_demand_targets(*, rows: Iterable[StockRowLike]) -> list[str]:

@@ -29,13 +29,8 @@ from forecasting.models import (
     TargetState,
     TrainingJob,
 )
-from forecasting.views.panels import (
-    BudgetRisk,
-    WindowForecast,
-    budget_risk,
-    normal_tail,
-    window_forecast,
-)
+from forecasting.services.page_forecasts import WindowForecast, normal_tail, window_forecast
+from forecasting.views.panels import BudgetRisk, budget_risk
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
