@@ -92,8 +92,9 @@ class RecommendationListView(APIView):
     def get(self, request: Request) -> Response:
         query = _query(s.RecommendationQuerySerializer, request)
         workspace = workspace_for(request, query["workspace"])
-        impressions = recommendations_choose(workspace=workspace, user=request.user, count=query["count"])
-        key = impressions[0].segment_key if impressions else segment_key_for(workspace=workspace, user=request.user)
+        key = segment_key_for(workspace=workspace, user=request.user)
+        impressions = recommendations_choose(workspace=workspace, user=request.user, count=query["count"],
+                                             segment_key=key)
         return Response(s.RecommendationListSerializer(
             {"workspace": workspace.pk, "segment_key": key, "recommendations": impressions}).data)
 

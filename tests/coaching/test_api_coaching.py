@@ -283,3 +283,19 @@ class TestQueryCounts:
         assert response.status_code == 200
         if endpoint == "peer-comparison/":
             assert response.json()["available"] is True
+
+
+class TestNothingToRecommend:
+    def test_empty_books_give_no_recommendations_and_read_the_segment_once(
+            self, workspace, viewer, client_for, django_assert_num_queries):
+        # Given a workspace without any books (nothing to recommend from)
+        client = client_for(viewer)
+        client.get(f"{BASE}segments/", {"workspace": workspace.pk})  # log in and warm the session
+        # When the viewer asks for recommendations
+        with django_assert_num_queries(6) as captured:
+            response = client.get(f"{BASE}recommendations/", {"workspace": workspace.pk})
+        # Then the answer is empty, keyed by the segment, which was read exactly once
+        assert response.status_code == 200
+        assert response.json() == {"workspace": workspace.pk, "segment_key": "business-unsegmented",
+                                   "recommendations": []}
+        assert sum("coaching_segmentassignment" in q["sql"] for q in captured.captured_queries) == 1
