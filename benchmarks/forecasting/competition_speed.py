@@ -5,8 +5,8 @@
 
 The series is the real monthly total of Sales in ``../shared/data/superstore_orders.csv``
 (48 months, 2014-01..2017-12); the competition is ``run_competition`` with its defaults
-(all eleven algorithms, Prophet and LSTM included, 3 rolling backtest windows, the
-combination of the best three) at horizon 12. The time runs until the winner's forecast
+(all twelve algorithms, Prophet and LSTM included, 3 rolling backtest windows, the
+anchor combination) at horizon 12. The time runs until the winner's forecast
 is in hand: ``run_competition(...)`` then ``result.winner.forecaster.predict(12)``.
 
 *Cold*: every repetition is a fresh Python process, so the time includes starting the
