@@ -85,6 +85,14 @@ class Forecast:
             mean, mean - Z80 * sigma, mean + Z80 * sigma, mean - Z95 * sigma, mean + Z95 * sigma
         )
 
+    @classmethod
+    def from_samples(cls, mean: Any, samples: Any, *, axis: int) -> Forecast:
+        """Intervals from simulated sample paths: their 2.5, 10, 90 and 97.5 % quantiles
+        along ``axis`` (the axis of the paths), around the point forecast ``mean``."""
+        lo95, lo80, hi80, hi95 = np.quantile(np.asarray(samples, dtype=float), [0.025, 0.10, 0.90, 0.975],
+                                             axis=axis)
+        return cls.from_bounds(mean, lo80, hi80, lo95, hi95)
+
     def map(self, func: Any) -> Forecast:
         """Apply a monotone increasing transform to every array (e.g. re-seasonalising)."""
         return Forecast.from_bounds(

@@ -25,6 +25,7 @@ it with Gaussian errors of the one-step residual variance (seeded: deterministic
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,15 +36,31 @@ THETA_BOUNDS = (1.0, 1e4)
 BURN_IN = 3
 
 
+def _next_slope(i: int, slope: Any, value: Any, previous_mean: Any) -> Any:
+    """B after the observation of 0-based index ``i`` (t = i + 1) from B and the mean before it."""
+    return ((i - 1) * slope + 6 * (value - previous_mean) / (i + 1)) / (i + 2)
+
+
+def _intercept(i: Any, mean: Any, slope: Any) -> Any:
+    """A after the observation of 0-based index ``i``: the line through the running mean."""
+    return mean - slope * (i + 2) / 2
+
+
+def _expected(i: Any, level: Any, intercept: Any, slope: Any, alpha: float, theta: float) -> Any:
+    """mu of the observation of 0-based index ``i`` from the states after the one before it."""
+    decay = (1.0 - alpha) ** i
+    return level + (1.0 - 1.0 / theta) * (intercept * decay + slope * (1.0 - decay * (1.0 - alpha)) / alpha)
+
+
 def trend_states(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Running mean, intercept ``A`` and slope ``B`` after each observation (index 0 = t 1)."""
     y = np.asarray(y, dtype=float)
     n = len(y)
     mean = np.cumsum(y) / np.arange(1, n + 1)
     slope = np.zeros(n)
-    for i in range(1, n):  # t = i + 1; the one recursion that does not vectorise
-        slope[i] = ((i - 1) * slope[i - 1] + 6 * (y[i] - mean[i - 1]) / (i + 1)) / (i + 2)
-    intercept = mean - slope * (np.arange(n) + 2) / 2
+    for i in range(1, n):  # the one recursion that does not vectorise
+        slope[i] = _next_slope(i, slope[i - 1], y[i], mean[i - 1])
+    intercept = _intercept(np.arange(n), mean, slope)
     intercept[0] = y[0]
     return mean, intercept, slope
 
@@ -61,11 +78,7 @@ def one_step_errors(y: np.ndarray, states: tuple[np.ndarray, np.ndarray, np.ndar
     """e_t = y_t − mu_t for t = 2..n (the first observation only starts the states)."""
     _, intercept, slope = states
     levels = _levels(y, alpha, level0)
-    t = np.arange(1, len(y))  # 0-based index of the forecast observation
-    decay = (1.0 - alpha) ** t
-    mu = levels[:-1] + (1.0 - 1.0 / theta) * (
-        intercept[:-1] * decay + slope[:-1] * (1.0 - decay * (1.0 - alpha)) / alpha)
-    return y[1:] - mu
+    return y[1:] - _expected(np.arange(1, len(y)), levels[:-1], intercept[:-1], slope[:-1], alpha, theta)
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,6 @@ class DOTMFit:
     slope: float
     n: int
     sigma2: float
-    mse: float
 
 
 def dotm_fit(y: np.ndarray) -> DOTMFit:
@@ -117,7 +129,7 @@ def dotm_fit(y: np.ndarray) -> DOTMFit:
         alpha=alpha, theta=theta, level0=level0 * scale, level=float(level) * scale,
         mean=float(mean[-1]) * scale, intercept=float(intercept[-1]) * scale,
         slope=float(slope[-1]) * scale, n=len(y),
-        sigma2=float(np.mean(np.square(errors))) * scale**2, mse=float(best.fun) * scale**2,
+        sigma2=float(np.mean(np.square(errors))) * scale**2,
     )
 
 
@@ -127,7 +139,7 @@ def dotm_paths(fit: DOTMFit, horizon: int, errors: np.ndarray | None = None) -> 
     errors: the point forecast (one path)."""
     shocks = np.zeros((1, horizon)) if errors is None else np.asarray(errors, dtype=float)
     paths = shocks.shape[0]
-    alpha, factor = fit.alpha, 1.0 - 1.0 / fit.theta
+    alpha = fit.alpha
     level = np.full(paths, fit.level)
     mean = np.full(paths, fit.mean)
     intercept = np.full(paths, fit.intercept)
@@ -135,13 +147,10 @@ def dotm_paths(fit: DOTMFit, horizon: int, errors: np.ndarray | None = None) -> 
     out = np.empty((paths, horizon))
     for j in range(horizon):
         i = fit.n + j  # 0-based index of the step forecast
-        decay = (1.0 - alpha) ** i
-        value = level + factor * (intercept * decay + slope * (1.0 - decay * (1.0 - alpha)) / alpha)
-        value = value + shocks[:, j]
+        value = _expected(i, level, intercept, slope, alpha, fit.theta) + shocks[:, j]
         out[:, j] = value
         level = alpha * value + (1.0 - alpha) * level
-        new_mean = (i * mean + value) / (i + 1)
-        slope = ((i - 1) * slope + 6 * (value - mean) / (i + 1)) / (i + 2)
-        mean = new_mean
-        intercept = mean - slope * (i + 2) / 2
+        slope = _next_slope(i, slope, value, mean)
+        mean = (i * mean + value) / (i + 1)
+        intercept = _intercept(i, mean, slope)
     return out

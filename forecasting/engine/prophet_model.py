@@ -98,8 +98,7 @@ class ProphetForecaster(BaseForecaster):
         finally:
             model.uncertainty_samples = samples_n
             np.random.set_state(state)
-        lo95, lo80, hi80, hi95 = np.quantile(samples, [0.025, 0.10, 0.90, 0.975], axis=1)
-        return Forecast.from_bounds(mean, lo80, hi80, lo95, hi95)
+        return Forecast.from_samples(mean, samples, axis=1)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -402,6 +402,4 @@ class DynamicThetaForecaster(BaseForecaster):
         rng = np.random.default_rng(int(self.random_state))
         shocks = rng.normal(0.0, np.sqrt(self.dotm_.sigma2), size=(SIMULATED_PATHS, horizon))
         paths = dotm_paths(self.dotm_, horizon, shocks)
-        lo80, hi80, lo95, hi95 = np.quantile(paths, [0.10, 0.90, 0.025, 0.975], axis=0)
-        forecast = Forecast.from_bounds(mean, lo80, hi80, lo95, hi95)
-        return forecast.map(lambda v: self.deseasonaliser_.restore(v, self.n_obs_))
+        return Forecast.from_samples(mean, paths, axis=0).map(lambda v: self.deseasonaliser_.restore(v, self.n_obs_))

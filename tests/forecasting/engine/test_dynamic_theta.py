@@ -92,3 +92,18 @@ def test_seasonal_series_is_adjusted_and_the_season_restored():
     mean = model.predict(12).mean
     assert np.argmax(mean) == np.argmax(y[-12:])
     assert np.argmin(mean) == np.argmin(y[-12:])
+
+
+def test_intervals_from_samples_are_their_quantiles_along_the_paths_axis():
+    from forecasting.engine.base import Forecast
+
+    # Given 201 sample paths of two steps: 0..200 at the first step, twice that at the second
+    paths = np.column_stack([np.arange(201.0), 2 * np.arange(201.0)])
+    forecast = Forecast.from_samples([100.0, 200.0], paths, axis=0)
+    # Then the bands are the 2.5/10/90/97.5 % quantiles of each step's samples
+    np.testing.assert_allclose(forecast.lo95, [5.0, 10.0])
+    np.testing.assert_allclose(forecast.lo80, [20.0, 40.0])
+    np.testing.assert_allclose(forecast.hi80, [180.0, 360.0])
+    np.testing.assert_allclose(forecast.hi95, [195.0, 390.0])
+    # and the same samples laid out the other way give the same forecast
+    np.testing.assert_array_equal(Forecast.from_samples([100.0, 200.0], paths.T, axis=1).hi95, forecast.hi95)
