@@ -52,6 +52,7 @@ from finance.models import Goal
 from finance.months import add_months, month_start
 from forecasting.engine.competition import run_competition
 from forecasting.services.page_forecasts import deployed_forecasters, forecast_predict_many
+from forecasting.targets import Target
 
 GOAL_MONTHS = 6
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
@@ -122,7 +123,7 @@ def spending_predict(
     series: dict[str, tuple[str, int | None, np.ndarray]] = {"expense": ("Total", None, ctx.books.expense)}
     for category_id, cat in sorted(ctx.books.categories.items(), key=lambda kv: kv[1].name):
         if category_id is not None:
-            series[f"expense:category={category_id}"] = (cat.name, category_id, cat.values)
+            series[Target("expense", category_id=category_id).key] = (cat.name, category_id, cat.values)
     versions = deployed_forecasters(workspace=ctx.workspace, targets=list(series))
     served = forecast_predict_many(workspace=ctx.workspace, versions=versions, today=ctx.today, user=user)
 

@@ -53,6 +53,7 @@ from forecasting.services.page_forecasts import (
     product_demand_target,
     window_forecast,
 )
+from forecasting.targets import Target
 
 DAYS_PER_YEAR = 365
 
@@ -282,7 +283,7 @@ def reorder_points_with_forecasts(
         return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets))
 
     # The deployed forecasts: the pair's own, the product's, the total (one query + log).
-    own = {pair: f"inventory:product={pair[0]}:warehouse={pair[1]}" for pair in pairs}
+    own = {pair: Target("inventory", product_id=pair[0], warehouse_id=pair[1]).key for pair in pairs}
     per_product = {product_id: product_demand_target(product_id) for product_id, _ in pairs}
     results = fetched({*own.values(), *per_product.values(), "inventory", *extra_targets})
     end = today + dt.timedelta(days=DEMAND_DAYS)

@@ -31,6 +31,7 @@ from forecasting.models import ModelKind, ModelVersion, Prediction
 from forecasting.selectors.series import DEFAULT_HORIZON, future_dates_after, period_start
 from forecasting.services.cache import forecast_cache_key
 from forecasting.services.predictions import ModelUnavailable, model_version_load
+from forecasting.targets import Target
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def forecast_predict_many(
 
 def product_demand_target(product_id: int) -> str:
     """The target of a product's own demand model (over all its warehouses)."""
-    return f"inventory:product={product_id}"
+    return Target("inventory", product_id=product_id).key
 
 
 def normal_tail(z: float) -> float:

@@ -38,6 +38,7 @@ from forecasting.services.page_forecasts import (
     product_demand_target,
     window_forecast,
 )
+from forecasting.targets import Target
 
 HISTORY_POINTS = {"M": 24, "W": 52, "D": 90}
 HIGH_RISK = 0.5
@@ -248,7 +249,7 @@ def overview_forecasts(
     """The overview's forecast charts and budget risks. Queries: the deployed versions (1),
     the prediction log (1, when a model answered), and the categories' expense shares (1,
     only when a budget's category has no model of its own but the total expense has)."""
-    category_targets = {use.budget.pk: f"expense:category={use.budget.category_id}" for use in budgets}
+    category_targets = {use.budget.pk: Target("expense", category_id=use.budget.category_id).key for use in budgets}
     targets = ["revenue", "expense", *sorted(set(category_targets.values()))]
     versions = deployed_forecasters(workspace=workspace, targets=targets, with_training_data=True)
     results = forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user)
