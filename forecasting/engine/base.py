@@ -9,6 +9,7 @@ point forecast and 80 % / 95 % prediction intervals.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -134,6 +135,10 @@ class BaseForecaster:
     monthly_min_points: ClassVar[int] = 2
     #: Whether the prediction intervals come from the model itself (else conformal).
     native_intervals: ClassVar[bool] = True
+    #: The aggregate whose seasonal pattern a model may borrow (``group_series`` of the
+    #: statistical models, :func:`~forecasting.engine.seasonality.group_seasonal_indices`);
+    #: this default serves the models pickled before the option existed.
+    group_series: Sequence[float] | None = None
 
     def __init__(self, *, season_length: int = 12, clip_outliers: bool = False) -> None:
         self.season_length = season_length

@@ -298,9 +298,10 @@ def _resolve(algorithms: Iterable[str | type[BaseForecaster]] | None) -> list[tu
 
 
 def _spec(name: str, cls: type[BaseForecaster], season_length: int, random_state: int,
-          clip_outliers: bool, params: dict[str, Any] | None = None) -> _Spec:
+          clip_outliers: bool, params: dict[str, Any] | None = None,
+          group_series: tuple[float, ...] | None = None) -> _Spec:
     common = {"season_length": season_length, "random_state": random_state,
-              "clip_outliers": clip_outliers, **(params or {})}
+              "clip_outliers": clip_outliers, "group_series": group_series, **(params or {})}
     accepted = set(cls._param_names())
     model = cls(**{k: v for k, v in common.items() if k in accepted})
     return _Spec(name, cls, model.get_params())
@@ -327,10 +328,14 @@ def run_competition(
     anchor: Sequence[str] | None = ANCHOR,
     anchor_method: str = "median",
     anchor_margin: float = ANCHOR_MARGIN,
+    group_series: Any = None,
 ) -> CompetitionResult:
     """Backtest, refit and rank ``algorithms`` (default: every registered one) on ``y``.
 
     ``n_jobs``: worker processes (None → all cores, 1 → in this process).
+    ``group_series``: the aggregate ``y`` belongs to, over the same periods (all expenses
+    for one category's expenses); the algorithms that accept it borrow its seasonal
+    pattern (:func:`~forecasting.engine.seasonality.group_seasonal_indices`).
     ``anchor``: algorithms whose ``anchor_method`` combination is the default winner
     (None or empty: the lowest backtest error wins); ``combine=False`` disables every
     combination, the anchor included.
@@ -343,6 +348,15 @@ def run_competition(
     step_ = horizon if step is None else int(step)
     resolved = _resolve(algorithms)
     params = params or {}
+    group: tuple[float, ...] | None = None
+    if group_series is not None:
+        try:
+            checked = validate_series(group_series)
+        except ValueError as exc:
+            raise ValueError(f"the group series is not usable: {exc}") from exc
+        if len(checked) != n:
+            raise ValueError(f"the group series must cover the same {n} periods as the series; it has {len(checked)}")
+        group = tuple(float(v) for v in checked)
 
     candidates: dict[str, Candidate] = {}
     tasks: list[tuple[_Spec, int | None]] = []
@@ -360,7 +374,7 @@ def run_competition(
                 f"{name} needs {needed} training points plus a {horizon}-point backtest window "
                 f"({needed + horizon} points); the series has {n}.")
             continue
-        spec = _spec(name, cls, season_length, random_state, clip_outliers, params.get(name))
+        spec = _spec(name, cls, season_length, random_state, clip_outliers, params.get(name), group)
         candidates[name] = Candidate(name, OK, params=spec.params)
         origins_of[name] = origins
         tasks += [(spec, o) for o in origins] + [(spec, None)]

@@ -127,18 +127,56 @@ def seasonal_strength(y: np.ndarray, season_length: int) -> float:
     return float(max(0.0, 1.0 - np.var(remainder) / np.var(both)))
 
 
+def group_seasonal_indices(group: np.ndarray, season_length: int) -> np.ndarray | None:
+    """Multiplicative seasonal indices of ``group`` — the aggregate a series belongs to
+    (all expenses for one category, all sales for one product) — or None when the
+    aggregate is not seasonal (:func:`is_seasonal`), not positive or shorter than two
+    seasons.
+
+    Group seasonal indices (Dalhart 1974; Withycombe 1989; Chen & Boylan 2007): a
+    sub-series is often too short and noisy to show its seasonality, while the sum of many
+    shows it clearly; dividing the sub-series by the aggregate's indices transfers that
+    pattern. On Superstore's validation window (24 → 12 months) it took the median of ETS,
+    both Thetas and ARIMA on the 20 sub-series from sMAPE 63.46 to 53.63
+    (``benchmarks/forecasting/README.md``, decision 8).
+    """
+    group = np.asarray(group, dtype=float)
+    m = int(season_length)
+    if m <= 1 or len(group) < 2 * m:
+        return None
+    if not np.all(np.isfinite(group)):
+        raise ValueError("the group series must hold finite numbers only")
+    if not np.all(group > 0) or not is_seasonal(group, m):
+        return None
+    idx = seasonal_indices(group, m, multiplicative=True)
+    if not np.all(np.isfinite(idx)) or np.any(idx <= 0):
+        return None
+    return idx
+
+
 @dataclass(frozen=True)
 class Deseasonaliser:
-    """Removes (and restores) classical seasonal indices; ``mode`` none/additive/multiplicative."""
+    """Removes (and restores) seasonal indices; ``mode`` none, additive, multiplicative or
+    group (multiplicative indices of the aggregate the series belongs to)."""
 
     mode: str
     indices: np.ndarray
     season_length: int
 
     @classmethod
-    def fit(cls, y: np.ndarray, season_length: int, mode: str = "auto") -> Deseasonaliser:
-        """``auto``: seasonal only if :func:`is_seasonal` says so; multiplicative if y > 0."""
+    def fit(
+        cls, y: np.ndarray, season_length: int, mode: str = "auto", group: np.ndarray | None = None,
+    ) -> Deseasonaliser:
+        """``auto``: the ``group``'s indices when given and seasonal
+        (:func:`group_seasonal_indices`, aligned with ``y``: both start at the same period;
+        only the group's first ``len(y)`` points are read, so a backtest on a prefix of
+        ``y`` never sees the group's later values); otherwise seasonal only if
+        :func:`is_seasonal` says so, multiplicative if y > 0."""
         y = np.asarray(y, dtype=float)
+        if mode == "auto" and group is not None:
+            idx = group_seasonal_indices(np.asarray(group, dtype=float)[: len(y)], season_length)
+            if idx is not None:
+                return cls("group", idx, season_length)
         if mode == "none" or (mode == "auto" and not is_seasonal(y, season_length)):
             return cls("none", np.zeros(max(season_length, 1)), season_length)
         if mode == "auto":
@@ -151,6 +189,10 @@ class Deseasonaliser:
             return cls("none", np.zeros(season_length), season_length)
         return cls(mode, idx, season_length)
 
+    @property
+    def multiplicative(self) -> bool:
+        return self.mode in ("multiplicative", "group")
+
     def _at(self, start: int, length: int) -> np.ndarray:
         return self.indices[(np.arange(start, start + length)) % self.season_length]
 
@@ -160,7 +202,7 @@ class Deseasonaliser:
         if self.mode == "none":
             return y.copy()
         s = self._at(0, len(y))
-        return y / s if self.mode == "multiplicative" else y - s
+        return y / s if self.multiplicative else y - s
 
     def restore(self, values: np.ndarray, start: int) -> np.ndarray:
         """Re-seasonalise values at positions ``start, start+1, ...``."""
@@ -168,4 +210,4 @@ class Deseasonaliser:
         if self.mode == "none":
             return values.copy()
         s = self._at(start, len(values))
-        return values * s if self.mode == "multiplicative" else values + s
+        return values * s if self.multiplicative else values + s

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -116,6 +116,7 @@ class ARIMAForecaster(BaseForecaster):
         max_q: int = 2,
         max_d: int = 2,
         deseasonalize: str = "auto",
+        group_series: Sequence[float] | None = None,
         clip_outliers: bool = False,
     ) -> None:
         self.season_length = season_length
@@ -123,10 +124,12 @@ class ARIMAForecaster(BaseForecaster):
         self.max_q = max_q
         self.max_d = max_d
         self.deseasonalize = deseasonalize
+        self.group_series = group_series
         self.clip_outliers = clip_outliers
 
     def _fit(self, y: np.ndarray) -> None:
-        self.deseasonaliser_ = Deseasonaliser.fit(y, max(self.season_length, 1), self.deseasonalize)
+        self.deseasonaliser_ = Deseasonaliser.fit(
+            y, max(self.season_length, 1), self.deseasonalize, group=self.group_series)
         z = self.deseasonaliser_.adjust(y)
         d = ndiffs(z, max_d=self.max_d)
         trend = _trend_for(d)
@@ -226,6 +229,7 @@ class ETSForecaster(BaseForecaster):
         damped: str | bool = True,
         seasonal: str = "auto",
         deseasonalize: str = "auto",
+        group_series: Sequence[float] | None = None,
         random_state: int = 0,
         clip_outliers: bool = False,
     ) -> None:
@@ -233,6 +237,7 @@ class ETSForecaster(BaseForecaster):
         self.damped = damped
         self.seasonal = seasonal
         self.deseasonalize = deseasonalize
+        self.group_series = group_series
         self.random_state = random_state
         self.clip_outliers = clip_outliers
 
@@ -258,7 +263,7 @@ class ETSForecaster(BaseForecaster):
 
         m = max(int(self.season_length), 1)
         mode = "none" if self.deseasonalize in ("none", None) else self.deseasonalize
-        self.deseasonaliser_ = Deseasonaliser.fit(y, m, mode)
+        self.deseasonaliser_ = Deseasonaliser.fit(y, m, mode, group=self.group_series)
         z = self.deseasonaliser_.adjust(y)
         # A pandas series (RangeIndex): statsmodels' simulated intervals need an index.
         series = pd.Series(z)
@@ -320,23 +325,30 @@ class ThetaForecaster(BaseForecaster):
         season_length: int = 12,
         theta: float = 2.0,
         deseasonalize: str = "auto",
+        group_series: Sequence[float] | None = None,
         clip_outliers: bool = False,
     ) -> None:
         self.season_length = season_length
         self.theta = theta
         self.deseasonalize = deseasonalize
+        self.group_series = group_series
         self.clip_outliers = clip_outliers
 
     def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         m = int(self.season_length)
-        deseason = self.deseasonalize != "none" and m > 1 and len(y) >= 2 * m
+        # The group's seasonal indices, when given and seasonal, replace statsmodels' own.
+        grouped = (Deseasonaliser.fit(y, max(m, 1), "auto", group=self.group_series)
+                   if self.deseasonalize == "auto" and self.group_series is not None else None)
+        self.deseasonaliser_ = grouped if grouped is not None and grouped.mode == "group" else None
+        z = y if self.deseasonaliser_ is None else self.deseasonaliser_.adjust(y)
+        deseason = self.deseasonaliser_ is None and self.deseasonalize != "none" and m > 1 and len(y) >= 2 * m
         # auto: statsmodels' own ACF test, or our seasonal-dummies test (short series)
         use_test = self.deseasonalize == "auto" and not (deseason and dummies_seasonal(y, m))
         with quiet():
             self.result_ = ThetaModel(
-                y, period=m if m > 1 else 1, deseasonalize=deseason, use_test=use_test,
+                z, period=m if m > 1 else 1, deseasonalize=deseason, use_test=use_test,
             ).fit()
         self.alpha_ = float(self.result_.params.iloc[1])
         self.sigma2_ = self._ses_sigma2(np.asarray(self.result_.model._y, dtype=float))
@@ -358,7 +370,12 @@ class ThetaForecaster(BaseForecaster):
         # with sigma² estimated once at fit time instead of by an extra ARIMA fit per call.
         steps = np.arange(horizon)
         sigma = np.sqrt(self.sigma2_ * (1 + steps * (1 + (self.alpha_ - 1) ** 2)))
-        return Forecast.from_normal(mean, sigma)
+        forecast = Forecast.from_normal(mean, sigma)
+        # Models pickled before group seasonality have no deseasonaliser: statsmodels restored.
+        deseasonaliser = getattr(self, "deseasonaliser_", None)
+        if deseasonaliser is None:
+            return forecast
+        return forecast.map(lambda v: deseasonaliser.restore(v, self.n_obs_))
 
 
 class DynamicThetaForecaster(BaseForecaster):
@@ -379,18 +396,21 @@ class DynamicThetaForecaster(BaseForecaster):
         *,
         season_length: int = 12,
         deseasonalize: str = "auto",
+        group_series: Sequence[float] | None = None,
         random_state: int = 0,
         clip_outliers: bool = False,
     ) -> None:
         self.season_length = season_length
         self.deseasonalize = deseasonalize
+        self.group_series = group_series
         self.random_state = random_state
         self.clip_outliers = clip_outliers
 
     def _fit(self, y: np.ndarray) -> None:
         from forecasting.engine.dynamic_theta import dotm_fit
 
-        self.deseasonaliser_ = Deseasonaliser.fit(y, max(int(self.season_length), 1), self.deseasonalize)
+        self.deseasonaliser_ = Deseasonaliser.fit(
+            y, max(int(self.season_length), 1), self.deseasonalize, group=self.group_series)
         self.dotm_ = dotm_fit(self.deseasonaliser_.adjust(y))
         self.alpha_ = self.dotm_.alpha
         self.theta_ = self.dotm_.theta
