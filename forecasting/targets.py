@@ -62,6 +62,15 @@ class Target:
         return self.kind == ModelKind.FORECASTER
 
     @property
+    def group(self) -> Target | None:
+        """The aggregate this target is a part of — all expenses for one category's,
+        all sales for one product's (or one product in one warehouse) — whose seasonal
+        pattern its forecasters borrow; None for the totals and the classifiers."""
+        if not self.is_forecast or (self.category_id is None and self.product_id is None):
+            return None
+        return Target(metric=self.metric)
+
+    @property
     def key(self) -> str:
         parts = [self.metric]
         for name, value in (

@@ -112,3 +112,17 @@ def series_build(
     dates = [d.date() for d in index]
     values = np.array([observed.get(d, 0.0) for d in dates], dtype=float)
     return Series(dates=dates, values=values, frequency=frequency)
+
+
+def series_group_build(*, workspace: Workspace, target: Target, series: Series) -> np.ndarray | None:
+    """The values of ``target``'s aggregate (:attr:`Target.group`) over the periods of
+    ``series`` (built for ``target``), for the competition's ``group_series``; None for a
+    target without one or an empty series. The aggregate holds every row of the part, so
+    it covers its periods; it ends with the same complete period."""
+    group = target.group
+    if group is None or not len(series):
+        return None
+    cutoff = future_dates_after(series.dates[-1], 1, series.frequency)[0]
+    whole = series_build(workspace=workspace, target=group, frequency=series.frequency, end=cutoff)
+    values = dict(zip(whole.dates, whole.values.tolist(), strict=True))
+    return np.array([values.get(d, 0.0) for d in series.dates], dtype=float)

@@ -26,7 +26,7 @@ from finance.models import Workspace
 from forecasting.artifacts import artifact_save
 from forecasting.engine import competition as engine
 from forecasting.models import Deployment, ModelKind, ModelVersion, TargetState, TrainingJob
-from forecasting.selectors.series import DEFAULT_HORIZON, Series, series_build
+from forecasting.selectors.series import DEFAULT_HORIZON, Series, series_build, series_group_build
 from forecasting.services.alerts import alert_raise
 from forecasting.services.cache import forecast_cache_invalidate
 from forecasting.services.registry import model_version_deploy
@@ -220,6 +220,7 @@ def _train_forecaster(job: TrainingJob) -> TrainingJob:
     frequency = job.params.get("frequency", "M")
     horizon = int(job.params.get("horizon") or DEFAULT_HORIZON[frequency])
     series = series_build(workspace=job.workspace, target=target, frequency=frequency)
+    group = series_group_build(workspace=job.workspace, target=target, series=series)
     _progress(job, 10)
 
     started = time.perf_counter()
@@ -229,6 +230,7 @@ def _train_forecaster(job: TrainingJob) -> TrainingJob:
         season_length=series.season_length,
         algorithms=job.algorithms or None,
         random_state=0,
+        group_series=group,
     )
     job.results = result.to_dict()["candidates"]
     _progress(job, 80)

@@ -205,6 +205,28 @@ class TestTraining:
         assert job.decision.startswith("No model was deployed;")
         assert Deployment.objects.get().action == "auto_deploy"
 
+    def test_a_category_is_trained_with_the_season_of_all_expenses(self, workspace):
+        # Given 36 months of expenses with a December peak, rent a flat part of them
+        from tests import factories as f
+
+        rent = f.CategoryFactory(workspace=workspace, name="Rent")
+        rows = []
+        for months_ago in range(36, 0, -1):
+            day = month_start(months_ago)
+            rows.append(Transaction(workspace=workspace, kind="expense", amount=Decimal(500), date=day,
+                                    category=rent, status="approved"))
+            rows.append(Transaction(workspace=workspace, kind="expense", date=day, status="approved",
+                                    amount=Decimal(2000 if day.month == 12 else 300)))
+        Transaction.objects.bulk_create(rows)
+        # When the rent target is trained
+        job = training_job_run(job_id=training_job_create(
+            workspace=workspace, target=f"expense:category={rent.pk}", algorithms=["ets"], enqueue=False).pk)
+        # Then ETS was given every month's total expenses as its group series
+        assert job.status == "succeeded"
+        version = ModelVersion.objects.get(workspace=workspace, algorithm="ets")
+        totals = [800.0 if month_start(m).month != 12 else 2500.0 for m in range(36, 0, -1)]
+        assert version.params["group_series"] == totals
+
     def test_a_worse_retrain_does_not_replace_the_champion(self, workspace, owner):
         # given seasonal naive deployed on strongly seasonal data
         seasonal_revenue(workspace)

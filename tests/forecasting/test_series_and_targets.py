@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from forecasting.selectors.series import series_build
+from forecasting.selectors.series import series_build, series_group_build
 from forecasting.targets import InvalidTarget, Target
 from tests import factories as f
 
@@ -51,6 +51,38 @@ class TestSeries:
         assert both.values.tolist() == [5.0, 4.0]
         assert north_only.values.tolist() == [3.0, 4.0]
 
+    def test_the_group_of_a_category_is_all_expenses_over_the_categorys_periods(self, workspace, other_workspace):
+        # Given expenses since January, rent only since March, and another workspace's rent
+        rent = f.CategoryFactory(workspace=workspace, name="Rent")
+        f.TransactionFactory(workspace=workspace, amount=Decimal("30"), date=dt.date(2025, 1, 5))
+        f.TransactionFactory(workspace=workspace, amount=Decimal("800"), date=dt.date(2025, 3, 1), category=rent)
+        f.TransactionFactory(workspace=workspace, amount=Decimal("20"), date=dt.date(2025, 3, 9))
+        f.TransactionFactory(workspace=workspace, amount=Decimal("5"), date=dt.date(2025, 5, 2))
+        f.TransactionFactory(workspace=other_workspace, amount=Decimal("999"), date=dt.date(2025, 4, 1))
+        target = Target("expense", category_id=rent.pk)
+        series = series_build(workspace=workspace, target=target, end=END)
+        # When its group series is built
+        group = series_group_build(workspace=workspace, target=target, series=series)
+        # Then it is every expense of this workspace over rent's months (March, April)
+        assert series.dates == [dt.date(2025, 3, 1), dt.date(2025, 4, 1)]
+        assert group.tolist() == [820.0, 0.0]
+
+    def test_the_group_of_a_product_in_a_warehouse_is_all_sales(self, workspace):
+        product, other = f.ProductFactory(workspace=workspace), f.ProductFactory(workspace=workspace)
+        north = f.WarehouseFactory(workspace=workspace)
+        f.SaleFactory(workspace=workspace, product=product, warehouse=north, date=dt.date(2025, 3, 3), quantity=3)
+        f.SaleFactory(workspace=workspace, product=other, date=dt.date(2025, 3, 4), quantity=7)
+        f.SaleFactory(workspace=workspace, product=other, date=dt.date(2025, 4, 4), quantity=1)
+        target = Target("inventory", product_id=product.pk, warehouse_id=north.pk)
+        series = series_build(workspace=workspace, target=target, end=END)
+        assert series_group_build(workspace=workspace, target=target, series=series).tolist() == [10.0, 1.0]
+
+    def test_totals_and_empty_series_have_no_group(self, workspace):
+        revenue = series_build(workspace=workspace, target=Target("revenue"), end=END)
+        assert series_group_build(workspace=workspace, target=Target("revenue"), series=revenue) is None
+        empty = series_build(workspace=workspace, target=Target("expense", category_id=1), end=END)
+        assert series_group_build(workspace=workspace, target=Target("expense", category_id=1), series=empty) is None
+
     def test_other_workspaces_rows_are_not_counted(self, workspace, other_workspace):
         f.TransactionFactory(workspace=other_workspace, kind="revenue", amount=Decimal("10"), date=dt.date(2025, 1, 3))
         assert len(series_build(workspace=workspace, target=Target("revenue"), end=END)) == 0
@@ -75,6 +107,20 @@ class TestTargets:
     def test_round_trip(self, key, target):
         assert Target.parse(key) == target
         assert target.key == key
+
+    @pytest.mark.parametrize(
+        ("key", "group"),
+        [
+            ("revenue", None),
+            ("expense", None),
+            ("expense:category=4", Target("expense")),
+            ("inventory:product=5", Target("inventory")),
+            ("inventory:product=5:warehouse=2", Target("inventory")),
+            ("fraud", None),
+        ],
+    )
+    def test_the_group_is_the_aggregate_a_target_is_part_of(self, key, group):
+        assert Target.parse(key).group == group
 
     @pytest.mark.parametrize(
         ("key", "message"),
