@@ -50,13 +50,15 @@ def acf_test_only() -> None:
 
 
 def run_one(uid: str, train: np.ndarray, horizon: int, season_length: int,
-            acf_only: bool = False) -> dict[str, Any]:
-    """Our competition on one series (sequential inside: the series run in parallel)."""
+            acf_only: bool = False, group: np.ndarray | None = None) -> dict[str, Any]:
+    """Our competition on one series (sequential inside: the series run in parallel);
+    ``group``: the aggregate the series belongs to (its seasonal pattern is borrowed)."""
     warnings.filterwarnings("ignore")
     if acf_only:
         acf_test_only()
     started = time.perf_counter()
-    result = run_competition(train, horizon=horizon, season_length=season_length, n_jobs=1)
+    result = run_competition(train, horizon=horizon, season_length=season_length, n_jobs=1,
+                             group_series=group)
     seconds = time.perf_counter() - started
     forecasts, backtests, fit_seconds = {}, {}, {}
     for c in result.candidates:
@@ -84,18 +86,21 @@ def run_one(uid: str, train: np.ndarray, horizon: int, season_length: int,
 
 
 def run_ours(series: dict[str, np.ndarray], horizon: int, season_length: int, jobs: int,
-             acf_only: bool = False) -> list[dict]:
+             acf_only: bool = False, groups: dict[str, np.ndarray] | None = None) -> list[dict]:
     """The competition on every series, ``jobs`` series at a time (``acf_only``: the
-    engine before the seasonal-dummies test, see :func:`acf_test_only`)."""
+    engine before the seasonal-dummies test, see :func:`acf_test_only`; ``groups``: the
+    aggregate of each series that has one, by id)."""
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
+    groups = groups or {}
     items = list(series.items())
     if jobs == 1:
-        return [run_one(uid, y, horizon, season_length, acf_only) for uid, y in tqdm(items, desc="ours")]
+        return [run_one(uid, y, horizon, season_length, acf_only, groups.get(uid))
+                for uid, y in tqdm(items, desc="ours")]
     return list(
         Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
-            delayed(run_one)(uid, y, horizon, season_length, acf_only)
+            delayed(run_one)(uid, y, horizon, season_length, acf_only, groups.get(uid))
             for uid, y in tqdm(items, desc="ours")
         )
     )
