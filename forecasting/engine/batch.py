@@ -5,6 +5,11 @@ dates inferred from each series' own frequency. A bad file (missing columns) rai
 :class:`BatchInputError`; a bad series (non-numeric values, unparseable or irregular
 dates, too short for every algorithm) is reported through ``on_error`` and the other
 series still run.
+
+With ``group_id`` the file holds an aggregate and its parts (a total and its categories):
+every other series borrows that series' seasonal pattern (``run_competition``'s
+``group_series``, read on the part's own dates), as the app does for one expense
+category or one product.
 """
 
 from __future__ import annotations
@@ -85,6 +90,27 @@ def _prepare(group: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray, str]:
     return dates, y, freq
 
 
+def _group_values(groups: list[tuple[Any, pd.DataFrame]], group_id: str | None) -> pd.Series | None:
+    """The group series by date, or :class:`BatchInputError` when it is absent or unusable."""
+    if group_id is None:
+        return None
+    found = next((rows for uid, rows in groups if uid == group_id), None)
+    if found is None:
+        raise BatchInputError(f"the group series {group_id!r} is not in the file")
+    try:
+        dates, y, _ = _prepare(found)
+    except SeriesError as exc:
+        raise BatchInputError(f"the group series {group_id!r} cannot be used: {exc}") from exc
+    return pd.Series(y, index=dates)
+
+
+def _on_dates(aggregate: pd.Series, dates: pd.DatetimeIndex, group_id: str) -> np.ndarray:
+    missing = dates.difference(aggregate.index)
+    if len(missing):
+        raise SeriesError(f"the group series {group_id!r} has no value for ds {missing[0].date()}")
+    return aggregate.loc[dates].to_numpy(dtype=float)
+
+
 def _format_dates(dates: pd.DatetimeIndex) -> list[str]:
     if (dates == dates.normalize()).all():
         return [d.strftime("%Y-%m-%d") for d in dates]
@@ -100,8 +126,10 @@ def forecast_frame(
     n_jobs: int | None = None,
     on_error: Callable[[str, str], Any] | None = None,
     progress: bool = True,
+    group_id: str | None = None,
 ) -> BatchReport:
-    """Forecast every series of a long frame (columns as text or numbers)."""
+    """Forecast every series of a long frame (columns as text or numbers); ``group_id``:
+    the series whose seasonal pattern the others borrow."""
     from tqdm import tqdm
 
     if horizon < 1:
@@ -114,13 +142,15 @@ def forecast_frame(
             f"unknown algorithm(s) {', '.join(unknown)}; known: {', '.join(sorted(ALGORITHMS))}")
     frame = frame.astype({c: str for c in REQUIRED_COLUMNS})
     groups = list(frame.groupby("unique_id", sort=True))
+    aggregate = _group_values(groups, group_id)
     rows: list[pd.DataFrame] = []
     errors: dict[str, str] = {}
     for uid, group in tqdm(groups, desc="forecast_csv", unit="series", disable=not progress):
         try:
             dates, y, freq = _prepare(group)
+            group_series = None if aggregate is None or uid == group_id else _on_dates(aggregate, dates, group_id)
             result = run_competition(y, horizon=horizon, season_length=season_length,
-                                     algorithms=algorithms, n_jobs=n_jobs)
+                                     algorithms=algorithms, n_jobs=n_jobs, group_series=group_series)
             if result.winner is None:
                 reasons = "; ".join(f"{c.name}: {c.reason}" for c in result.candidates)
                 raise SeriesError(f"no algorithm could be trained ({reasons})")
@@ -150,11 +180,12 @@ def forecast_csv(
     n_jobs: int | None = None,
     on_error: Callable[[str, str], Any] | None = None,
     progress: bool = True,
+    group_id: str | None = None,
 ) -> BatchReport:
     """Read ``input_path``, forecast every series, write ``output_path`` (CSV)."""
     frame = read_long_csv(input_path)
     report = forecast_frame(frame, horizon=horizon, season_length=season_length,
                             algorithms=algorithms, n_jobs=n_jobs, on_error=on_error,
-                            progress=progress)
+                            progress=progress, group_id=group_id)
     report.forecasts.to_csv(output_path, index=False, float_format="%.6g")
     return report

@@ -25,6 +25,8 @@ class Command(BaseCommand):
                             help="comma-separated algorithms (default: all registered)")
         parser.add_argument("--jobs", type=int, default=None,
                             help="worker processes per competition (default: all cores)")
+        parser.add_argument("--group", default=None, metavar="UNIQUE_ID",
+                            help="the series the others are parts of (e.g. total): they borrow its seasonal pattern")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,7 +39,7 @@ class Command(BaseCommand):
             result = forecast_csv(
                 options["input"], options["output"], horizon=options["horizon"],
                 season_length=options["season"], algorithms=algorithms, n_jobs=options["jobs"],
-                on_error=report, progress=not options["no_progress"],
+                on_error=report, progress=not options["no_progress"], group_id=options["group"],
             )
         except BatchInputError as exc:
             raise CommandError(str(exc)) from exc

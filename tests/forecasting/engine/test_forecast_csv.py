@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.forecasting.engine.conftest import monthly_series
+from tests.forecasting.engine.conftest import monthly_series, retail_aggregate, retail_part
 
 
 def write_long(path, series: dict[str, list]) -> None:
@@ -74,3 +74,50 @@ def test_unknown_algorithm_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="unknown algorithm\\(s\\) magic"):
         run("--input", str(source), "--output", str(tmp_path / "o.csv"), "--horizon", "2",
             "--season", "12", "--algorithms", "magic")
+
+
+STATISTICAL = "ets,theta,dynamic_theta"  # ARIMA left out for speed: the engine tests cover it
+
+
+def test_with_a_group_the_parts_borrow_its_season(tmp_path):
+    # Given a seasonal total and a part too noisy to show the season (Jan 2021 – Dec 2023)
+    source = tmp_path / "in.csv"
+    write_long(source, {"total": list(retail_aggregate()), "part": list(retail_part())})
+    # When forecasting 2024 without and with --group total
+    run("--input", str(source), "--output", str(tmp_path / "alone.csv"), "--horizon", "12",
+        "--season", "12", "--algorithms", STATISTICAL)
+    out, err = run("--input", str(source), "--output", str(tmp_path / "grouped.csv"), "--horizon", "12",
+                   "--season", "12", "--algorithms", STATISTICAL, "--group", "total")
+    alone, grouped = pd.read_csv(tmp_path / "alone.csv"), pd.read_csv(tmp_path / "grouped.csv")
+    # Then alone the part is forecast flat, grouped it peaks in December 2024 and dips in February
+    part_alone = alone[alone.unique_id == "part"].set_index("ds")["yhat"]
+    part_grouped = grouped[grouped.unique_id == "part"].set_index("ds")["yhat"]
+    assert part_alone["2024-12-01"] / part_alone["2024-02-01"] == pytest.approx(1.0, abs=0.05)
+    assert (part_grouped.idxmax(), part_grouped.idxmin()) == ("2024-12-01", "2024-02-01")
+    assert part_grouped["2024-12-01"] / part_grouped["2024-02-01"] == pytest.approx(1.94, abs=0.03)
+    # And the total itself is forecast the same way with or without the option
+    pd.testing.assert_frame_equal(alone[alone.unique_id == "total"], grouped[grouped.unique_id == "total"])
+    assert out.strip() == f"Forecast 2 of 2 series (0 failed) → {tmp_path / 'grouped.csv'}"
+    assert err == ""
+
+
+def test_a_group_that_is_not_in_the_file_is_a_command_error_and_writes_nothing(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_long(source, {"total": list(retail_aggregate()), "part": list(retail_part())})
+    with pytest.raises(CommandError, match="the group series 'everything' is not in the file"):
+        run("--input", str(source), "--output", str(target), "--horizon", "3", "--season", "12",
+            "--group", "everything")
+    assert not target.exists()
+
+
+def test_a_part_with_dates_the_group_lacks_is_reported_and_the_others_still_run(tmp_path):
+    # Given a total that ends in June 2023 and a part that goes on to December
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_long(source, {"total": list(retail_aggregate(30)), "part": list(retail_part())})
+    # When forecasting with the total as group
+    out, err = run("--input", str(source), "--output", str(target), "--horizon", "3", "--season", "12",
+                   "--algorithms", STATISTICAL, "--group", "total")
+    # Then the part is reported with the first missing date and the total is still forecast
+    assert err.strip() == "series part: the group series 'total' has no value for ds 2023-07-01"
+    assert pd.read_csv(target)["unique_id"].unique().tolist() == ["total"]
+    assert out.strip() == f"Forecast 1 of 2 series (1 failed) → {target}"

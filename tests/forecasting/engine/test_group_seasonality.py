@@ -12,21 +12,11 @@ import pytest
 from forecasting.engine.competition import run_competition
 from forecasting.engine.registry import build_forecaster
 from forecasting.engine.seasonality import Deseasonaliser, group_seasonal_indices, is_seasonal
+from tests.forecasting.engine.conftest import retail_aggregate, retail_part
 
-#: A retail year: low in winter, a September bump, the peak in December.
-PATTERN = np.array([0.8, 0.7, 0.9, 0.95, 0.95, 1.0, 0.95, 0.9, 1.2, 1.0, 1.3, 1.45])
 T = np.arange(36)
 STATISTICAL = ["ets", "theta", "dynamic_theta", "arima"]
-
-
-def aggregate() -> np.ndarray:
-    """36 months of a growing total with the retail year and 5 % noise."""
-    return (400 + 3 * T) * PATTERN[T % 12] * np.exp(np.random.default_rng(100).normal(0, 0.05, 36))
-
-
-def noisy_part() -> np.ndarray:
-    """One part of it: the same season under 35 % noise, which hides it."""
-    return 50 * PATTERN[T % 12] * np.exp(np.random.default_rng(0).normal(0, 0.35, 36))
+aggregate, noisy_part = retail_aggregate, retail_part
 
 
 class TestGroupSeasonalIndices:
