@@ -7,7 +7,8 @@ Every rule uses only what the competition had: each algorithm's backtest windows
 its refit forecast, stored per series by ``m3_benchmark.py``. Printed: validation sMAPE
 and MASE of fixed combinations, of the lowest-backtest-error rule (the old default) and
 of the anchor rule for several margins (the engine's default: median of the anchor — ETS,
-both Thetas and ARIMA — unless a single algorithm's backtest MAE is below ``1 − margin`` of it).
+both Thetas and ARIMA — unless a single algorithm's backtest MAE is below ``1 − margin`` of it),
+and of the same rule with no switching on series shorter than four seasons (48 points).
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def main() -> None:
         picks = {r["id"]: anchor_rule(r, margin) for r in ours}
         switched = sum(name != "combination" for name, _ in picks.values())
         show(f"anchor rule, margin {margin} ({switched} switched)", {u: f for u, (_, f) in picks.items()})
+    short = {r["id"] for r in ours if len(train[r["id"]]) < 4 * SEASON}
+    picks = {r["id"]: anchor_rule(r, 1.0 if r["id"] in short else 0.5) for r in ours}
+    switched = sum(name != "combination" for name, _ in picks.values())
+    show(f"margin 0.5, never below 48 points ({len(short)} such series; {switched} switched)",
+         {u: f for u, (_, f) in picks.items()})
 
 
 if __name__ == "__main__":
