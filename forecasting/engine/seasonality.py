@@ -173,10 +173,9 @@ class Deseasonaliser:
         ``y`` never sees the group's later values); otherwise seasonal only if
         :func:`is_seasonal` says so, multiplicative if y > 0."""
         y = np.asarray(y, dtype=float)
-        if mode == "auto" and group is not None:
-            idx = group_seasonal_indices(np.asarray(group, dtype=float)[: len(y)], season_length)
-            if idx is not None:
-                return cls("group", idx, season_length)
+        grouped = cls.from_group(y, season_length, group) if mode == "auto" else None
+        if grouped is not None:
+            return grouped
         if mode == "none" or (mode == "auto" and not is_seasonal(y, season_length)):
             return cls("none", np.zeros(max(season_length, 1)), season_length)
         if mode == "auto":
@@ -188,6 +187,15 @@ class Deseasonaliser:
         if multiplicative and (not np.all(np.isfinite(idx)) or np.any(idx <= 0)):
             return cls("none", np.zeros(season_length), season_length)
         return cls(mode, idx, season_length)
+
+    @classmethod
+    def from_group(cls, y: np.ndarray, season_length: int, group: np.ndarray | None) -> Deseasonaliser | None:
+        """Mode ``group`` with the indices of the group's first ``len(y)`` points, or None
+        when there is no group or it is not seasonal (:func:`group_seasonal_indices`)."""
+        if group is None:
+            return None
+        idx = group_seasonal_indices(np.asarray(group, dtype=float)[: len(y)], season_length)
+        return None if idx is None else cls("group", idx, season_length)
 
     @property
     def multiplicative(self) -> bool:

@@ -2,7 +2,10 @@
 Dynamic Optimised Theta model on our own recursion (:mod:`forecasting.engine.dynamic_theta`).
 
 All five have likelihood-based, analytic or simulated prediction intervals; ARIMA, SARIMA
-and ETS also report ``aic_`` / ``bic_``.
+and ETS also report ``aic_`` / ``bic_``. ARIMA, ETS and both Thetas accept ``group_series``,
+the aggregate the series is part of over the same periods: when it is seasonal its indices
+replace the series' own seasonal test and adjustment
+(:func:`~forecasting.engine.seasonality.group_seasonal_indices`).
 """
 
 from __future__ import annotations
@@ -339,9 +342,8 @@ class ThetaForecaster(BaseForecaster):
 
         m = int(self.season_length)
         # The group's seasonal indices, when given and seasonal, replace statsmodels' own.
-        grouped = (Deseasonaliser.fit(y, max(m, 1), "auto", group=self.group_series)
-                   if self.deseasonalize == "auto" and self.group_series is not None else None)
-        self.deseasonaliser_ = grouped if grouped is not None and grouped.mode == "group" else None
+        self.deseasonaliser_ = (Deseasonaliser.from_group(y, max(m, 1), self.group_series)
+                                if self.deseasonalize == "auto" else None)
         z = y if self.deseasonaliser_ is None else self.deseasonaliser_.adjust(y)
         deseason = self.deseasonaliser_ is None and self.deseasonalize != "none" and m > 1 and len(y) >= 2 * m
         # auto: statsmodels' own ACF test, or our seasonal-dummies test (short series)
