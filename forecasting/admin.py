@@ -67,6 +67,10 @@ def confirm_action(
     return TemplateResponse(request, "admin/forecasting/confirm_action.html", context)
 
 
+#: Lists of parameters up to this long are shown whole on the inspect page.
+PARAMS_LIST_SHOWN = 12
+
+
 @admin.register(ModelVersion)
 class ModelVersionAdmin(WorkspaceScopedAdmin):
     list_display = ["target", "version", "algorithm", "status", "mae_display", "accuracy_display", "training_end",
@@ -177,6 +181,19 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
             *super().get_urls(),
         ]
 
+    @staticmethod
+    def params_summary(params: Any) -> Any:
+        """Parameters for reading: a long list of numbers (the group series a model
+        borrowed its season from) shows as its length, at any depth (a combination's
+        members)."""
+        if isinstance(params, dict):
+            return {key: ModelVersionAdmin.params_summary(value) for key, value in params.items()}
+        if isinstance(params, list) and len(params) > PARAMS_LIST_SHOWN:
+            return f"[{len(params)} values]"
+        if isinstance(params, list):
+            return [ModelVersionAdmin.params_summary(value) for value in params]
+        return params
+
     def inspect_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         version = get_object_or_404(self.get_queryset(request).defer(None), pk=pk)
         try:
@@ -205,6 +222,7 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
             "title": f"{version.target} v{version.version} ({version.algorithm})",
             "opts": self.model._meta,
             "version": version,
+            "params": self.params_summary(version.params),
             "metrics": sorted((k, v) for k, v in version.metrics.items() if k != "per_category"),
             "per_category": sorted(version.metrics.get("per_category", {}).items()),
             "reliability": version.backtest.get("reliability", []) if version.kind != "forecaster" else [],

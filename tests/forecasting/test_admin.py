@@ -88,6 +88,25 @@ class TestModelVersionActions:
         assert v1.artifact_sha256 in page
         assert 'id="chart-data"' in page and "vendor/chartjs/chart.umd.min.js" in page
 
+    def test_inspect_page_shows_a_group_series_as_its_length(self, client, superuser, workspace):
+        # Given a combination whose members borrowed their season from a 36-month group
+        group = [98765.4321] * 36
+        v1 = fitted_version(workspace=workspace)
+        v1.params = {"method": "median", "member_params": {"ets": {"damped": True, "group_series": group}},
+                     "members": ["ets", "theta"]}
+        v1.save(update_fields=["params"])
+        client.force_login(superuser)
+        # When staff inspect it
+        page = client.get(reverse("admin:forecasting_modelversion_inspect", args=[v1.pk])).content.decode()
+        # Then the parameters show the group's length, not its 36 numbers, and short lists whole
+        params = page.split('<td id="params"><code>', 1)[1].split("</code>", 1)[0]
+        assert params == (
+            "{&#x27;method&#x27;: &#x27;median&#x27;, &#x27;member_params&#x27;: {&#x27;ets&#x27;: "
+            "{&#x27;damped&#x27;: True, &#x27;group_series&#x27;: &#x27;[36 values]&#x27;}}, "
+            "&#x27;members&#x27;: [&#x27;ets&#x27;, &#x27;theta&#x27;]}"
+        )
+        assert "98765.4321" not in page
+
     def test_inspect_page_reports_a_tampered_artifact(self, client, superuser, workspace, settings):
         v1 = fitted_version(workspace=workspace)
         with open(f"{settings.MEDIA_ROOT}/{v1.artifact_path}", "ab") as handle:
