@@ -8,7 +8,9 @@ its refit forecast, stored per series by ``m3_benchmark.py``. Printed: validatio
 and MASE of fixed combinations, of the lowest-backtest-error rule (the old default) and
 of the anchor rule for several margins (the engine's default: median of the anchor — ETS,
 both Thetas and ARIMA — unless a single algorithm's backtest MAE is below ``1 − margin`` of it),
-and of the same rule with no switching on series shorter than four seasons (48 points).
+and of two variants for short series: no switching on series shorter than four seasons
+(48 points), and switching judged only on the backtest windows trained on at least two
+seasons (24 points; none → no switch).
 """
 
 from __future__ import annotations
@@ -62,6 +64,24 @@ def anchor_rule(run: dict, margin: float, combine_best: bool = False) -> tuple[s
     return "combination", anchor[1]
 
 
+def evidence_rule(run: dict, margin: float, min_origin: int) -> tuple[str, np.ndarray]:
+    """The anchor rule with both backtest errors taken only over the windows trained on at
+    least ``min_origin`` points (the anchor's shared windows); none → the anchor."""
+    bts = {n: b for n, b in run["backtests"].items() if n != "combination" and b["mae"] is not None}
+    members = [n for n in ANCHOR if n in bts]
+    anchor = np.median(np.vstack([run["forecasts"][n] for n in members]), axis=0)
+    shared = set.intersection(*(set(bts[n]["origins"]) for n in members)) if len(members) > 1 else set()
+    best = min(bts, key=lambda n: (bts[n]["mae"], bts[n]["rmse"], n))
+    evidence = sorted(o for o in bts[best]["origins"] if o >= min_origin and o in shared)
+    if not evidence:
+        return "combination", anchor
+    combined = [np.median(np.vstack([bts[n]["means"][bts[n]["origins"].index(o)] for n in members]), axis=0)
+                for o in evidence]
+    if window_errors(bts[best], evidence) < (1 - margin) * window_errors(bts[members[0]], evidence, combined):
+        return best, run["forecasts"][best]
+    return "combination", anchor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pickle", type=Path)
@@ -95,6 +115,9 @@ def main() -> None:
     switched = sum(name != "combination" for name, _ in picks.values())
     show(f"margin 0.5, never below 48 points ({len(short)} such series; {switched} switched)",
          {u: f for u, (_, f) in picks.items()})
+    picks = {r["id"]: evidence_rule(r, 0.5, 2 * SEASON) for r in ours}
+    switched = sum(name != "combination" for name, _ in picks.values())
+    show(f"margin 0.5 on windows trained on >= 24 points ({switched} switched)", {u: f for u, (_, f) in picks.items()})
 
 
 if __name__ == "__main__":
