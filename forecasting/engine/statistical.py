@@ -27,6 +27,15 @@ SEASONAL_STRENGTH_THRESHOLD = 0.64
 SIMULATED_PATHS = 1000
 
 
+def _reseasonalised(forecast: Forecast, deseasonaliser: Deseasonaliser | None, start: int) -> Forecast:
+    """``forecast`` (mean and every bound) with the seasonal indices put back from position
+    ``start`` on; unchanged without a deseasonaliser (a model pickled before it existed, or
+    a classic Theta whose adjustment statsmodels made and undid)."""
+    if deseasonaliser is None:
+        return forecast
+    return forecast.map(lambda v: deseasonaliser.restore(v, start))
+
+
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Silence the convergence/estimation warnings statsmodels emits on small series."""
@@ -150,8 +159,7 @@ class ARIMAForecaster(BaseForecaster):
         self.bic_ = _finite(best.bic)
 
     def _predict(self, horizon: int) -> Forecast:
-        forecast = _forecast_from_statespace(self.result_, horizon)
-        return forecast.map(lambda v: self.deseasonaliser_.restore(v, self.n_obs_))
+        return _reseasonalised(_forecast_from_statespace(self.result_, horizon), self.deseasonaliser_, self.n_obs_)
 
 
 class SARIMAForecaster(BaseForecaster):
@@ -307,10 +315,7 @@ class ETSForecaster(BaseForecaster):
             f95["pi_lower"].to_numpy(), f95["pi_upper"].to_numpy(),
         )
         # Older pickles (before deseasonalising) have no deseasonaliser: nothing to restore.
-        deseasonaliser = getattr(self, "deseasonaliser_", None)
-        if deseasonaliser is None:
-            return forecast
-        return forecast.map(lambda v: deseasonaliser.restore(v, n))
+        return _reseasonalised(forecast, getattr(self, "deseasonaliser_", None), n)
 
 
 class ThetaForecaster(BaseForecaster):
@@ -372,12 +377,8 @@ class ThetaForecaster(BaseForecaster):
         # with sigma² estimated once at fit time instead of by an extra ARIMA fit per call.
         steps = np.arange(horizon)
         sigma = np.sqrt(self.sigma2_ * (1 + steps * (1 + (self.alpha_ - 1) ** 2)))
-        forecast = Forecast.from_normal(mean, sigma)
         # Models pickled before group seasonality have no deseasonaliser: statsmodels restored.
-        deseasonaliser = getattr(self, "deseasonaliser_", None)
-        if deseasonaliser is None:
-            return forecast
-        return forecast.map(lambda v: deseasonaliser.restore(v, self.n_obs_))
+        return _reseasonalised(Forecast.from_normal(mean, sigma), getattr(self, "deseasonaliser_", None), self.n_obs_)
 
 
 class DynamicThetaForecaster(BaseForecaster):
@@ -424,4 +425,4 @@ class DynamicThetaForecaster(BaseForecaster):
         rng = np.random.default_rng(int(self.random_state))
         shocks = rng.normal(0.0, np.sqrt(self.dotm_.sigma2), size=(SIMULATED_PATHS, horizon))
         paths = dotm_paths(self.dotm_, horizon, shocks)
-        return Forecast.from_samples(mean, paths, axis=0).map(lambda v: self.deseasonaliser_.restore(v, self.n_obs_))
+        return _reseasonalised(Forecast.from_samples(mean, paths, axis=0), self.deseasonaliser_, self.n_obs_)
