@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from coaching.services.segments import segments_refresh
-from forecasting.services.training import TRANSIENT_ERRORS
+from config.celery import TRANSIENT_ERRORS
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,

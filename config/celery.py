@@ -9,3 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("ledgerwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Database hiccups a task retries instead of failing (shared by every app's tasks).
+from django.db import InterfaceError, OperationalError  # noqa: E402
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)

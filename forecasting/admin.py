@@ -18,26 +18,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from finance.admin import WorkspaceScopedAdmin
-from forecasting.artifacts import ArtifactIntegrityError, artifact_read_verified
-from forecasting.models import (
-    Alert,
-    Deployment,
-    Feedback,
-    ModelVersion,
-    PerformanceSnapshot,
-    Prediction,
-    StockPlan,
-    StockPlanLine,
-    TargetState,
-    TrainingJob,
-)
-from forecasting.services.alerts import alert_acknowledge
-from forecasting.services.registry import (
+from forecasting.inventory.models import StockPlan, StockPlanLine
+from forecasting.monitoring.alerts import alert_acknowledge
+from forecasting.monitoring.models import Alert, PerformanceSnapshot
+from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_read_verified
+from forecasting.registry.models import Deployment, ModelVersion, TargetState
+from forecasting.registry.services import (
     RegistryError,
     model_version_deploy,
     model_version_rollback,
 )
-from forecasting.services.training import training_job_create
+from forecasting.serving.models import Feedback, Prediction
+from forecasting.training.jobs import training_job_create
+from forecasting.training.models import TrainingJob
 
 
 def confirm_action(
@@ -203,8 +196,8 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
             integrity = f"FAILED: {exc}"
         forecast = None
         if version.kind == "forecaster" and integrity == "verified":
-            from forecasting.selectors.series import future_dates_after
-            from forecasting.services.predictions import model_version_load
+            from forecasting.series.selectors import future_dates_after
+            from forecasting.serving.predictions import model_version_load
 
             model = model_version_load(version=version)
             result = model.predict(version.horizon or 6)

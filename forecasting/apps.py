@@ -7,4 +7,11 @@ class ForecastingConfig(AppConfig):
     verbose_name = "Forecasting and models"
 
     def ready(self) -> None:
-        from forecasting import signals  # noqa: F401 - connects the receivers
+        # Connects the receivers: finance's rows → auto-learning and scoring, and each
+        # feature's listeners to the features below it (registry → serving, classifiers;
+        # artifacts → monitoring; feedback → training).
+        from forecasting import signals  # noqa: F401
+        from forecasting.classifiers import receivers as _classifiers  # noqa: F401
+        from forecasting.monitoring import receivers as _monitoring  # noqa: F401
+        from forecasting.serving import receivers as _serving  # noqa: F401
+        from forecasting.training import receivers as _training  # noqa: F401

@@ -3,7 +3,7 @@ of their targets after commit. Bulk imports announce themselves once. New transa
 are also scored by the deployed classifiers once their transaction commits.
 
 The retrain counters themselves are bumped by the database, in the writer's own INSERT
-(forecasting/counters.py): a counter statement sent from here cost a PostgreSQL writer a
+(forecasting/training/counters.py): a counter statement sent from here cost a PostgreSQL writer a
 round trip per row, more than the whole budget of these receivers (benchmarks/signals).
 They run on every single write, so they are kept lean: a new transaction costs one
 after-commit callback that does both the check and the scoring.
@@ -18,11 +18,11 @@ from django.dispatch import receiver
 
 from finance.models import Sale, StockLevel, Transaction
 from finance.signals import rows_imported
-from forecasting.services.autolearn import autolearn_check_on_commit, targets_for_row
-from forecasting.services.classification import (
+from forecasting.classifiers.scoring import (
     transactions_score_committed,
     transactions_score_on_commit,
 )
+from forecasting.training.autolearn import autolearn_check_on_commit, targets_for_row
 
 
 @receiver(post_save, sender=Transaction, dispatch_uid="forecasting.transaction_saved")

@@ -1,104 +1,17 @@
-"""Celery tasks: thin, idempotent and safe to retry. Each fetches by id and calls a service."""
+"""Celery's autodiscovery reads ``<app>.tasks``; each feature package keeps its own tasks
+(``training.tasks``, ``classifiers.tasks``) and this module only imports them."""
 
-from __future__ import annotations
-
-from celery import shared_task
-from celery.signals import task_failure
-from django.conf import settings
-
-from finance.models import Workspace
-from forecasting.services.autolearn import autolearn_check
-from forecasting.services.classification import (
-    classifiers_sweep,
-    transactions_score_ids,
-    workspace_transactions_score,
+from forecasting.classifiers.tasks import transactions_score_task, workspace_score_task
+from forecasting.training.tasks import (
+    autolearn_check_task,
+    continuous_learning_sweep_task,
+    full_retrain_task,
+    models_evaluate_task,
+    predictions_cleanup_task,
+    training_job_run_task,
 )
-from forecasting.services.sweeps import (
-    continuous_learning_sweep,
-    deployed_models_evaluate,
-    full_retrain,
-    predictions_cleanup,
-)
-from forecasting.services.training import TRANSIENT_ERRORS, training_job_fail, training_job_run
 
-TRAINING_LIMITS = {
-    "soft_time_limit": settings.ML_TRAINING_TIMEOUT_MINUTES * 60,
-    "time_limit": settings.ML_TRAINING_TIMEOUT_MINUTES * 60 + 60,
-}
-
-
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    retry_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=3,
-    **TRAINING_LIMITS,
-)
-def training_job_run_task(self, job_id: int) -> str:  # noqa: ANN001
-    """Run one training job (see :func:`forecasting.services.training.training_job_run`)."""
-    job = training_job_run(job_id=job_id)
-    return job.status
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
-             max_retries=3)
-def autolearn_check_task(workspace_id: int, target: str, force: bool = False) -> str:
-    """Decide whether ``target`` should retrain now, and queue it if so."""
-    workspace = Workspace.objects.filter(pk=workspace_id).first()
-    if workspace is None:
-        return "workspace gone"
-    return autolearn_check(workspace=workspace, target=target, force=force).decision.reason
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
-def continuous_learning_sweep_task() -> dict:
-    report = continuous_learning_sweep()
-    classifiers = classifiers_sweep()
-    return {"queued": report.queued + classifiers.queued, "skipped": len(report.skipped) + len(classifiers.skipped)}
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
-def full_retrain_task() -> dict:
-    return {"queued": full_retrain().queued + classifiers_sweep(full=True).queued}
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
-def transactions_score_task(workspace_id: int, ids: list[int]) -> dict:
-    """Suggest categories and score fraud/anomaly for a batch of new rows (large imports)."""
-    report = transactions_score_ids(workspace_id=workspace_id, ids=ids)
-    return {"suggested": report.suggested, "scored": report.scored, "flagged": len(report.flagged)}
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3,
-             soft_time_limit=TRAINING_LIMITS["soft_time_limit"], time_limit=TRAINING_LIMITS["time_limit"])
-def workspace_score_task(workspace_id: int, target: str) -> dict:
-    """After a classifier is deployed: let it look at the rows it has not seen."""
-    workspace = Workspace.objects.filter(pk=workspace_id).first()
-    if workspace is None:
-        return {"skipped": "workspace gone"}
-    report = workspace_transactions_score(workspace=workspace, target=target)
-    return {"suggested": report.suggested, "scored": report.scored, "flagged": len(report.flagged)}
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3,
-             soft_time_limit=TRAINING_LIMITS["soft_time_limit"], time_limit=TRAINING_LIMITS["time_limit"])
-def models_evaluate_task() -> dict:
-    return deployed_models_evaluate()
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3)
-def predictions_cleanup_task() -> int:
-    return predictions_cleanup()
-
-
-@task_failure.connect(sender=training_job_run_task, dispatch_uid="forecasting.training_task_failed")
-def _training_task_failed(sender=None, task_id=None, exception=None, args=None, kwargs=None, **extra) -> None:  # noqa: ANN001
-    """The task gave up (retries spent, worker lost too often, hard time limit): the job is
-    marked failed with the reason and its lock released."""
-    job_id = (args or [None])[0] if args else (kwargs or {}).get("job_id")
-    if job_id is not None:
-        training_job_fail(job_id=job_id, error=f"{type(exception).__name__}: {exception}")
+__all__ = [
+    "autolearn_check_task", "continuous_learning_sweep_task", "full_retrain_task", "models_evaluate_task",
+    "predictions_cleanup_task", "training_job_run_task", "transactions_score_task", "workspace_score_task",
+]

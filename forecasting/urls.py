@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from forecasting.views import inventory_planning, models, suggestions
+from forecasting.pages import inventory as inventory_planning
+from forecasting.pages import models, suggestions
 
 app_name = "forecasting"
 

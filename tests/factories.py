@@ -170,9 +170,9 @@ def fitted_version(
     values: list[float] | None = None,
 ):
     """A ModelVersion with a real fitted forecaster stored as a verified artifact."""
-    from forecasting.artifacts import artifact_save
     from forecasting.engine.registry import build_forecaster
-    from forecasting.models import ModelVersion
+    from forecasting.registry.artifacts import artifact_save
+    from forecasting.registry.models import ModelVersion
 
     series = values or [100.0 + 5 * i + (10 if i % 12 in (10, 11) else 0) for i in range(36)]
     model = build_forecaster(algorithm, season_length=12).fit(series)

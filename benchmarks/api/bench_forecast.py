@@ -84,8 +84,9 @@ def setup(algorithms: list[str]) -> tuple[str, int, list[str]]:
     from rest_framework.authtoken.models import Token
 
     from finance.models import Membership, Transaction, Workspace
-    from forecasting.models import ModelVersion, TrainingJob
-    from forecasting.services.training import training_job_create, training_job_run
+    from forecasting.registry.models import ModelVersion
+    from forecasting.training.jobs import training_job_create, training_job_run
+    from forecasting.training.models import TrainingJob
 
     call_command("migrate", verbosity=0, interactive=False)
     user, _ = get_user_model().objects.get_or_create(username=USERNAME)

@@ -85,8 +85,9 @@ def _ensure_postgres_database(url: str) -> None:
 
 
 def _train(workspace, targets: list[str], algorithms: list[str]) -> list[str]:
-    from forecasting.models import ModelVersion, TrainingJob
-    from forecasting.services.training import training_job_create, training_job_run
+    from forecasting.registry.models import ModelVersion
+    from forecasting.training.jobs import training_job_create, training_job_run
+    from forecasting.training.models import TrainingJob
 
     trained = []
     deployed = set(ModelVersion.objects.filter(workspace=workspace, status=ModelVersion.Status.DEPLOYED)
@@ -118,7 +119,7 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
     from django.test import Client
 
     from finance.models import Budget, Product, Transaction, Workspace
-    from forecasting.models import ModelVersion
+    from forecasting.registry.models import ModelVersion
 
     call_command("migrate", verbosity=0, interactive=False)
     if reseed or not Workspace.objects.filter(slug=WORKSPACE_SLUG).exists():
@@ -136,7 +137,7 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
         if not ModelVersion.objects.filter(workspace=workspace, target="categorizer", status="deployed").exists():
             try:
                 _train(workspace, ["categorizer"], [])
-                from forecasting.services.classification import workspace_transactions_score
+                from forecasting.classifiers.scoring import workspace_transactions_score
 
                 workspace_transactions_score(workspace=workspace, target="categorizer")
             except Exception as exc:  # the categoriser is optional for this benchmark

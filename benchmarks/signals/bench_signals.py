@@ -10,7 +10,7 @@ Writes ``--rows`` (10,000) transactions one by one through the ORM
 rotating order (so that drift of a shared machine hits both sides alike), and prints one
 markdown row per write style with the median times and the overhead of *on* over *off*.
 *On* is what auto-learning costs a writer: the database's counting triggers
-(``forecasting/counters.py``: the retrain counters, bumped in the row's own INSERT) and the
+(``forecasting/training/counters.py``: the retrain counters, bumped in the row's own INSERT) and the
 receiver (``forecasting.signals.transaction_saved``), which after commit runs the
 debounced auto-learn check and the classifier scoring hook (one cache read a second to
 find the deployed classifiers: none here, so nothing is scored). *Off* is the books
@@ -63,8 +63,8 @@ from django.db.models.signals import post_save  # noqa: E402
 from config.celery import app  # noqa: E402
 from finance.models import Transaction, Workspace  # noqa: E402
 from forecasting import signals as receivers  # noqa: E402
-from forecasting.counters import counter_triggers_install, counter_triggers_remove  # noqa: E402
-from forecasting.models import TargetState  # noqa: E402
+from forecasting.registry.models import TargetState  # noqa: E402
+from forecasting.training.counters import counter_triggers_install, counter_triggers_remove  # noqa: E402
 
 RECEIVERS = {  # dispatch_uid → receiver, as forecasting/signals.py connects them for Transaction
     "forecasting.transaction_saved": receivers.transaction_saved,

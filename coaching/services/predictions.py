@@ -2,7 +2,7 @@
 
 **Spending** — next calendar month's expenses, in total and per category. A target with
 a deployed forecaster (``expense``, ``expense:category=<id>``) is answered by that model
-through :func:`forecasting.services.page_forecasts.forecast_predict_many` (the same
+through :func:`forecasting.serving.forecasts.forecast_predict_many` (the same
 verified loader, cache and prediction log as the forecast API). Any other series is
 forecast by the forecasting engine itself: :func:`forecasting.engine.competition.run_competition`
 races the engine's fast baselines (naive, seasonal naive, linear trend) in a rolling-origin
@@ -51,8 +51,8 @@ from coaching.selectors import (
 from finance.models import Goal
 from finance.months import add_months, month_start
 from forecasting.engine.competition import run_competition
-from forecasting.services.page_forecasts import deployed_forecasters, forecast_predict_many
-from forecasting.targets import Target
+from forecasting.series.targets import Target
+from forecasting.serving.forecasts import deployed_forecasters, forecast_predict_many
 
 GOAL_MONTHS = 6
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12

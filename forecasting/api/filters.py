@@ -1,6 +1,9 @@
 import django_filters as filters
 
-from forecasting.models import Alert, ModelVersion, StockPlan, TrainingJob
+from forecasting.inventory.models import StockPlan
+from forecasting.monitoring.models import Alert
+from forecasting.registry.models import ModelVersion
+from forecasting.training.models import TrainingJob
 
 
 class ModelVersionFilter(filters.FilterSet):

@@ -9,19 +9,14 @@ from rest_framework import serializers
 
 from finance.api.kit import WorkspaceOwnedSerializer
 from finance.models import Transaction
-from forecasting.models import (
-    Alert,
-    Deployment,
-    Feedback,
-    ModelVersion,
-    PerformanceSnapshot,
-    StockPlan,
-    StockPlanLine,
-    TrainingJob,
-)
-from forecasting.selectors.inventory_planning import service_level_validator
-from forecasting.selectors.series import FREQUENCIES
-from forecasting.targets import InvalidTarget, Target
+from forecasting.inventory.models import StockPlan, StockPlanLine
+from forecasting.inventory.selectors import service_level_validator
+from forecasting.monitoring.models import Alert, PerformanceSnapshot
+from forecasting.registry.models import Deployment, ModelVersion
+from forecasting.series.selectors import FREQUENCIES
+from forecasting.series.targets import InvalidTarget, Target
+from forecasting.serving.models import Feedback
+from forecasting.training.models import TrainingJob
 
 
 def validate_target_key(value: str) -> str:

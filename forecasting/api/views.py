@@ -17,33 +17,37 @@ from finance.api.kit import Conflict, WorkspaceRolePermission, WorkspaceScopedVi
 from finance.models import Category, Membership
 from finance.selectors import membership_role_get
 from forecasting.api import filters, serializers
-from forecasting.models import Alert, Feedback, ModelVersion, StockPlan, StockPlanLine, TrainingJob
-from forecasting.selectors.inventory_planning import (
-    InventoryPlanningError,
-    reorder_points_for_workspace,
-)
-from forecasting.selectors.registry import autolearn_states, model_status_for_user
-from forecasting.services.alerts import alert_acknowledge
-from forecasting.services.autolearn import autolearn_check, next_eligible_at, should_retrain
-from forecasting.services.classification import (
-    ClassificationError,
+from forecasting.classifiers.feedback import (
     transaction_category_correct,
     transaction_fraud_label,
     transaction_suggestion_accept,
-    transactions_categorize,
 )
-from forecasting.services.feedback import FeedbackRefused, feedback_create
-from forecasting.services.health import health_check
-from forecasting.services.inventory_planning import stock_plan_create
-from forecasting.services.predictions import ModelUnavailable, NoModel, forecast_predict
-from forecasting.services.registry import (
+from forecasting.classifiers.loading import ClassificationError
+from forecasting.classifiers.scoring import transactions_categorize
+from forecasting.inventory.models import StockPlan, StockPlanLine
+from forecasting.inventory.selectors import (
+    InventoryPlanningError,
+    reorder_points_for_workspace,
+)
+from forecasting.inventory.services import stock_plan_create
+from forecasting.monitoring.alerts import alert_acknowledge
+from forecasting.monitoring.health import health_check
+from forecasting.monitoring.models import Alert
+from forecasting.registry.models import ModelVersion
+from forecasting.registry.services import (
     RegistryError,
     model_version_delete,
     model_version_deploy,
     model_version_rollback,
 )
-from forecasting.services.training import training_job_create
-from forecasting.targets import InvalidTarget, Target
+from forecasting.series.targets import InvalidTarget, Target
+from forecasting.serving.feedback import FeedbackRefused, feedback_create
+from forecasting.serving.models import Feedback
+from forecasting.serving.predictions import ModelUnavailable, NoModel, forecast_predict
+from forecasting.training.autolearn import autolearn_check, next_eligible_at, should_retrain
+from forecasting.training.jobs import training_job_create
+from forecasting.training.models import TrainingJob
+from forecasting.training.selectors import autolearn_states, model_status_for_user
 
 
 class ServiceUnavailable(ValidationError):

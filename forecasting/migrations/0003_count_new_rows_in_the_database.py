@@ -1,10 +1,10 @@
 """The new-data counters move from the ``post_save`` receivers into the database:
 triggers on the finance tables bump ``TargetState.new_rows`` in the writer's own
-statement (see forecasting/counters.py and benchmarks/signals)."""
+statement (see forecasting/training/counters.py and benchmarks/signals)."""
 
 from django.db import migrations
 
-from forecasting.counters import counter_triggers_install, counter_triggers_remove
+from forecasting.training.counters import counter_triggers_install, counter_triggers_remove
 
 
 def install(apps, schema_editor):

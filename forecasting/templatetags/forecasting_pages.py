@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from finance.models import Category, Transaction, Workspace
 from finance.selectors import BudgetUse
-from forecasting.selectors.inventory_planning import stock_plan_latest, stock_plan_lines
-from forecasting.views import inventory_planning, panels
+from forecasting.inventory.selectors import stock_plan_latest, stock_plan_lines
+from forecasting.pages import inventory as inventory_planning
+from forecasting.pages import panels
 
 register = template.Library()
 

@@ -24,7 +24,7 @@ from coaching.services.predictions import (
     spending_predict,
 )
 from finance.months import add_months, month_start
-from forecasting.models import Prediction
+from forecasting.serving.models import Prediction
 from tests import factories as f
 from tests.coaching.books import month, monthly
 

@@ -311,7 +311,7 @@ class TestThreeYearDefault:
     def test_the_books_are_announced_to_auto_learning(self, seeded):
         # Given the seeded demo (bulk writes: counted by the database, announced once)
         from finance.models import StockLevel
-        from forecasting.models import TargetState
+        from forecasting.registry.models import TargetState
 
         # Then every workspace's revenue, expense, categoriser and inventory counters hold its rows
         for slug in SLUGS:

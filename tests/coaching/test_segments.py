@@ -24,7 +24,7 @@ from coaching.services.segments import (
 )
 from coaching.tasks import segments_refresh_task
 from finance.models import Membership, Workspace
-from forecasting.schedules import declared_schedules
+from forecasting.training.schedules import declared_schedules
 from tests import factories as f
 from tests.coaching.books import monthly
 

@@ -172,8 +172,9 @@ def trained(books) -> dict[str, object]:
     """Models trained on the bakery's books by the real training service (the competition
     of two quick algorithms, backtested, the winner deployed): revenue, expenses, and the
     Supplies category's expenses. ``{target: deployed ModelVersion}``."""
-    from forecasting.models import ModelVersion, TrainingJob
-    from forecasting.services.training import training_job_create, training_job_run
+    from forecasting.registry.models import ModelVersion
+    from forecasting.training.jobs import training_job_create, training_job_run
+    from forecasting.training.models import TrainingJob
 
     supplies = books.workspace.categories.get(name="Supplies")
     deployed = {}

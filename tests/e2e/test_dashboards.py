@@ -13,9 +13,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from finance.models import Category, Transaction
-from forecasting.models import Feedback, TrainingJob
-from forecasting.services.training import training_job_run
-from forecasting.views.panels import algorithm_label
+from forecasting.pages.panels import algorithm_label
+from forecasting.serving.models import Feedback
+from forecasting.training.jobs import training_job_run
+from forecasting.training.models import TrainingJob
 from tests import factories as f
 from tests.e2e.conftest import DESKTOP, PHONE
 

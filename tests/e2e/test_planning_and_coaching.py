@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from coaching.models import BanditArm, RecommendationImpression
-from forecasting.models import StockPlan
+from forecasting.inventory.models import StockPlan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,8 +5,10 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from forecasting.admin import ModelVersionAdmin
-from forecasting.models import Alert, Deployment, ModelVersion, TrainingJob
-from forecasting.services.alerts import alert_raise
+from forecasting.monitoring.alerts import alert_raise
+from forecasting.monitoring.models import Alert
+from forecasting.registry.models import Deployment, ModelVersion
+from forecasting.training.models import TrainingJob
 from tests import factories as f
 from tests.factories import fitted_version
 
@@ -48,7 +50,7 @@ class TestModelVersionActions:
         assert "Deployed revenue v1 (naive)." in response.content.decode()
 
     def test_rollback_action(self, client, superuser, workspace):
-        from forecasting.services.registry import model_version_deploy
+        from forecasting.registry.services import model_version_deploy
 
         v1, v2 = fitted_version(workspace=workspace), fitted_version(workspace=workspace)
         model_version_deploy(version=v1)
@@ -58,7 +60,7 @@ class TestModelVersionActions:
         assert dict(ModelVersion.objects.values_list("version", "status")) == {1: "deployed", 2: "retired"}
 
     def test_retrain_action_queues_a_job(self, client, superuser, workspace, monkeypatch):
-        monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: None)
+        monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: None)
         v1 = fitted_version(workspace=workspace)
         client.force_login(superuser)
         post_action(client, "retrain_selected", [v1], confirmed="yes")

@@ -3,9 +3,12 @@
 import pytest
 
 from finance.models import Membership
-from forecasting.artifacts import model_cache
-from forecasting.models import Alert, Deployment, Feedback, ModelVersion, Prediction, TrainingJob
-from forecasting.services.alerts import alert_raise
+from forecasting.monitoring.alerts import alert_raise
+from forecasting.monitoring.models import Alert
+from forecasting.registry.artifacts import model_cache
+from forecasting.registry.models import Deployment, ModelVersion
+from forecasting.serving.models import Feedback, Prediction
+from forecasting.training.models import TrainingJob
 from tests import factories as f
 from tests.factories import fitted_version
 
@@ -130,7 +133,7 @@ class TestModelsApi:
 class TestTrainApi:
     def test_train_queues_a_job(self, workspace, manager, client_for, django_capture_on_commit_callbacks, monkeypatch):
         sent = []
-        monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(job_id))
+        monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: sent.append(job_id))
         with django_capture_on_commit_callbacks(execute=True):
             response = client_for(manager).post(
                 "/api/v1/ml/train/",
@@ -241,7 +244,7 @@ class TestFeedbackAndAlertsApi:
         assert all(c["ok"] for c in body["components"].values())
 
     def test_health_is_503_when_a_component_fails(self, member, client_for, monkeypatch):
-        from forecasting.services import health
+        from forecasting.monitoring import health
 
         def broken():
             raise ConnectionError("broker unreachable")
@@ -277,7 +280,7 @@ class TestForecastApi:
         v2 = fitted_version(workspace=workspace, algorithm="seasonal_naive")
         client = client_for(member)
         client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk})
-        from forecasting.services.registry import model_version_deploy
+        from forecasting.registry.services import model_version_deploy
 
         with django_capture_on_commit_callbacks(execute=True):
             model_version_deploy(version=v2)

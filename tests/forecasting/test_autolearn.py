@@ -13,10 +13,11 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from finance.services.transactions import transaction_import_csv
-from forecasting.models import TargetState, TrainingJob
-from forecasting.schedules import schedules_install
-from forecasting.services.autolearn import autolearn_check, should_retrain
-from forecasting.services.sweeps import continuous_learning_sweep, full_retrain
+from forecasting.registry.models import TargetState
+from forecasting.training.autolearn import autolearn_check, should_retrain
+from forecasting.training.models import TrainingJob
+from forecasting.training.schedules import schedules_install
+from forecasting.training.sweeps import continuous_learning_sweep, full_retrain
 from tests import factories as f
 from tests.factories import fitted_version
 from tests.forecasting.test_registry import seasonal_revenue
@@ -32,7 +33,7 @@ def counters(workspace):
 def no_enqueue(monkeypatch):
     """Record the jobs that would be sent to the broker instead of sending them."""
     sent = []
-    monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(job_id))
+    monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: sent.append(job_id))
     return sent
 
 
@@ -126,7 +127,7 @@ class TestCounting:
         # Given the counting triggers removed (the migration's reverse)
         from django.db import connection
 
-        from forecasting.counters import counter_triggers_install, counter_triggers_remove
+        from forecasting.training.counters import counter_triggers_install, counter_triggers_remove
 
         counter_triggers_remove(connection)
         try:
@@ -158,7 +159,7 @@ class TestCounting:
     def test_an_unsupported_database_is_refused_with_a_message(self):
         from django.db import NotSupportedError
 
-        from forecasting.counters import counter_triggers_install
+        from forecasting.training.counters import counter_triggers_install
 
         class MySQL:
             vendor = "mysql"
@@ -183,7 +184,7 @@ class TestCounting:
         # the cache flushed) while the check is still pending
         scheduled = []
         clock = [1000.0]
-        monkeypatch.setattr("forecasting.services.autolearn.time.monotonic", lambda: clock[0])
+        monkeypatch.setattr("forecasting.training.autolearn.time.monotonic", lambda: clock[0])
         monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async",
                             lambda args, countdown: scheduled.append(tuple(args)))
         debounce_keys = [f"autolearn-check:{workspace.pk}:{key}" for key in ("revenue", "categorizer")]
@@ -207,9 +208,9 @@ class TestCounting:
 
     def test_cached_forecasts_are_forgotten_by_the_debounced_check_and_by_training(
             self, workspace, no_enqueue, django_capture_on_commit_callbacks):
-        from forecasting.services.autolearn import autolearn_check
-        from forecasting.services.cache import forecast_cache_key
-        from forecasting.services.training import training_job_create, training_job_run
+        from forecasting.serving.cache import forecast_cache_key
+        from forecasting.training.autolearn import autolearn_check
+        from forecasting.training.jobs import training_job_create, training_job_run
 
         # Given a year of history and a forecast cache key of the workspace
         seasonal_revenue(workspace, months=12)
@@ -291,7 +292,7 @@ class TestCheck:
         assert no_enqueue == [first.job.pk]
 
     def test_training_resets_the_counter_and_starts_the_cooldown(self, workspace, no_enqueue):
-        from forecasting.services.training import training_job_run
+        from forecasting.training.jobs import training_job_run
 
         seasonal_revenue(workspace)
         TargetState.objects.filter(workspace=workspace, target="revenue").update(new_rows=7)

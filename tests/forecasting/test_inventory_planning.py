@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import Membership, Product, Warehouse
-from forecasting.models import Prediction, StockPlan, StockPlanLine
-from forecasting.selectors.inventory_planning import (
+from forecasting.inventory.models import StockPlan, StockPlanLine
+from forecasting.inventory.selectors import (
     InventoryPlanningError,
     ReorderPoint,
     demand_from_history,
@@ -32,7 +32,8 @@ from forecasting.selectors.inventory_planning import (
     service_level_z,
     warehouse_room,
 )
-from forecasting.services.inventory_planning import stock_plan_create, stock_plan_solve
+from forecasting.inventory.services import stock_plan_create, stock_plan_solve
+from forecasting.serving.models import Prediction
 from tests import factories as f
 
 Z95 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95)

@@ -6,13 +6,14 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from forecasting.models import Alert, ModelKind, TargetState
-from forecasting.services.feedback import feedback_create
-from forecasting.services.monitoring import (
+from forecasting.monitoring.models import Alert
+from forecasting.monitoring.services import (
     drift_measure,
     model_version_evaluate,
     population_stability_index,
 )
+from forecasting.registry.models import ModelKind, TargetState
+from forecasting.serving.feedback import feedback_create
 from tests import factories as f
 from tests.factories import fitted_version
 

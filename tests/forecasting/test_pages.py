@@ -20,17 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import Membership
-from forecasting.models import (
-    Alert,
-    Feedback,
-    ModelVersion,
-    Prediction,
-    StockPlan,
-    TargetState,
-    TrainingJob,
-)
-from forecasting.services.page_forecasts import WindowForecast, normal_tail, window_forecast
-from forecasting.views.panels import BudgetRisk, budget_risk
+from forecasting.inventory.models import StockPlan
+from forecasting.monitoring.models import Alert
+from forecasting.pages.panels import BudgetRisk, budget_risk
+from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.serving.forecasts import WindowForecast, normal_tail, window_forecast
+from forecasting.serving.models import Feedback, Prediction
+from forecasting.training.models import TrainingJob
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -512,7 +508,7 @@ class TestInventoryPlanningPage:
         assert "<td class=\"num\" data-order>136</td>" in html
 
     def test_the_latest_plan_is_shown(self, logged_in, member, workspace, stock):
-        from forecasting.services.inventory_planning import stock_plan_create
+        from forecasting.inventory.services import stock_plan_create
 
         stock_plan_create(workspace=workspace, budget=1000)
         latest = stock_plan_create(workspace=workspace, budget=0)
@@ -564,7 +560,7 @@ class TestInventoryPlanningPage:
     def test_query_count_with_a_plan_is_flat_in_the_rows(self, logged_in, member, workspace, size,
                                                          django_assert_num_queries):
         # Given `size` products stocked and sold at two warehouses, and a plan of them
-        from forecasting.services.inventory_planning import stock_plan_create
+        from forecasting.inventory.services import stock_plan_create
 
         today = timezone.localdate()
         warehouses = [f.WarehouseFactory(workspace=workspace, code=f"W{n}") for n in range(2)]
@@ -664,7 +660,7 @@ class TestRetrain:
         deployed(workspace, "revenue", VARIED)
         ModelVersion.objects.filter(target="revenue").update(frequency="M", horizon=9)
         sent = []
-        monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(job_id))
+        monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: sent.append(job_id))
         # When a manager clicks Retrain (the page's script asks for JSON)
         with django_capture_on_commit_callbacks(execute=True):
             response = self.post(logged_in(manager), workspace, **JSON)

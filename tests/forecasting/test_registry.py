@@ -9,17 +9,19 @@ from django.db import connection
 from django.utils import timezone
 
 from finance.models import Transaction
-from forecasting.artifacts import ArtifactIntegrityError, artifact_load, model_cache
-from forecasting.models import Alert, Deployment, ModelVersion, TrainingJob
-from forecasting.services.predictions import ModelUnavailable, model_version_load
-from forecasting.services.registry import (
+from forecasting.monitoring.models import Alert
+from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_load, model_cache
+from forecasting.registry.models import Deployment, ModelVersion
+from forecasting.registry.services import (
     RegistryError,
     model_version_delete,
     model_version_deploy,
     model_version_retire,
     model_version_rollback,
 )
-from forecasting.services.training import training_job_create, training_job_run
+from forecasting.serving.predictions import ModelUnavailable, model_version_load
+from forecasting.training.jobs import training_job_create, training_job_run
+from forecasting.training.models import TrainingJob
 from tests.factories import fitted_version
 
 
@@ -150,7 +152,7 @@ class TestIntegrity:
         assert first is second
 
     def test_lru_evicts_the_least_recently_used(self):
-        from forecasting.artifacts import ModelLRU
+        from forecasting.registry.artifacts import ModelLRU
 
         lru = ModelLRU(capacity=2)
         lru.put((1, "a"), "one")
@@ -255,7 +257,7 @@ class TestTraining:
         assert ModelVersion.objects.count() == 0
 
     def test_a_second_job_while_one_runs_is_skipped(self, workspace):
-        from forecasting.models import TargetState
+        from forecasting.registry.models import TargetState
 
         running = training_job_create(workspace=workspace, target="revenue", enqueue=False)
         TargetState.objects.create(workspace=workspace, target="revenue", running_job=running,

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from forecasting.selectors.series import series_build, series_group_build
-from forecasting.targets import InvalidTarget, Target
+from forecasting.series.selectors import series_build, series_group_build
+from forecasting.series.targets import InvalidTarget, Target
 from tests import factories as f
 
 END = dt.date(2025, 5, 15)  # May 2025 is the incomplete period

@@ -259,7 +259,7 @@ def worker(celery_worker, transactional_db) -> Iterator[Worker]:
     left idle — no training queued or running — before pytest-django empties the tables
     under it, and tasks go to the default queue again."""
     from config.celery import app
-    from forecasting.models import TrainingJob
+    from forecasting.training.models import TrainingJob
 
     if not celery_worker.alive():
         pytest.fail(f"The Celery worker died:\n{celery_worker.log()[-4000:]}", pytrace=False)

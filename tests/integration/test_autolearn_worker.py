@@ -22,9 +22,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from finance.models import Membership, Transaction
-from forecasting.models import Alert, Deployment, ModelVersion, TargetState, TrainingJob
-from forecasting.services.autolearn import next_eligible_at
-from forecasting.services.training import training_job_create
+from forecasting.monitoring.models import Alert
+from forecasting.registry.models import Deployment, ModelVersion, TargetState
+from forecasting.training.autolearn import next_eligible_at
+from forecasting.training.jobs import training_job_create
+from forecasting.training.models import TrainingJob
 from tests import factories as f
 from tests.integration.conftest import TRAINING_TIMEOUT, wait_until
 

@@ -31,14 +31,14 @@ django.setup()
 
 from config.celery import app  # noqa: E402
 from forecasting import tasks  # noqa: E402
-from forecasting.services import training  # noqa: E402
+from forecasting.training import forecasters as training  # noqa: E402
 
 __all__ = ["app"]
 
 _GATE = os.environ.get("LEDGERWISE_TEST_TRAINING_GATE")
 if _GATE:
     _gate, _entered = Path(_GATE), Path(_GATE + ".entered")
-    _train_forecaster = training._train_forecaster
+    _train_forecaster = training.forecaster_job_train
 
     def _gated_train_forecaster(job: Any) -> Any:
         with _entered.open("a") as log:
@@ -47,7 +47,7 @@ if _GATE:
             time.sleep(0.05)
         return _train_forecaster(job)
 
-    training._train_forecaster = _gated_train_forecaster
+    training.forecaster_job_train = _gated_train_forecaster
 
 if os.environ.get("LEDGERWISE_TEST_RETRY_DELAY"):
     tasks.training_job_run_task.default_retry_delay = int(os.environ["LEDGERWISE_TEST_RETRY_DELAY"])

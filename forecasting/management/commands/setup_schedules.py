@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from forecasting.schedules import schedules_install
+from forecasting.training.schedules import schedules_install
 
 
 class Command(BaseCommand):

@@ -18,9 +18,10 @@ from tqdm import tqdm
 
 from finance.models import Category, Membership, Sale, Transaction, Workspace
 from forecasting.engine.registry import ALGORITHMS
-from forecasting.models import ModelVersion, TrainingJob
-from forecasting.services.training import training_job_create, training_job_run
-from forecasting.targets import InvalidTarget, Target
+from forecasting.registry.models import ModelVersion
+from forecasting.series.targets import InvalidTarget, Target
+from forecasting.training.jobs import training_job_create, training_job_run
+from forecasting.training.models import TrainingJob
 
 LINE = "=" * 60
 

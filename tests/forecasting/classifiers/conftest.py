@@ -32,7 +32,7 @@ def _no_broker(monkeypatch):
                         lambda *args, **kwargs: sent.append(("backlog", args, kwargs)))
     monkeypatch.setattr("forecasting.tasks.transactions_score_task.delay",
                         lambda *args: sent.append(("score", args)))
-    monkeypatch.setattr("forecasting.services.training._send", lambda job_id, task: sent.append(("train", job_id)))
+    monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: sent.append(("train", job_id)))
     return sent
 
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from forecasting.models import ModelVersion
-from forecasting.services.training import training_job_create, training_job_run
+from forecasting.registry.models import ModelVersion
+from forecasting.training.jobs import training_job_create, training_job_run
 from tests import factories as f
 
 

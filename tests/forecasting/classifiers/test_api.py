@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from finance.models import Transaction
-from forecasting.models import Feedback, Prediction
-from forecasting.services.training import training_job_create, training_job_run
+from forecasting.serving.models import Feedback, Prediction
+from forecasting.training.jobs import training_job_create, training_job_run
 from tests import factories as f
 
 URL = "/api/v1/ml/categorize/"

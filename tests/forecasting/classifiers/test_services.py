@@ -10,25 +10,27 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from finance.models import Transaction
 from finance.services.transactions import transaction_import_csv
-from forecasting.models import Alert, Feedback, ModelVersion, TargetState, TrainingJob
-from forecasting.services.autolearn import should_retrain
-from forecasting.services.cache import (
+from forecasting.classifiers.feedback import (
+    transaction_category_correct,
+    transaction_fraud_label,
+    transaction_suggestion_accept,
+)
+from forecasting.classifiers.loading import ClassificationError, ColdStart
+from forecasting.classifiers.scoring import transaction_category_suggest
+from forecasting.classifiers.training import categorizer_train
+from forecasting.monitoring.models import Alert
+from forecasting.monitoring.services import model_version_evaluate
+from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.serving.cache import (
     CLASSIFIERS_BACKLOG_DELAY,
     CLASSIFIERS_LOCAL_SECONDS,
     classifiers_cache_invalidate,
 )
-from forecasting.services.classification import (
-    ClassificationError,
-    ColdStart,
-    categorizer_train,
-    classifiers_sweep,
-    transaction_category_correct,
-    transaction_category_suggest,
-    transaction_fraud_label,
-    transaction_suggestion_accept,
-)
-from forecasting.services.monitoring import model_version_evaluate
-from forecasting.services.training import training_job_create, training_job_run
+from forecasting.serving.models import Feedback
+from forecasting.training.autolearn import should_retrain
+from forecasting.training.classifiers import classifiers_sweep
+from forecasting.training.jobs import training_job_create, training_job_run
+from forecasting.training.models import TrainingJob
 from tests import factories as f
 from tests.forecasting.classifiers.conftest import add_history
 
@@ -144,10 +146,10 @@ class TestSuggestions:
     def test_a_burst_of_new_rows_reads_the_deployed_classifiers_once_a_second(
             self, workspace, monkeypatch, django_capture_on_commit_callbacks):
         # Given a clock and a count of the shared-cache lookups of the deployed classifiers
-        from forecasting.services import classification
+        from forecasting.classifiers import scoring as classification
 
         clock, reads, lookup = [1000.0], [], classification._deployed_refs
-        monkeypatch.setattr("forecasting.services.cache.time", SimpleNamespace(monotonic=lambda: clock[0]))
+        monkeypatch.setattr("forecasting.serving.cache.time", SimpleNamespace(monotonic=lambda: clock[0]))
         monkeypatch.setattr(classification, "_deployed_refs", lambda pk: reads.append(pk) or lookup(pk))
         # When three rows commit within the same second
         with django_capture_on_commit_callbacks(execute=True):
@@ -177,7 +179,7 @@ class TestSuggestions:
         assert (txn.category, txn.category_source, txn.category_confidence) == (categories["Dining"], "user", None)
 
     def test_a_category_set_while_scoring_is_not_overwritten(self, workspace, history, categories):
-        from forecasting.services.classification import transactions_score
+        from forecasting.classifiers.scoring import transactions_score
 
         train(workspace)
         txn = new_transaction(workspace, "STARBUCKS STORE 11734", "Starbucks")
@@ -208,7 +210,7 @@ class TestSuggestions:
 
     def test_a_large_import_is_scored_in_celery_batches(self, workspace, history, _no_broker, monkeypatch,
                                                         django_capture_on_commit_callbacks):
-        monkeypatch.setattr("forecasting.services.classification.INLINE_SCORING_LIMIT", 2)
+        monkeypatch.setattr("forecasting.classifiers.scoring.INLINE_SCORING_LIMIT", 2)
         train(workspace)
         csv = "date,amount,description\n" + "".join(f"2025-03-21,-6.{i},STARBUCKS STORE {i}\n" for i in range(3))
         with django_capture_on_commit_callbacks(execute=True):

@@ -1,0 +1,145 @@
+"""The model registry: every fitted version with its verified artifact, the history of
+deployments and rollbacks ("what served on date X"), and the state of each target
+(new-data counters, last training, the lock that serialises its trainings and deploys)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from finance.models import Workspace
+
+
+class ModelKind(models.TextChoices):
+    FORECASTER = "forecaster", "Forecaster"
+    CATEGORIZER = "categorizer", "Transaction categoriser"
+    FRAUD = "fraud", "Fraud detector"
+    ANOMALY = "anomaly", "Anomaly detector"
+
+
+class ModelVersion(models.Model):
+    """One fitted model: its algorithm, metrics, lineage and a verified artifact."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        DEPLOYED = "deployed", "Deployed"
+        RETIRED = "retired", "Retired"
+        FAILED = "failed", "Failed"
+
+    class CreatedBy(models.TextChoices):
+        JOB = "job", "Training job"
+        USER = "user", "User"
+        SCHEDULE = "schedule", "Schedule"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="model_versions")
+    target = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=ModelKind.choices, default=ModelKind.FORECASTER)
+    algorithm = models.CharField(max_length=40)
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CANDIDATE)
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, help_text="Backtest metrics (MAE, RMSE, …).")
+    backtest = models.JSONField(default=dict, blank=True, help_text="Backtest windows for charts.")
+    frequency = models.CharField(max_length=1, blank=True, default="")
+    horizon = models.PositiveSmallIntegerField(default=0)
+    training_start = models.DateField(null=True, blank=True)
+    training_end = models.DateField(null=True, blank=True)
+    n_observations = models.PositiveIntegerField(default=0)
+    data_hash = models.CharField(max_length=64, blank=True, default="")
+    training_data = models.JSONField(default=dict, blank=True, help_text="The training series (for drift and charts).")
+    artifact_path = models.CharField(max_length=255, blank=True, default="")
+    artifact_sha256 = models.CharField(max_length=64, blank=True, default="")
+    artifact_size = models.PositiveBigIntegerField(default=0)
+    fit_seconds = models.FloatField(null=True, blank=True)
+    created_by = models.CharField(max_length=8, choices=CreatedBy.choices, default=CreatedBy.JOB)
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    training_job = models.ForeignKey(
+        "forecasting.TrainingJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="versions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "target", "version"], name="unique_model_version_number"
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "target"],
+                condition=Q(status="deployed"),
+                name="one_deployed_version_per_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "target", "status"], name="version_target_status_idx")]
+        permissions = [
+            ("deploy_modelversion", "Can deploy a model version"),
+            ("rollback_modelversion", "Can roll back a deployment"),
+            ("retrain_modelversion", "Can retrain a model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} v{self.version} {self.algorithm} ({self.get_status_display().lower()})"
+
+    @property
+    def mae(self) -> float | None:
+        return self.metrics.get("mae")
+
+
+class Deployment(models.Model):
+    """Every deploy and rollback: who, when, from which version to which, and why."""
+
+    class Action(models.TextChoices):
+        DEPLOY = "deploy", "Deploy"
+        ROLLBACK = "rollback", "Roll back"
+        AUTO_DEPLOY = "auto_deploy", "Automatic deploy (champion/challenger)"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="deployments")
+    target = models.CharField(max_length=100)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    from_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments_from"
+    )
+    to_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments_to"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target}: {self.from_version_id} → {self.to_version_id}"
+
+class TargetState(models.Model):
+    """Learning state of one (workspace, target): new-data counters, last training, and the
+    lock that lets only one training of the target run at a time."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="target_states")
+    target = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=ModelKind.choices, default=ModelKind.FORECASTER)
+    new_rows = models.PositiveIntegerField(default=0, help_text="Rows added since the last training.")
+    new_feedback = models.PositiveIntegerField(default=0, help_text="Feedback since the last training.")
+    retrain_requested = models.BooleanField(default=False, help_text="Set by a degradation alert.")
+    last_trained_at = models.DateTimeField(null=True, blank=True)
+    running_job = models.ForeignKey(
+        "forecasting.TrainingJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The job holding the training lock, if any.",
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["workspace", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "target"], name="unique_target_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace} {self.target}: {self.new_rows} new rows"

@@ -1,1 +1,0 @@
-"""Reads of the ML engine: training series and registry queries."""

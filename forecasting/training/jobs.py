@@ -1,0 +1,117 @@
+"""Training jobs: queue one (reusing an active job of the same target), run it to the
+end with the target's lock held, or fail it with the reason."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.celery import TRANSIENT_ERRORS
+from finance.models import Workspace
+from forecasting.monitoring.alerts import alert_raise
+from forecasting.registry.models import ModelKind, TargetState
+from forecasting.series.selectors import DEFAULT_HORIZON
+from forecasting.series.targets import Target
+from forecasting.training import forecasters
+from forecasting.training.lifecycle import job_finish, target_lock_acquire, target_lock_release
+from forecasting.training.models import TrainingJob
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingRefused(ValueError):
+    """A training request that cannot be accepted (bad target, nothing to learn from)."""
+
+
+def training_job_create(
+    *,
+    workspace: Workspace,
+    target: str,
+    algorithms: list[str] | None = None,
+    frequency: str = "M",
+    horizon: int | None = None,
+    trigger: str = TrainingJob.Trigger.MANUAL,
+    user: AbstractBaseUser | None = None,
+    enqueue: bool = True,
+) -> TrainingJob:
+
+    """Queue a training job; the Celery task is sent when the transaction commits."""
+    parsed = Target.parse(target)
+    job = TrainingJob.objects.create(
+        workspace=workspace,
+        target=parsed.key,
+        kind=parsed.kind,
+        trigger=trigger,
+        algorithms=list(algorithms or (settings.ML_ALGORITHMS if parsed.is_forecast else [])),
+        params={"frequency": frequency, "horizon": horizon or DEFAULT_HORIZON[frequency]},
+        requested_by=user,
+    )
+    if enqueue:
+        from forecasting.training.tasks import training_job_run_task
+
+        transaction.on_commit(lambda: _send(job.pk, training_job_run_task))
+    return job
+
+
+def _send(job_id: int, task: Any) -> None:
+    result = task.delay(job_id)
+    TrainingJob.objects.filter(pk=job_id, celery_task_id="").update(celery_task_id=result.id or "")
+
+
+
+def training_job_run(*, job_id: int) -> TrainingJob:
+    """Run a queued job to the end. Idempotent: a finished job is returned untouched."""
+    job = TrainingJob.objects.select_related("workspace").get(pk=job_id)
+    if job.status in (TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.SKIPPED):
+        return job
+    if not target_lock_acquire(job=job):
+        holder = TargetState.objects.filter(workspace_id=job.workspace_id, target=job.target).values_list(
+            "running_job_id", flat=True
+        ).first()
+        return job_finish(job, TrainingJob.Status.SKIPPED, decision=f"Another training of {job.target} is running (job {holder}).")
+
+    TrainingJob.objects.filter(pk=job.pk).update(
+        status=TrainingJob.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, progress=5
+    )
+    rows_seen = TargetState.objects.filter(workspace_id=job.workspace_id, target=job.target).values_list(
+        "new_rows", flat=True
+    ).first() or 0
+    try:
+        job.refresh_from_db()
+        if job.kind == ModelKind.FORECASTER:
+            job = forecasters.forecaster_job_train(job)
+        else:
+            from forecasting.training.classifiers import classifier_job_train
+
+            job = classifier_job_train(job=job)
+    except TRANSIENT_ERRORS:
+        # Database or storage hiccup: keep the lock (it is ours) and let Celery retry.
+        raise
+    except Exception as exc:
+        logger.exception("Training job %s failed", job.pk)
+        target_lock_release(job=job, trained=False)
+        return training_job_fail(job_id=job.pk, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+    target_lock_release(job=job, trained=job.status == TrainingJob.Status.SUCCEEDED, rows_consumed=rows_seen)
+    return job
+
+
+def training_job_fail(*, job_id: int, error: str) -> TrainingJob:
+    """Mark a job failed with the reason, free its lock and raise a training alert."""
+    job = TrainingJob.objects.select_related("workspace").get(pk=job_id)
+    target_lock_release(job=job, trained=False)
+    if job.status in (TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.SKIPPED):
+        return job
+    job_finish(job, TrainingJob.Status.FAILED, error=error)
+    alert_raise(
+        workspace=job.workspace, kind="training", target=job.target,
+        message=f"Training of {job.target} failed: {error.splitlines()[0] if error else 'unknown error'}",
+    )
+    return job
+

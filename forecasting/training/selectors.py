@@ -1,0 +1,45 @@
+"""Reads of the registry for status pages and the API."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from finance.models import Category, Membership, Workspace
+from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.series.targets import Target
+from forecasting.training.sweeps import BASE_TARGETS
+
+
+def autolearn_states(*, workspace: Workspace) -> list[TargetState]:
+    """The learning state of every base target and of every target with a state row."""
+    states = {s.target: s for s in TargetState.objects.filter(workspace=workspace)}
+    for target in (*BASE_TARGETS, "categorizer"):
+        states.setdefault(target, TargetState(workspace=workspace, target=target))
+    return [states[key] for key in sorted(states)]
+
+
+def deployed_versions(*, workspace_ids: list[int]) -> QuerySet[ModelVersion]:
+    return (
+        ModelVersion.objects.filter(workspace_id__in=workspace_ids, status=ModelVersion.Status.DEPLOYED)
+        .defer("training_data", "backtest")
+        .order_by("workspace_id", "target")
+    )
+
+
+def model_status_for_user(*, user_id: int) -> list[dict]:
+    """Per workspace of the user: the deployed model of each target and the categories
+    covered by per-category forecasters (the seeds' "models status")."""
+    workspace_ids = list(Membership.objects.filter(user_id=user_id).values_list("workspace_id", flat=True))
+    workspaces = {w.pk: w for w in Workspace.objects.filter(pk__in=workspace_ids)}
+    names = dict(Category.objects.filter(workspace_id__in=workspace_ids).values_list("pk", "name"))
+    result = {pk: {"workspace": pk, "name": w.name, "models": {}, "categories_covered": []} for pk, w in workspaces.items()}
+    for version in deployed_versions(workspace_ids=workspace_ids):
+        entry = result[version.workspace_id]
+        entry["models"][version.target] = {
+            "id": version.pk, "algorithm": version.algorithm, "version": version.version,
+            "trained_until": version.training_end, "mae": version.mae,
+        }
+        target = Target.parse(version.target)
+        if target.category_id is not None and target.category_id in names:
+            entry["categories_covered"].append(names[target.category_id])
+    return [result[pk] for pk in sorted(result)]
