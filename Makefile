@@ -34,9 +34,10 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_schedules
 
-## lint: ruff and Django's own checks (development and production settings)
+## lint: ruff, the import-linter contracts (pyproject.toml) and Django's own checks (development and production settings)
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING

@@ -300,3 +300,38 @@ def stock_quantities(
         "product_id", "warehouse_id", "quantity"
     )
     return {(product_id, warehouse_id): quantity for product_id, warehouse_id, quantity in rows}
+
+
+# --- shares and totals that forecasts are split or scaled by --------------------------
+
+
+def expense_shares_by_category(*, workspace: Workspace, today: dt.date, months: int = 12) -> dict[int, float]:
+    """Each category's share of the workspace's approved expenses over the last
+    ``months`` complete months (uncategorised rows count in the total). One query."""
+    this_month = month_start(today)
+    rows = (
+        Transaction.objects.filter(
+            workspace=workspace,
+            kind=Transaction.Kind.EXPENSE,
+            status=Transaction.Status.APPROVED,
+            date__gte=add_months(this_month, -months),
+            date__lt=this_month,
+        )
+        .order_by()
+        .values_list("category_id")
+        .annotate(total=Sum("amount"))
+    )
+    totals = {category_id: total or Decimal(0) for category_id, total in rows}
+    grand = sum(totals.values(), Decimal(0))
+    if grand <= 0:
+        return {}
+    return {category_id: float(total / grand) for category_id, total in totals.items() if category_id is not None}
+
+
+def units_sold_since(*, workspace: Workspace, since: dt.date, until: dt.date | None = None) -> int:
+    """Units of every product sold from ``since`` on (before ``until`` if given). One query."""
+    sales = Sale.objects.filter(workspace=workspace, date__gte=since)
+    if until is not None:
+        sales = sales.filter(date__lt=until)
+    total = sales.aggregate(total=Sum("quantity"))["total"]
+    return int(total or 0)

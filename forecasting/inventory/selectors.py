@@ -41,9 +41,8 @@ from django.utils import timezone
 from scipy import stats
 
 from finance.models import Product, Sale, Warehouse, Workspace
-from finance.selectors import product_lead_time_days, stock_quantities
+from finance.selectors import product_lead_time_days, stock_quantities, units_sold_since
 from forecasting.inventory.models import StockPlan, StockPlanLine
-from forecasting.pages.selectors import units_sold_since
 from forecasting.series.targets import Target
 from forecasting.serving.forecasts import (
     DEMAND_DAYS,

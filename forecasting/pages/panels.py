@@ -25,8 +25,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from finance.models import Product, Workspace
 from finance.months import add_months
-from finance.selectors import BudgetUse
-from forecasting.pages.selectors import expense_shares_by_category, units_sold_since
+from finance.selectors import BudgetUse, expense_shares_by_category, units_sold_since
 from forecasting.registry.models import ModelVersion
 from forecasting.series.targets import Target
 from forecasting.serving.forecasts import (

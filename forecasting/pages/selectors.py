@@ -1,4 +1,4 @@
-"""Reads behind the ML parts of the dashboards (forecast panels, the Models page).
+"""Reads behind the Models page.
 
 Each function runs a fixed number of queries whatever the number of rows, so the pages'
 query counts stay flat (pinned in tests/forecasting/test_pages.py).
@@ -8,51 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.db.models import Sum
-
-from finance.models import Category, Product, Sale, Transaction, Workspace
-from finance.months import add_months, month_start
+from finance.models import Category, Product, Workspace
 from forecasting.monitoring.models import Alert
 from forecasting.registry.models import ModelVersion, TargetState
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.training.autolearn import ACTIVE_JOB_STATUSES
 from forecasting.training.models import TrainingJob
 from forecasting.training.sweeps import BASE_TARGETS
-
-
-def expense_shares_by_category(*, workspace: Workspace, today: dt.date, months: int = 12) -> dict[int, float]:
-    """Each category's share of the workspace's approved expenses over the last
-    ``months`` complete months (uncategorised rows count in the total). One query."""
-    this_month = month_start(today)
-    rows = (
-        Transaction.objects.filter(
-            workspace=workspace,
-            kind=Transaction.Kind.EXPENSE,
-            status=Transaction.Status.APPROVED,
-            date__gte=add_months(this_month, -months),
-            date__lt=this_month,
-        )
-        .order_by()
-        .values_list("category_id")
-        .annotate(total=Sum("amount"))
-    )
-    totals = {category_id: total or Decimal(0) for category_id, total in rows}
-    grand = sum(totals.values(), Decimal(0))
-    if grand <= 0:
-        return {}
-    return {category_id: float(total / grand) for category_id, total in totals.items() if category_id is not None}
-
-
-def units_sold_since(*, workspace: Workspace, since: dt.date, until: dt.date | None = None) -> int:
-    """Units of every product sold from ``since`` on (before ``until`` if given). One query."""
-    sales = Sale.objects.filter(workspace=workspace, date__gte=since)
-    if until is not None:
-        sales = sales.filter(date__lt=until)
-    total = sales.aggregate(total=Sum("quantity"))["total"]
-    return int(total or 0)
-
 
 # --- the Models page ----------------------------------------------------------------------
 
