@@ -4,12 +4,12 @@ acknowledge alerts."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -21,13 +21,19 @@ from finance.admin import WorkspaceScopedAdmin
 from forecasting.inventory.models import StockPlan, StockPlanLine
 from forecasting.monitoring.alerts import alert_acknowledge
 from forecasting.monitoring.models import Alert, PerformanceSnapshot
-from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_read_verified
-from forecasting.registry.models import Deployment, ModelVersion, TargetState
+from forecasting.registry.inspect import (
+    metric_format,
+    model_version_inspect,
+    model_version_unit,
+    params_summary,
+)
+from forecasting.registry.models import Deployment, ModelKind, ModelVersion, TargetState
 from forecasting.registry.services import (
     RegistryError,
     model_version_deploy,
     model_version_rollback,
 )
+from forecasting.series.selectors import future_dates_after
 from forecasting.serving.models import Feedback, Prediction
 from forecasting.training.jobs import training_job_create
 from forecasting.training.models import TrainingJob
@@ -60,20 +66,19 @@ def confirm_action(
     return TemplateResponse(request, "admin/forecasting/confirm_action.html", context)
 
 
-#: Lists of parameters up to this long are shown whole on the inspect page.
-PARAMS_LIST_SHOWN = 12
-
-
 @admin.register(ModelVersion)
 class ModelVersionAdmin(WorkspaceScopedAdmin):
-    list_display = ["target", "version", "algorithm", "status", "mae_display", "accuracy_display", "training_end",
-                    "workspace", "created_at", "inspect_link"]
+    # Few, merged columns so that the list fits a 1366 px screen beside both sidebars, the
+    # Inspect link next to the model it opens (the date hierarchy covers created_at).
+    list_display = ["model_display", "inspect_link", "status", "backtest_display", "training_end", "workspace"]
+    list_display_links = ["model_display"]
     list_filter = ["status", "kind", "algorithm", "target", "workspace"]
     search_fields = ["target", "algorithm", "data_hash", "artifact_sha256"]
     date_hierarchy = "created_at"
     list_select_related = ["workspace"]
     actions = ["deploy_selected", "rollback_selected", "retrain_selected", "compare_selected"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    params_summary = staticmethod(params_summary)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).defer("training_data", "backtest")
@@ -93,13 +98,18 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     def has_retrain_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("forecasting.retrain_modelversion")
 
-    @admin.display(description="Backtest MAE", ordering="metrics__mae")
-    def mae_display(self, obj: ModelVersion) -> str:
-        return f"{obj.mae:.4g}" if obj.mae is not None else "—"
+    @admin.display(description="Model", ordering="target")
+    def model_display(self, obj: ModelVersion) -> str:
+        return format_html('{} v{}<br><span class="quiet">{}</span>', obj.target, obj.version, obj.algorithm)
 
-    @admin.display(description="Accuracy / F1")
-    def accuracy_display(self, obj: ModelVersion) -> str:
-        """Classifiers: hold-out accuracy and macro F1 (or cross-validated F1 for fraud)."""
+    @admin.display(description="Backtest", ordering="metrics__mae")
+    def backtest_display(self, obj: ModelVersion) -> str:
+        """Forecasters: backtest MAE in the series' unit; classifiers: hold-out accuracy and
+        macro F1 (or cross-validated F1 for fraud)."""
+        if obj.kind == ModelKind.FORECASTER:
+            if obj.mae is None:
+                return "—"
+            return f"MAE {metric_format(name='mae', value=obj.mae, unit=model_version_unit(version=obj))}"
         accuracy, f1 = obj.metrics.get("accuracy"), obj.metrics.get("f1")
         if accuracy is None and f1 is None:
             return "—"
@@ -174,59 +184,20 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
             *super().get_urls(),
         ]
 
-    @staticmethod
-    def params_summary(params: Any) -> Any:
-        """Parameters for reading: a long list of numbers (the group series a model
-        borrowed its season from) shows as its length, at any depth (a combination's
-        members)."""
-        if isinstance(params, dict):
-            return {key: ModelVersionAdmin.params_summary(value) for key, value in params.items()}
-        if isinstance(params, list) and len(params) > PARAMS_LIST_SHOWN:
-            return f"[{len(params)} values]"
-        if isinstance(params, list):
-            return [ModelVersionAdmin.params_summary(value) for value in params]
-        return params
-
     def inspect_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        version = get_object_or_404(self.get_queryset(request).defer(None), pk=pk)
-        try:
-            artifact_read_verified(path=version.artifact_path, sha256=version.artifact_sha256)
-            integrity = "verified"
-        except ArtifactIntegrityError as exc:
-            integrity = f"FAILED: {exc}"
-        forecast = None
-        if version.kind == "forecaster" and integrity == "verified":
-            from forecasting.series.selectors import future_dates_after
-            from forecasting.serving.predictions import model_version_load
-
-            model = model_version_load(version=version)
-            result = model.predict(version.horizon or 6)
-            forecast = {
-                "dates": [d.isoformat() for d in future_dates_after(version.training_end, len(result.mean), version.frequency)],
-                "mean": [float(x) for x in result.mean], "lo80": [float(x) for x in result.lo80],
-                "hi80": [float(x) for x in result.hi80], "lo95": [float(x) for x in result.lo95],
-                "hi95": [float(x) for x in result.hi95],
-            }
-        chart = {"history": version.training_data, "backtest": version.backtest, "forecast": forecast}
-        siblings = (ModelVersion.objects.filter(training_job_id=version.training_job_id).defer("training_data", "backtest")
-                    if version.training_job_id else [])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(
+            self.get_queryset(request).defer(None).select_related("workspace", "training_job"), pk=pk
+        )
+        inspection = model_version_inspect(version=version, dates_after=future_dates_after)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{version.target} v{version.version} ({version.algorithm})",
             "opts": self.model._meta,
             "version": version,
-            "params": self.params_summary(version.params),
-            "metrics": sorted((k, v) for k, v in version.metrics.items() if k != "per_category"),
-            "per_category": sorted(version.metrics.get("per_category", {}).items()),
-            "reliability": version.backtest.get("reliability", []) if version.kind != "forecaster" else [],
-            "integrity": integrity,
             "job": version.training_job,
-            "candidates": version.training_job.results if version.training_job else [],
-            "siblings": siblings,
-            "deployments": Deployment.objects.filter(workspace_id=version.workspace_id, target=version.target)
-            .select_related("user", "from_version", "to_version"),
-            "snapshots": version.snapshots.all()[:20],
-            "chart_json": json.dumps(chart),
+            "inspection": inspection,
         }
         return TemplateResponse(request, "admin/forecasting/inspect.html", context)
 
