@@ -63,7 +63,7 @@ COLUMNS = ["date", "description", "merchant", "amount", "kind", "account", "cate
 
 
 def seed_and_export() -> dict[str, Path]:
-    from coaching.services.demo import demo_seed
+    from coaching.demo import demo_seed
     from finance.models import Transaction, Workspace
 
     call_command("migrate", verbosity=0)

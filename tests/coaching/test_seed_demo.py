@@ -18,9 +18,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from coaching.demo import demo_seed
 from coaching.models import BehavioralEvent
 from coaching.privacy import privacy_filter
-from coaching.services.demo import demo_seed
+from finance.demo.calendar import demo_period
+from finance.demo.seed import DemoSeedError
+from finance.demo.specs import BAKERY, HARDWARE, HOUSEHOLD, SLUGS, USERS
 from finance.models import (
     Budget,
     Category,
@@ -33,15 +36,6 @@ from finance.models import (
     Transaction,
     Warehouse,
     Workspace,
-)
-from finance.services.demo import (
-    BAKERY,
-    HARDWARE,
-    HOUSEHOLD,
-    SLUGS,
-    USERS,
-    DemoSeedError,
-    demo_period,
 )
 from tests import factories as f
 

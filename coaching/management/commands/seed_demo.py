@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from coaching.services.demo import demo_seed
-from finance.services.demo import USERS, DemoSeedError, demo_workspaces_exist
+from coaching.demo import demo_seed
+from finance.demo.seed import DemoSeedError, demo_workspaces_exist
+from finance.demo.specs import USERS
 
 
 def _date(value: str) -> dt.date:

@@ -1,4 +1,4 @@
-"""Demo data, the coaching part: the books (:mod:`finance.services.demo`) and then the
+"""Demo data, the coaching part: the books (:mod:`finance.demo`) and then the
 behavioural events of five user types (saver, spender, planner, browser, occasional) —
 sessions per day, hours, devices, pages, searches, budget checks, goal contributions,
 recommendation interactions and purchases — each passed through
@@ -21,17 +21,11 @@ from django.db import transaction
 
 from coaching.models import BehavioralEvent
 from coaching.privacy import privacy_filter
+from finance.demo.calendar import DemoCalendar
+from finance.demo.noise import Rng, component_rng
+from finance.demo.seed import DemoSummary, demo_data_seed
+from finance.demo.specs import SLUGS, USERS, DemoUser
 from finance.models import Budget, Category, Goal, Workspace
-from finance.services.demo import (
-    SLUGS,
-    USERS,
-    DemoSummary,
-    DemoUser,
-    Rng,
-    _Calendar,
-    _rng,
-    demo_data_seed,
-)
 
 EVENT_BATCH_SIZE = 1000
 
@@ -194,10 +188,10 @@ def _event_data(
 
 
 def _user_events(
-    user: Any, spec: DemoUser, cal: _Calendar, seed: int, contexts: dict[str, _EventContext]
+    user: Any, spec: DemoUser, cal: DemoCalendar, seed: int, contexts: dict[str, _EventContext]
 ) -> list[Any]:
     persona = PERSONAS[spec.persona]
-    rng = _rng(seed, "events", spec.username)
+    rng = component_rng(seed, "events", spec.username)
     slugs = list(spec.activity)
     shares = np.array([spec.activity[s] for s in slugs], dtype=float)
     shares /= shares.sum()
@@ -234,7 +228,7 @@ def demo_events_seed(*, seed: int, start: dt.date, end: dt.date) -> int:
     workspaces (which must exist); returns how many were written."""
     from django.contrib.auth import get_user_model
 
-    cal = _Calendar.build(start, end)
+    cal = DemoCalendar.build(start, end)
     users = get_user_model().objects.in_bulk([u.username for u in USERS], field_name="username")
     contexts: dict[str, _EventContext] = {}
     for workspace in Workspace.objects.filter(slug__in=SLUGS, is_demo=True).order_by("pk"):
