@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 
 from finance.models import Category, Transaction, Workspace
+from finance.services.transactions import (
+    CATEGORY_OF_ANOTHER_WORKSPACE,
+    transaction_create,
+    transaction_update,
+    transaction_validate,
+)
 
 UNCATEGORISED = "none"
 SUGGESTED = "suggested"
@@ -32,8 +38,9 @@ class DateInput(forms.DateInput):
 class TransactionForm(forms.ModelForm):
     """Add or edit one transaction of ``workspace``.
 
-    Server-side rules: the amount is greater than zero, the date is a real date, and the
-    category (optional) belongs to the workspace and has the transaction's kind.
+    The date must be a real date; the rules of every transaction write (amount, the
+    category's workspace and kind) are :func:`finance.services.transactions.transaction_validate`'s,
+    so the page and the API give the same messages.
     """
 
     class Meta:
@@ -55,55 +62,36 @@ class TransactionForm(forms.ModelForm):
         category = self.fields["category"]
         category.queryset = Category.objects.filter(workspace=workspace).order_by("kind", "name")
         category.empty_label = "Uncategorised"
-        category.error_messages["invalid_choice"] = "Choose a category of this workspace."
+        category.error_messages["invalid_choice"] = CATEGORY_OF_ANOTHER_WORKSPACE
         self.fields["amount"].help_text = f"In {workspace.currency}, greater than zero."
         if self.instance.pk is None:
             self.initial.setdefault("kind", Transaction.Kind.EXPENSE)
             self.initial.setdefault("status", Transaction.Status.APPROVED)
 
-    def clean_amount(self) -> Decimal:
-        amount = self.cleaned_data["amount"]
-        if amount is not None and amount <= 0:
-            raise forms.ValidationError("Amount must be greater than zero.", code="not_positive")
-        return amount
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        category: Category | None = cleaned.get("category")
-        kind = cleaned.get("kind")
-        if category is not None and kind and category.kind != kind:
-            self.add_error(
-                "category",
-                forms.ValidationError(
-                    "“%(name)s” is %(article)s %(category_kind)s category; this transaction is %(kind)s.",
-                    code="kind_mismatch",
-                    params={
-                        "name": category.name,
-                        "article": "an" if category.kind == Category.Kind.EXPENSE else "a",
-                        "category_kind": category.get_kind_display().lower(),
-                        "kind": Transaction.Kind(kind).label.lower(),
-                    },
-                ),
+        try:
+            transaction_validate(
+                workspace=self.workspace,
+                kind=cleaned.get("kind"),
+                amount=cleaned.get("amount"),
+                category=cleaned.get("category"),
             )
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return cleaned
 
     def save(self, commit: bool = True) -> Transaction:
-        transaction: Transaction = super().save(commit=False)
-        if transaction.pk is None:
-            transaction.workspace = self.workspace
-            transaction.currency = self.workspace.currency
-            transaction.source = Transaction.Source.MANUAL
-            transaction.created_by = self.user
-            if transaction.category_id is not None:
-                transaction.category_source = Transaction.CategorySource.USER
-        elif "category" in self.changed_data:
-            # A person chose (or cleared) the category: it is no longer a suggestion.
-            has_category = transaction.category_id is not None
-            transaction.category_source = Transaction.CategorySource.USER if has_category else ""
-            transaction.category_confidence = None
-        if commit:
-            transaction.save()
-        return transaction
+        """Write through the services (the rules of every transaction write live there);
+        there is no unsaved variant."""
+        if not commit:
+            raise ValueError("TransactionForm writes through the services; save(commit=False) is unsupported.")
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        if self.instance.pk is None:
+            self.instance = transaction_create(workspace=self.workspace, user=self.user, **fields)
+        else:
+            self.instance = transaction_update(transaction=self.instance, user=self.user, **fields)
+        return self.instance
 
 
 class TransactionFilterForm(forms.Form):

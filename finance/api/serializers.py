@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -20,6 +21,12 @@ from finance.models import (
     Transaction,
     Warehouse,
     Workspace,
+)
+from finance.services.transactions import (
+    transaction_amount_validate,
+    transaction_create,
+    transaction_update,
+    transaction_validate,
 )
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -72,6 +79,11 @@ class CategorySerializer(WorkspaceOwnedSerializer):
 
 
 class TransactionSerializer(WorkspaceOwnedSerializer):
+    """A transaction of the books. The rules of writing one, and their messages, are the
+    services' (:mod:`finance.services.transactions`), shared with the page form."""
+
+    # Declared without the model's minimum so that the services' amount rule gives the message.
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Greater than zero.")
     currency = serializers.CharField(max_length=3, required=False, validators=[validate_currency])
 
     class Meta:
@@ -86,31 +98,30 @@ class TransactionSerializer(WorkspaceOwnedSerializer):
             "created_at", "updated_at",
         ]
 
+    def validate_amount(self, value: Decimal) -> Decimal:
+        transaction_amount_validate(amount=value)
+        return value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        category = attrs.get("category", getattr(self.instance, "category", None))
-        kind = attrs.get("kind", getattr(self.instance, "kind", None))
-        if category is not None and category.kind != kind:
-            raise serializers.ValidationError(
-                {"category": [f"'{category.name}' is a {category.kind} category; this is a {kind}."]}
-            )
+        workspace = attrs.get("workspace") or self.instance.workspace
+        transaction_validate(
+            workspace=workspace,
+            kind=attrs.get("kind", getattr(self.instance, "kind", None)),
+            amount=attrs.get("amount", getattr(self.instance, "amount", None)),
+            category=attrs.get("category", getattr(self.instance, "category", None)),
+        )
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Transaction:
-        validated_data.setdefault("currency", validated_data["workspace"].currency)
-        if validated_data.get("category") is not None:
-            validated_data["category_source"] = Transaction.CategorySource.USER
         request = self.context.get("request")
-        validated_data["created_by"] = getattr(request, "user", None)
-        validated_data["source"] = Transaction.Source.API
-        return super().create(validated_data)
+        return transaction_create(
+            user=getattr(request, "user", None), source=Transaction.Source.API, **validated_data
+        )
 
     def update(self, instance: Transaction, validated_data: dict[str, Any]) -> Transaction:
-        if "category" in validated_data and validated_data["category"] != instance.category:
-            has_category = validated_data["category"] is not None
-            validated_data["category_source"] = Transaction.CategorySource.USER if has_category else ""
-            validated_data["category_confidence"] = None
-        return super().update(instance, validated_data)
+        request = self.context.get("request")
+        return transaction_update(transaction=instance, user=getattr(request, "user", None), **validated_data)
 
 
 class CsvImportSerializer(serializers.Serializer):

@@ -1,10 +1,21 @@
-"""Writes of transactions: the API's create/update hooks and the CSV import."""
+"""Writes of transactions: one place for the rules of writing a row.
+
+Every writer of the books — the page form, the API and the CSV import — checks a row
+with :func:`transaction_validate` and builds it the same way (the currency default, who
+and what wrote it, where its category came from). Single rows are written by
+:func:`transaction_create` and :func:`transaction_update` with ``save()``, so
+``post_save`` fires (forecasting counts and scores new rows); the import builds the same
+rows and writes them with one ``bulk_create``.
+"""
 
 from __future__ import annotations
 
-from typing import IO
+import datetime as dt
+from decimal import Decimal
+from typing import IO, Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
 from finance.models import Category, Transaction, Workspace
@@ -21,6 +32,174 @@ from finance.services.csv_import import (
     parse_text,
 )
 from finance.signals import rows_imported
+
+AMOUNT_NOT_POSITIVE = "Amount must be greater than zero."
+CATEGORY_OF_ANOTHER_WORKSPACE = "Choose a category of this workspace."
+KIND_INVALID = "Select a valid choice. %(value)s is not one of the available choices."
+KIND_MISMATCH = "“%(name)s” is %(article)s %(category_kind)s category; this transaction is %(kind)s."
+
+#: What a caller may change. The workspace never changes; the source, the creator, the
+#: category's source and the ML scores are set by the services, not by callers.
+UPDATABLE_FIELDS = frozenset(
+    {"kind", "amount", "currency", "date", "description", "merchant", "account", "category", "status"}
+)
+_KINDS = frozenset(Transaction.Kind.values)  # Kind.values builds a list per access; the import checks every row
+
+
+def transaction_amount_validate(*, amount: Decimal) -> None:
+    """The amount rule on its own, for callers that validate field by field (the API
+    reports it together with the other fields' errors)."""
+    if amount <= 0:
+        raise ValidationError(AMOUNT_NOT_POSITIVE, code="not_positive")
+
+
+def transaction_validate(
+    *, workspace: Workspace, kind: str | None, amount: Decimal | None, category: Category | None
+) -> None:
+    """Check the rules every written transaction keeps, or raise ``ValidationError``
+    keyed by field: the amount is greater than zero, the kind is revenue or expense, and
+    the category (optional) belongs to ``workspace`` and has the transaction's kind.
+
+    A ``None`` kind or amount is skipped: the caller's own field validation has already
+    refused it (a form reports a missing amount as required, not as zero).
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    if amount is not None:
+        try:
+            transaction_amount_validate(amount=amount)
+        except ValidationError as exc:
+            errors["amount"] = exc.error_list
+    if kind is not None and kind not in _KINDS:
+        errors["kind"] = [ValidationError(KIND_INVALID, code="invalid_choice", params={"value": kind})]
+    if category is not None:
+        if category.workspace_id != workspace.pk:
+            errors["category"] = [ValidationError(CATEGORY_OF_ANOTHER_WORKSPACE, code="other_workspace")]
+        elif kind in _KINDS and category.kind != kind:
+            errors["category"] = [
+                ValidationError(
+                    KIND_MISMATCH,
+                    code="kind_mismatch",
+                    params={
+                        "name": category.name,
+                        "article": "an" if category.kind == Category.Kind.EXPENSE else "a",
+                        "category_kind": category.get_kind_display().lower(),
+                        "kind": Transaction.Kind(kind).label.lower(),
+                    },
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _transaction_build(
+    *,
+    workspace: Workspace,
+    user: AbstractBaseUser | None,
+    source: str,
+    kind: str,
+    amount: Decimal,
+    date: dt.date,
+    category: Category | None,
+    currency: str,
+    description: str,
+    merchant: str,
+    account: str,
+    status: str,
+) -> Transaction:
+    """A new, unsaved row, normalised: the workspace's currency unless one is given, the
+    writer and the channel it came through, and a category chosen by a person."""
+    return Transaction(
+        workspace=workspace,
+        kind=kind,
+        amount=amount,
+        currency=(currency or workspace.currency).upper(),
+        date=date,
+        description=description,
+        merchant=merchant,
+        account=account,
+        category=category,
+        category_source=(
+            Transaction.CategorySource.USER if category is not None else Transaction.CategorySource.NONE
+        ),
+        status=status,
+        source=source,
+        created_by=user,
+    )
+
+
+@db_transaction.atomic
+def transaction_create(
+    *,
+    workspace: Workspace,
+    user: AbstractBaseUser | None,
+    kind: str,
+    amount: Decimal,
+    date: dt.date,
+    category: Category | None = None,
+    currency: str = "",
+    description: str = "",
+    merchant: str = "",
+    account: str = "",
+    status: str = Transaction.Status.APPROVED,
+    source: str = Transaction.Source.MANUAL,
+) -> Transaction:
+    """Add one transaction to ``workspace``, written by ``user`` through ``source``.
+
+    Without ``currency`` the row is in the workspace's currency. A given category is the
+    user's choice (``category_source`` "user"). Raises ``ValidationError`` (keyed by
+    field, nothing written) when :func:`transaction_validate` refuses the row.
+    """
+    transaction_validate(workspace=workspace, kind=kind, amount=amount, category=category)
+    transaction = _transaction_build(
+        workspace=workspace, user=user, source=source, kind=kind, amount=amount, date=date,
+        category=category, currency=currency, description=description, merchant=merchant,
+        account=account, status=status,
+    )
+    transaction.save()  # save(), not bulk_create: post_save must fire for a single row
+    return transaction
+
+
+@db_transaction.atomic
+def transaction_update(
+    *, transaction: Transaction, user: AbstractBaseUser | None, **fields: Any
+) -> Transaction:
+    """Change ``fields`` (names in :data:`UPDATABLE_FIELDS`) of ``transaction``; returns
+    the saved row.
+
+    The row is read again under a lock and only ``fields`` are applied to it, so what was
+    written meanwhile (the ML scores, a suggested category) is kept, and whether the
+    category changed is decided against the stored row (a ``ModelForm`` has already put
+    the submitted values on its instance). A changed category — chosen or cleared by a
+    person — is no longer a suggestion: its source becomes "user" (or none) and its
+    confidence is dropped. ``user`` is who made the change (rows record only their
+    creator today). Raises ``ValidationError`` (keyed by field, nothing written) when
+    :func:`transaction_validate` refuses the result, ``TypeError`` for a field that
+    cannot be changed.
+    """
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise TypeError(f"transaction_update() cannot set {', '.join(sorted(unknown))}")
+    row = (
+        Transaction.objects.select_for_update(of=("self",))
+        .select_related("workspace", "category")
+        .get(pk=transaction.pk)
+    )
+    category = fields.get("category", row.category)
+    transaction_validate(
+        workspace=row.workspace, kind=fields.get("kind", row.kind), amount=fields.get("amount", row.amount),
+        category=category,
+    )
+    if "category" in fields and (category.pk if category is not None else None) != row.category_id:
+        row.category_source = (
+            Transaction.CategorySource.USER if category is not None else Transaction.CategorySource.NONE
+        )
+        row.category_confidence = None
+    if "currency" in fields:
+        fields["currency"] = (fields["currency"] or row.workspace.currency).upper()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+    return row
 
 
 def _transaction_columns() -> list[Column]:
@@ -46,7 +225,10 @@ def transaction_import_csv(
     Columns: ``date`` (YYYY-MM-DD) and ``amount`` are required. ``kind`` (revenue or
     expense) is optional: without it a negative amount is an expense and a positive one
     revenue. ``description``, ``merchant``, ``account``, ``category`` (a category name of
-    this workspace), ``currency`` and ``status`` are optional.
+    this workspace, of the row's kind), ``currency`` and ``status`` are optional. Each row
+    keeps the rules of :func:`transaction_validate` and is built like a single create,
+    but all are written with one ``bulk_create`` (one ``rows_imported`` signal, no
+    ``post_save`` per row).
     """
     rows = csv_rows_parse(file, columns=_transaction_columns())
     categories = {c.name.lower(): c for c in Category.objects.filter(workspace=workspace)}
@@ -73,21 +255,22 @@ def transaction_import_csv(
                     RowError(row["_row"], "category", f"'{row['category']}' is not a category of this workspace")
                 )
                 continue
+        amount = abs(amount)
+        try:
+            transaction_validate(workspace=workspace, kind=kind, amount=amount, category=category)
+        except ValidationError as exc:
+            errors.extend(
+                RowError(row["_row"], name, message)
+                for name, messages in exc.message_dict.items()
+                for message in messages
+            )
+            continue
         objects.append(
-            Transaction(
-                workspace=workspace,
-                kind=kind,
-                amount=abs(amount),
-                currency=(row["currency"] or workspace.currency).upper(),
-                date=row["date"],
-                description=row["description"],
-                merchant=row["merchant"],
-                account=row["account"],
-                category=category,
-                category_source=Transaction.CategorySource.USER if category else "",
+            _transaction_build(
+                workspace=workspace, user=user, source=Transaction.Source.IMPORT, kind=kind, amount=amount,
+                date=row["date"], category=category, currency=row["currency"],
+                description=row["description"], merchant=row["merchant"], account=row["account"],
                 status=row["status"] or Transaction.Status.APPROVED,
-                source=Transaction.Source.IMPORT,
-                created_by=user,
             )
         )
     if errors:
