@@ -142,10 +142,11 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     @admin.action(description="Roll back the selected targets to their previous version", permissions=["rollback"])
     def rollback_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         def perform(qs: QuerySet) -> None:
-            for workspace_id, target in sorted(set(qs.values_list("workspace_id", "target"))):
+            # A target deployed at several frequencies rolls back the selected versions' ones.
+            for workspace_id, target, frequency in sorted(set(qs.values_list("workspace_id", "target", "frequency"))):
                 try:
-                    d = model_version_rollback(workspace_id=workspace_id, target=target, user=request.user,
-                                               reason=request.POST.get("reason", ""))
+                    d = model_version_rollback(workspace_id=workspace_id, target=target, frequency=frequency,
+                                               user=request.user, reason=request.POST.get("reason", ""))
                 except RegistryError as exc:
                     self.message_user(request, str(exc), messages.ERROR)
                 else:
@@ -160,7 +161,7 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
         def perform(qs: QuerySet) -> None:
             for version in qs.select_related("workspace"):
                 job = training_job_create(workspace=version.workspace, target=version.target,
-                                          frequency=version.frequency or "M", horizon=version.horizon or None,
+                                          frequency=version.frequency, horizon=version.horizon or None,
                                           user=request.user)
                 self.message_user(request, f"Queued training job {job.pk} for {version.target}.")
 

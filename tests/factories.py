@@ -168,8 +168,10 @@ def fitted_version(
     mae: float = 10.0,
     version: int | None = None,
     values: list[float] | None = None,
+    frequency: str = "M",
 ):
-    """A ModelVersion with a real fitted forecaster stored as a verified artifact."""
+    """A ModelVersion with a real fitted forecaster stored as a verified artifact: monthly
+    from January 2022, or weekly (``frequency="W"``) from Monday 3 January 2022."""
     from forecasting.engine.registry import build_forecaster
     from forecasting.registry.artifacts import artifact_save
     from forecasting.registry.models import ModelVersion
@@ -178,13 +180,17 @@ def fitted_version(
     model = build_forecaster(algorithm, season_length=12).fit(series)
     number = version or (ModelVersion.objects.filter(workspace=workspace, target=target).count() + 1)
     artifact = artifact_save(obj=model, name=f"test/{workspace.pk}/{target}-{number}.pkl")
-    start = dt.date(2022, 1, 1)
+    if frequency == "W":
+        start = dt.date(2022, 1, 3)
+        end = start + dt.timedelta(weeks=len(series) - 1)
+    else:
+        start = dt.date(2022, 1, 1)
+        end = dt.date(2022 + (len(series) - 1) // 12, (len(series) - 1) % 12 + 1, 1)
     return ModelVersion.objects.create(
         workspace=workspace, target=target, algorithm=algorithm, version=number, status=status,
-        metrics={"mae": mae, "rmse": mae * 1.2}, frequency="M", horizon=6, training_start=start,
-        training_end=dt.date(2022 + (len(series) - 1) // 12, (len(series) - 1) % 12 + 1, 1),
-        n_observations=len(series), data_hash="d" * 64,
-        training_data={"frequency": "M", "values": series},
+        metrics={"mae": mae, "rmse": mae * 1.2}, frequency=frequency, horizon=6, training_start=start,
+        training_end=end, n_observations=len(series), data_hash="d" * 64,
+        training_data={"frequency": frequency, "values": series},
         artifact_path=artifact.path, artifact_sha256=artifact.sha256, artifact_size=artifact.size,
         deployed_at=timezone.now() if status == "deployed" else None,
     )

@@ -51,6 +51,7 @@ from coaching.selectors import (
 from finance.models import Goal
 from finance.months import add_months, month_start
 from forecasting.engine.competition import run_competition
+from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.serving.forecasts import deployed_forecasters, forecast_predict_many
 
@@ -124,7 +125,9 @@ def spending_predict(
     for category_id, cat in sorted(ctx.books.categories.items(), key=lambda kv: kv[1].name):
         if category_id is not None:
             series[Target("expense", category_id=category_id).key] = (cat.name, category_id, cat.values)
-    versions = deployed_forecasters(workspace=ctx.workspace, targets=list(series))
+    # Monthly models only: the answer is read off the forecast's month (a weekly model of
+    # the same target may be deployed too).
+    versions = deployed_forecasters(workspace=ctx.workspace, targets=list(series), frequencies=(Frequency.MONTHLY,))
     served = forecast_predict_many(workspace=ctx.workspace, versions=versions, today=ctx.today, user=user)
 
     trimmed = {target: _trimmed(values) for target, (_, _, values) in series.items()}

@@ -11,7 +11,7 @@ class ModelVersionFilter(filters.FilterSet):
         model = ModelVersion
         fields = {
             "workspace": ["exact"], "target": ["exact", "startswith"], "algorithm": ["exact"],
-            "status": ["exact"], "kind": ["exact"],
+            "status": ["exact"], "kind": ["exact"], "frequency": ["exact"],
         }
 
 

@@ -13,7 +13,7 @@ from forecasting.inventory.models import StockPlan, StockPlanLine
 from forecasting.inventory.selectors import service_level_validator
 from forecasting.monitoring.models import Alert, PerformanceSnapshot
 from forecasting.registry.models import Deployment, ModelVersion
-from forecasting.series.selectors import FREQUENCIES
+from forecasting.series.frequency import Frequency
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.serving.models import Feedback
 from forecasting.training.models import TrainingJob
@@ -83,7 +83,7 @@ class TrainRequestSerializer(WorkspaceOwnedSerializer):
 
     target = serializers.CharField(max_length=100, validators=[validate_target_key])
     algorithms = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
-    frequency = serializers.ChoiceField(choices=list(FREQUENCIES), default="M")
+    frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.MONTHLY)
     horizon = serializers.IntegerField(min_value=1, max_value=366, required=False)
 
     class Meta:
@@ -120,11 +120,15 @@ class ReasonSerializer(serializers.Serializer):
 
 class RollbackSerializer(WorkspaceOwnedSerializer):
     target = serializers.CharField(max_length=100, validators=[validate_target_key])
+    frequency = serializers.ChoiceField(
+        choices=Frequency.choices, required=False,
+        help_text="The forecaster's frequency to roll back (monthly when not given; classifiers have none).",
+    )
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     class Meta:
         model = Deployment
-        fields = ["workspace", "target", "reason"]
+        fields = ["workspace", "target", "frequency", "reason"]
 
 
 class PerformanceSnapshotSerializer(serializers.ModelSerializer):
@@ -179,7 +183,10 @@ class ForecastQuerySerializer(serializers.Serializer):
     category = serializers.IntegerField(min_value=1, required=False)
     product = serializers.IntegerField(min_value=1, required=False)
     warehouse = serializers.IntegerField(min_value=1, required=False)
-    frequency = serializers.ChoiceField(choices=list(FREQUENCIES), default="M")
+    frequency = serializers.ChoiceField(
+        choices=Frequency.choices, default=Frequency.MONTHLY,
+        help_text="Served by the target's deployed model of this frequency (404 when it has none).",
+    )
 
 
 class ForecastSerializer(serializers.Serializer):

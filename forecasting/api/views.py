@@ -93,7 +93,8 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
     @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.DeploymentSerializer})
     @action(detail=True, methods=["post"])
     def deploy(self, request: Request, pk: str | None = None) -> Response:
-        """Deploy this version (the current one is retired; both steps are in the history)."""
+        """Deploy this version (the deployed one of its frequency is retired; both steps are
+        in the history)."""
         version = self.get_object()
         body = serializers.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -109,7 +110,7 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
         """Queue a new training of this version's target with every algorithm."""
         version = self.get_object()
         job = training_job_create(
-            workspace=version.workspace, target=version.target, frequency=version.frequency or "M",
+            workspace=version.workspace, target=version.target, frequency=version.frequency,
             horizon=version.horizon or None, user=request.user,
         )
         return Response(serializers.TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -152,7 +153,8 @@ class TrainingJobViewSet(WorkspaceScopedViewSet):
 
 
 class RollbackView(APIView):
-    """``POST /api/v1/ml/rollback/``: re-deploy the previously deployed version of a target."""
+    """``POST /api/v1/ml/rollback/``: re-deploy the previously deployed version of a target
+    at a frequency (monthly unless named); its other frequencies keep theirs."""
 
     @extend_schema(request=serializers.RollbackSerializer, responses={200: serializers.DeploymentSerializer})
     def post(self, request: Request) -> Response:
@@ -162,7 +164,8 @@ class RollbackView(APIView):
         _require_manager(request.user, data["workspace"].pk)
         try:
             deployment = model_version_rollback(
-                workspace_id=data["workspace"].pk, target=data["target"], user=request.user, reason=data["reason"]
+                workspace_id=data["workspace"].pk, target=data["target"], frequency=data.get("frequency"),
+                user=request.user, reason=data["reason"],
             )
         except RegistryError as exc:
             raise Conflict({"detail": str(exc)}) from None
@@ -244,7 +247,8 @@ class HealthView(APIView):
 
 class ForecastView(APIView):
     """``GET /api/v1/forecasts/{metric}/``: dates, point forecast, 80/95 % intervals, and
-    the model version that made it with its backtest metrics."""
+    the model version that made it with its backtest metrics — the target's deployed model
+    of ``frequency`` (monthly by default); 404 when that frequency has none."""
 
     @extend_schema(
         parameters=[serializers.ForecastQuerySerializer,
@@ -265,8 +269,8 @@ class ForecastView(APIView):
             raise ValidationError({"detail": f"'{metric}' is not a forecast metric."})
         try:
             output = forecast_predict(
-                workspace=workspace, target=target, periods=q["periods"], model_type=q.get("model_type"),
-                user=request.user,
+                workspace=workspace, target=target, periods=q["periods"], frequency=q["frequency"],
+                model_type=q.get("model_type"), user=request.user,
             )
         except NoModel as exc:
             raise NotFound(str(exc)) from None

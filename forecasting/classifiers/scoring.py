@@ -48,7 +48,7 @@ from forecasting.serving.cache import (
     CLASSIFIERS_LOCAL_SECONDS,
     classifiers_local,
 )
-from forecasting.serving.models import Prediction
+from forecasting.serving.predictions import PredictionEntry, prediction_log
 
 logger = logging.getLogger(__name__)
 
@@ -142,13 +142,12 @@ def transactions_categorize(
         return output
     output["model"] = {"id": model.version_id, "version": model.version, "algorithm": ALGORITHM[CATEGORIZER],
                        "trained_until": model.trained_until, "metrics": model.metrics}
-    prediction = Prediction.objects.create(
-        workspace=workspace, model_version_id=model.version_id, target=CATEGORIZER,
+    [prediction] = prediction_log(workspace=workspace, user=user, entries=[PredictionEntry(
+        model_version_id=model.version_id, target=CATEGORIZER,
         request={"count": len(records), "descriptions": [r.get("description", "") for r in records[:50]]},
         output={"categories": [r["category"] for r in results[:50]],
                 "confidences": [r["confidence"] for r in results[:50]]},
-        user=user if user is not None and user.is_authenticated else None,
-    )
+    )])
     output["prediction_id"] = str(prediction.pk)
     return output
 

@@ -19,9 +19,13 @@ from django.views.generic import TemplateView
 from finance.views.base import WorkspacePageMixin
 from forecasting.pages.panels import ALGORITHM_LABELS, algorithm_label
 from forecasting.pages.selectors import TargetStatus, models_overview
-from forecasting.registry.models import ModelVersion
 from forecasting.series.targets import InvalidTarget, Target
-from forecasting.training.autolearn import ACTIVE_JOB_STATUSES, RetrainDecision, should_retrain
+from forecasting.training.autolearn import (
+    ACTIVE_JOB_STATUSES,
+    RetrainDecision,
+    should_retrain,
+    target_training_shape,
+)
 from forecasting.training.jobs import training_job_create
 from forecasting.training.models import TrainingJob
 
@@ -162,17 +166,9 @@ class RetrainView(WorkspacePageMixin, View):
         )
         created = job is None
         if job is None:
-            deployed = (
-                ModelVersion.objects.filter(
-                    workspace_id=workspace_id, target=target.key, status=ModelVersion.Status.DEPLOYED
-                )
-                .only("frequency", "horizon")
-                .first()
-            )
+            frequency, horizon = target_training_shape(workspace_id=workspace_id, target=target.key)
             job = training_job_create(
-                workspace=membership.workspace, target=target.key,
-                frequency=(deployed.frequency if deployed and deployed.frequency else "M"),
-                horizon=(deployed.horizon or None) if deployed else None,
+                workspace=membership.workspace, target=target.key, frequency=frequency, horizon=horizon,
                 trigger=TrainingJob.Trigger.MANUAL, user=request.user,
             )
         message = (

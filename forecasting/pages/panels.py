@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
-import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from finance.models import Product, Workspace
 from finance.months import add_months
 from finance.selectors import BudgetUse, expense_shares_by_category, units_sold_since
 from forecasting.registry.models import ModelVersion
+from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.serving.forecasts import (
     DEMAND_DAYS,
@@ -59,7 +59,6 @@ ALGORITHM_LABELS = {
     "combination": "Combination",
 }
 METRICS = (("revenue", "Revenue"), ("expense", "Expenses"))
-_PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 
 
 def algorithm_label(name: str) -> str:
@@ -99,7 +98,7 @@ class ModelInfo:
             label=algorithm_label(version.algorithm),
             version=version.version,
             trained_until=version.training_end,
-            frequency=version.frequency or "M",
+            frequency=Frequency.of(version.frequency).value,
             mae=metrics.get("mae"),
             rmse=metrics.get("rmse"),
             mape=metrics.get("mape"),
@@ -133,15 +132,15 @@ class MetricPanel:
         return self.chart is not None
 
 
-def _date_label(day: dt.date, frequency: str) -> str:
-    return day.strftime("%b %Y") if frequency == "M" else day.isoformat()
+def _date_label(day: dt.date, frequency: Frequency) -> str:
+    return day.strftime("%b %Y") if frequency is Frequency.MONTHLY else day.isoformat()
 
 
 def _history(version: ModelVersion) -> tuple[list[dt.date], list[float]]:
     """The last points of the series the model learned from (its stored training data)."""
     data = version.training_data or {}
     values = [float(v) for v in data.get("values") or []]
-    frequency = version.frequency or "M"
+    frequency = Frequency.of(version.frequency)
     keep = HISTORY_POINTS.get(frequency, 24)
     values = values[-keep:]
     if not values:
@@ -150,8 +149,8 @@ def _history(version: ModelVersion) -> tuple[list[dt.date], list[float]]:
     if len(stored) >= len(values):
         dates = [dt.date.fromisoformat(d) for d in stored[-len(values):]]
     elif version.training_end is not None:
-        index = pd.date_range(end=version.training_end, periods=len(values), freq=_PANDAS_FREQ[frequency])
-        dates = [d.date() for d in index]
+        end = version.training_end
+        dates = frequency.dates_between(frequency.add(end, 1 - len(values)), end)
     else:
         return [], []
     return dates, values
@@ -168,7 +167,7 @@ def metric_panel(*, metric: str, label: str, result: PageForecast | None, curren
         panel.error = result.error
         return panel
     output = result.output
-    frequency = output.get("frequency") or "M"
+    frequency = Frequency.of(output.get("frequency"))
     hist_dates, hist_values = _history(result.version)
     dates = [dt.date.fromisoformat(d) for d in output["dates"]]
     n_hist = len(hist_values)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from finance.models import Category, Product, Workspace
 from forecasting.monitoring.models import Alert
 from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.series.frequency import preference_rank
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.training.autolearn import ACTIVE_JOB_STATUSES
 from forecasting.training.models import TrainingJob
@@ -81,11 +82,10 @@ def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOve
     name categories or products.
     """
     states = {s.target: s for s in TargetState.objects.filter(workspace=workspace)}
-    deployed = {
-        v.target: v
-        for v in ModelVersion.objects.filter(workspace=workspace, status=ModelVersion.Status.DEPLOYED)
-        .defer("training_data", "backtest")
-    }
+    deployed: dict[str, ModelVersion] = {}
+    for v in (ModelVersion.objects.filter(workspace=workspace, status=ModelVersion.Status.DEPLOYED)
+              .defer("training_data", "backtest").order_by(preference_rank())):
+        deployed.setdefault(v.target, v)  # a target deployed at several frequencies: its monthly model
     jobs: dict[str, TrainingJob] = {}
     for job in TrainingJob.objects.filter(workspace=workspace, status__in=ACTIVE_JOB_STATUSES).order_by("created_at", "id"):
         jobs.setdefault(job.target, job)

@@ -41,7 +41,9 @@ class ModelVersion(models.Model):
     params = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Backtest metrics (MAE, RMSE, …).")
     backtest = models.JSONField(default=dict, blank=True, help_text="Backtest windows for charts.")
-    frequency = models.CharField(max_length=1, blank=True, default="")
+    frequency = models.CharField(
+        max_length=1, blank=True, default="", help_text="D, W or M for a forecaster; blank for a classifier."
+    )
     horizon = models.PositiveSmallIntegerField(default=0)
     training_start = models.DateField(null=True, blank=True)
     training_end = models.DateField(null=True, blank=True)
@@ -68,10 +70,12 @@ class ModelVersion(models.Model):
             models.UniqueConstraint(
                 fields=["workspace", "target", "version"], name="unique_model_version_number"
             ),
+            # A forecaster target may serve one model per frequency (monthly and weekly
+            # side by side); classifiers have a blank frequency, so still one each.
             models.UniqueConstraint(
-                fields=["workspace", "target"],
+                fields=["workspace", "target", "frequency"],
                 condition=Q(status="deployed"),
-                name="one_deployed_version_per_target",
+                name="one_deployed_version_per_target_frequency",
             ),
         ]
         indexes = [models.Index(fields=["workspace", "target", "status"], name="version_target_status_idx")]

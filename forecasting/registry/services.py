@@ -1,8 +1,10 @@
 """The registry lifecycle: deploy, roll back, retire and delete model versions.
 
-Exactly one version per (workspace, target) is deployed; every change of the deployed
-version is written to :class:`~forecasting.models.Deployment` in the same transaction,
-so "what was in production on date X" is always answerable.
+At most one version per (workspace, target, frequency) is deployed — a forecaster target
+can serve a monthly and a weekly model side by side; classifiers have no frequency, so
+one each. Deploys and rollbacks act within the version's frequency. Every change of a
+deployed version is written to :class:`~forecasting.models.Deployment` in the same
+transaction, so "what was in production on date X" is always answerable.
 """
 
 from __future__ import annotations
@@ -27,16 +29,27 @@ def _lock_target(*, workspace_id: int, target: str) -> None:
     TargetState.objects.select_for_update().filter(pk=state.pk).first()
 
 
-def _deployed(*, workspace_id: int, target: str) -> ModelVersion | None:
+#: What a rollback that names no frequency acts on: the monthly forecaster
+#: (``Frequency.MONTHLY``; the registry sits below :mod:`forecasting.series` and cannot
+#: import it) or the classifier, whose versions have a blank frequency.
+UNNAMED_FREQUENCY = ("M", "")
+
+
+def _deployed(*, workspace_id: int, target: str, frequencies: tuple[str, ...]) -> ModelVersion | None:
     return ModelVersion.objects.filter(
-        workspace_id=workspace_id, target=target, status=ModelVersion.Status.DEPLOYED
+        workspace_id=workspace_id, target=target, frequency__in=frequencies, status=ModelVersion.Status.DEPLOYED
     ).first()
+
+
+def _named(target: str, frequency: str | None) -> str:
+    return f"{target} (frequency {frequency})" if frequency else target
 
 
 def _switch(
     *, to_version: ModelVersion, action: str, user: AbstractBaseUser | None, reason: str
 ) -> Deployment:
-    current = _deployed(workspace_id=to_version.workspace_id, target=to_version.target)
+    current = _deployed(workspace_id=to_version.workspace_id, target=to_version.target,
+                        frequencies=(to_version.frequency,))
     if current is not None:
         current.status = ModelVersion.Status.RETIRED
         current.save(update_fields=["status"])
@@ -62,7 +75,8 @@ def model_version_deploy(
     reason: str = "",
     action: str = Deployment.Action.DEPLOY,
 ) -> Deployment:
-    """Make ``version`` the deployed model of its target; the previous one is retired."""
+    """Make ``version`` the deployed model of its target at its frequency; the one it
+    replaces (same target, same frequency) is retired, other frequencies keep theirs."""
     _lock_target(workspace_id=version.workspace_id, target=version.target)
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == ModelVersion.Status.DEPLOYED:
@@ -74,13 +88,17 @@ def model_version_deploy(
 
 @transaction.atomic
 def model_version_rollback(
-    *, workspace_id: int, target: str, user: AbstractBaseUser | None = None, reason: str = ""
+    *, workspace_id: int, target: str, frequency: str | None = None, user: AbstractBaseUser | None = None,
+    reason: str = "",
 ) -> Deployment:
-    """Re-deploy the version that was deployed before the current one."""
+    """Re-deploy the version of ``target`` at ``frequency`` that was deployed before the
+    current one; the target's other frequencies are not touched. Without ``frequency``:
+    the monthly forecaster, or the classifier (classifiers have no frequency)."""
     _lock_target(workspace_id=workspace_id, target=target)
-    current = _deployed(workspace_id=workspace_id, target=target)
+    current = _deployed(workspace_id=workspace_id, target=target,
+                        frequencies=(frequency,) if frequency else UNNAMED_FREQUENCY)
     if current is None:
-        raise RegistryError(f"Nothing is deployed for {target}; there is nothing to roll back.")
+        raise RegistryError(f"Nothing is deployed for {_named(target, frequency)}; there is nothing to roll back.")
     # The deploy that brought the current version in (not a rollback onto it), so that
     # rolling back twice walks further back in history instead of toggling.
     last = (
@@ -90,8 +108,11 @@ def model_version_rollback(
         .first()
     )
     previous = last.from_version if last is not None else None
-    if previous is None or previous.status == ModelVersion.Status.FAILED or not previous.artifact_path:
-        raise RegistryError(f"No earlier deployed version of {target} to roll back to.")
+    # A deploy recorded before a target could serve several frequencies may come from
+    # another frequency's version: that is not this frequency's history.
+    if (previous is None or previous.frequency != current.frequency
+            or previous.status == ModelVersion.Status.FAILED or not previous.artifact_path):
+        raise RegistryError(f"No earlier deployed version of {_named(target, frequency)} to roll back to.")
     return _switch(
         to_version=previous, action=Deployment.Action.ROLLBACK, user=user,
         reason=reason or f"Rolled back from v{current.version} to v{previous.version}",

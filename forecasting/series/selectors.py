@@ -13,19 +13,12 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from django.db.models import Sum
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from finance.models import Sale, Transaction, Workspace
+from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
-
-FREQUENCIES = {"D": "daily", "W": "weekly", "M": "monthly"}
-SEASON_LENGTH = {"D": 7, "W": 52, "M": 12}
-DEFAULT_HORIZON = {"D": 30, "W": 12, "M": 6}
-_TRUNC = {"D": TruncDay, "W": TruncWeek, "M": TruncMonth}
-_PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +34,7 @@ class Series:
 
     @property
     def season_length(self) -> int:
-        return SEASON_LENGTH[self.frequency]
+        return Frequency(self.frequency).season_length
 
     @property
     def data_hash(self) -> str:
@@ -55,37 +48,30 @@ class Series:
     def future_dates(self, periods: int) -> list[dt.date]:
         if not self.dates:
             return []
-        index = pd.date_range(self.dates[-1], periods=periods + 1, freq=_PANDAS_FREQ[self.frequency])
-        return [d.date() for d in index[1:]]
+        return Frequency(self.frequency).dates_after(self.dates[-1], periods)
 
     def as_dict(self) -> dict:
         return {"frequency": self.frequency, "dates": [d.isoformat() for d in self.dates], "values": self.values.tolist()}
 
 
-def period_start(day: dt.date, frequency: str) -> dt.date:
-    if frequency == "M":
-        return day.replace(day=1)
-    if frequency == "W":
-        return day - dt.timedelta(days=day.weekday())
-    return day
-
-
 def future_dates_after(last: dt.date, periods: int, frequency: str) -> list[dt.date]:
-    index = pd.date_range(last, periods=periods + 1, freq=_PANDAS_FREQ[frequency])
-    return [d.date() for d in index[1:]]
+    """:meth:`Frequency.dates_after` for callers that hold a frequency code (a blank one
+    reads as monthly)."""
+    return Frequency.of(frequency).dates_after(last, periods)
 
 
 def series_build(
-    *, workspace: Workspace, target: Target, frequency: str = "M", end: dt.date | None = None
+    *, workspace: Workspace, target: Target, frequency: str = Frequency.MONTHLY, end: dt.date | None = None
 ) -> Series:
     """The series a forecaster of ``target`` learns from, at ``frequency`` (D, W or M)."""
-    if frequency not in FREQUENCIES:
+    if frequency not in Frequency.values:
         raise ValueError(f"Unknown frequency '{frequency}'; use D, W or M.")
+    frequency = Frequency(frequency)
     if not target.is_forecast:
         raise ValueError(f"'{target}' is not a forecast target.")
     end = end or timezone.localdate()
-    cutoff = period_start(end, frequency)  # first day of the incomplete period
-    trunc = _TRUNC[frequency]("date")
+    cutoff = frequency.period_start(end)  # first day of the incomplete period
+    trunc = frequency.truncate("date")
 
     if target.metric == "inventory":
         rows = Sale.objects.filter(workspace=workspace, date__lt=cutoff)
@@ -104,14 +90,11 @@ def series_build(
 
     aggregated = list(rows.annotate(period=trunc).values("period").annotate(total=measure).values_list("period", "total").order_by("period"))
     if not aggregated:
-        return Series(dates=[], values=np.array([], dtype=float), frequency=frequency)
+        return Series(dates=[], values=np.array([], dtype=float), frequency=frequency.value)
     observed = {(p.date() if isinstance(p, dt.datetime) else p): float(total) for p, total in aggregated}
-    first = min(observed)
-    last = period_start(cutoff - dt.timedelta(days=1), frequency)
-    index = pd.date_range(first, last, freq=_PANDAS_FREQ[frequency])
-    dates = [d.date() for d in index]
+    dates = frequency.dates_between(min(observed), cutoff - dt.timedelta(days=1))
     values = np.array([observed.get(d, 0.0) for d in dates], dtype=float)
-    return Series(dates=dates, values=values, frequency=frequency)
+    return Series(dates=dates, values=values, frequency=frequency.value)
 
 
 def series_group_build(*, workspace: Workspace, target: Target, series: Series) -> np.ndarray | None:
@@ -122,7 +105,7 @@ def series_group_build(*, workspace: Workspace, target: Target, series: Series) 
     group = target.group
     if group is None or not len(series):
         return None
-    cutoff = future_dates_after(series.dates[-1], 1, series.frequency)[0]
+    cutoff = Frequency(series.frequency).add(series.dates[-1], 1)
     whole = series_build(workspace=workspace, target=group, frequency=series.frequency, end=cutoff)
     values = dict(zip(whole.dates, whole.values.tolist(), strict=True))
     return np.array([values.get(d, 0.0) for d in series.dates], dtype=float)

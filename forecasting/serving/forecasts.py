@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,18 +25,23 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 
 from finance.models import Workspace
-from finance.months import add_months
 from forecasting.engine.base import Z80, Z95
 from forecasting.registry.models import ModelKind, ModelVersion
-from forecasting.series.selectors import DEFAULT_HORIZON, future_dates_after, period_start
+from forecasting.series.frequency import PREFERENCE, Frequency, preference_rank
 from forecasting.series.targets import Target
 from forecasting.serving.cache import forecast_cache_key
-from forecasting.serving.models import Prediction
-from forecasting.serving.predictions import ModelUnavailable, model_version_load
+from forecasting.serving.predictions import (
+    ModelUnavailable,
+    PredictionEntry,
+    forecast_cache_parts,
+    forecast_output_build,
+    model_version_load,
+    prediction_log,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_PERIODS = {"M": 60, "W": 260, "D": 800}
+MAX_PERIODS = {Frequency.MONTHLY: 60, Frequency.WEEKLY: 260, Frequency.DAILY: 800}
 #: The window of the inventory demand forecasts (next 30 days).
 DEMAND_DAYS = 30
 
@@ -56,65 +61,39 @@ class PageForecast:
 
 
 def deployed_forecasters(
-    *, workspace: Workspace, targets: Iterable[str], with_training_data: bool = False
+    *,
+    workspace: Workspace,
+    targets: Iterable[str],
+    frequencies: Sequence[Frequency] = PREFERENCE,
+    with_training_data: bool = False,
 ) -> dict[str, ModelVersion]:
-    """``{target: deployed version}`` for those of ``targets`` that have one. One query."""
+    """``{target: deployed version}`` for those of ``targets`` that have one at one of
+    ``frequencies``: of a target deployed at several, the version of the first in that
+    order (by default any frequency, monthly first). One query."""
     versions = ModelVersion.objects.filter(
         workspace=workspace,
         kind=ModelKind.FORECASTER,
         status=ModelVersion.Status.DEPLOYED,
+        frequency__in=list(frequencies),
         target__in=list(targets),
-    ).defer("backtest")
+    ).defer("backtest").order_by(preference_rank(tuple(frequencies)))
     if not with_training_data:
         versions = versions.defer("training_data")
-    return {version.target: version for version in versions}
+    chosen: dict[str, ModelVersion] = {}
+    for version in versions:
+        chosen.setdefault(version.target, version)
+    return chosen
 
 
 def periods_to_cover(*, version: ModelVersion, today: dt.date) -> int:
     """How many periods to forecast so that the period holding ``today`` and the model's
     horizon after it are covered (a model trained long ago forecasts the gap too)."""
-    frequency = version.frequency or "M"
-    horizon = version.horizon or DEFAULT_HORIZON[frequency]
+    frequency = Frequency.of(version.frequency)
+    horizon = version.horizon or frequency.default_horizon
     if version.training_end is None:
         return horizon
-    current = period_start(today, frequency)
-    last = version.training_end
-    if frequency == "M":
-        gap = (current.year - last.year) * 12 + current.month - last.month
-    elif frequency == "W":
-        gap = (current - period_start(last, "W")).days // 7
-    else:
-        gap = (current - last).days
+    gap = frequency.periods_between(version.training_end, today)
     return max(1, min(max(gap, 0) + horizon, MAX_PERIODS[frequency]))
-
-
-def _output(*, workspace: Workspace, version: ModelVersion, periods: int) -> dict[str, Any]:
-    """The same dictionary :func:`forecast_predict` caches."""
-    forecast = model_version_load(version=version).predict(periods)
-    dates = future_dates_after(version.training_end, periods, version.frequency)
-
-    def floats(values: Any) -> list[float]:
-        return [round(float(v), 4) for v in values]
-
-    return {
-        "workspace": workspace.pk,
-        "target": version.target,
-        "frequency": version.frequency,
-        "dates": [d.isoformat() for d in dates],
-        "forecast": floats(forecast.mean),
-        "lo80": floats(forecast.lo80),
-        "hi80": floats(forecast.hi80),
-        "lo95": floats(forecast.lo95),
-        "hi95": floats(forecast.hi95),
-        "model": {
-            "id": version.pk,
-            "version": version.version,
-            "algorithm": version.algorithm,
-            "status": version.status,
-            "trained_until": version.training_end.isoformat() if version.training_end else None,
-            "backtest_metrics": version.metrics,
-        },
-    }
 
 
 def forecast_predict_many(
@@ -134,8 +113,9 @@ def forecast_predict_many(
         return {}
     periods = {target: periods_to_cover(version=v, today=today) for target, v in versions.items()}
     keys = {
-        target: forecast_cache_key(workspace_id=workspace.pk, parts=(target, periods[target], "deployed"))
-        for target in versions
+        target: forecast_cache_key(workspace_id=workspace.pk, parts=forecast_cache_parts(
+            target=target, frequency=version.frequency, periods=periods[target], model_type=None))
+        for target, version in versions.items()
     }
     found = cache.get_many(list(keys.values()))
     results: dict[str, PageForecast] = {}
@@ -144,7 +124,8 @@ def forecast_predict_many(
         output = found.get(keys[target])
         if output is None or output.get("model", {}).get("id") != version.pk:
             try:
-                output = _output(workspace=workspace, version=version, periods=periods[target])
+                forecast = model_version_load(version=version).predict(periods[target])
+                output = forecast_output_build(version=version, forecast=forecast)
             except ModelUnavailable as exc:
                 results[target] = PageForecast(target=target, version=version, output=None, error=str(exc))
                 continue
@@ -159,19 +140,14 @@ def forecast_predict_many(
         results[target] = PageForecast(target=target, version=version, output=output)
     if fresh:
         cache.set_many(fresh, timeout=settings.ML_FORECAST_CACHE_TTL)
-    logged_user = user if user is not None and user.is_authenticated else None
-    predictions = [
-        Prediction(
-            workspace=workspace, model_version_id=result.version.pk, target=target,
+    prediction_log(workspace=workspace, user=user, entries=[
+        PredictionEntry.of_forecast(
+            result.output, from_cache=keys[target] not in fresh,
             request={"periods": periods[target], "model_type": None, "page": True},
-            output={"dates": result.output["dates"], "forecast": result.output["forecast"]},
-            from_cache=keys[target] not in fresh, user=logged_user,
         )
         for target, result in results.items()
         if result.ok
-    ]
-    if predictions:
-        Prediction.objects.bulk_create(predictions)
+    ])
     return results
 
 
@@ -186,13 +162,6 @@ def product_demand_target(product_id: int) -> str:
 def normal_tail(z: float) -> float:
     """P(Z > z) for a standard normal Z."""
     return 0.5 * math.erfc(z / math.sqrt(2))
-
-
-def _period_end(start: dt.date, frequency: str) -> dt.date:
-    """The first day after the period that starts on ``start``."""
-    if frequency == "M":
-        return add_months(start, 1)
-    return start + dt.timedelta(days=7 if frequency == "W" else 1)
 
 
 @dataclass(frozen=True)
@@ -220,13 +189,13 @@ def window_forecast(output: dict[str, Any], *, start: dt.date, end: dt.date) -> 
     flat), converted to a standard deviation and added up (periods taken as fully
     correlated: the cautious choice for a risk). Negative forecasts count as zero.
     """
-    frequency = output.get("frequency") or "M"
+    frequency = Frequency.of(output.get("frequency"))
     dates = [dt.date.fromisoformat(d) for d in output["dates"]]
-    if not dates or dates[0] > start or _period_end(dates[-1], frequency) < end:
+    if not dates or dates[0] > start or frequency.add(dates[-1], 1) < end:
         return None
     mean = sigma = 0.0
     for i, begin in enumerate(dates):
-        finish = _period_end(begin, frequency)
+        finish = frequency.add(begin, 1)  # the first day after the period
         overlap = (min(finish, end) - max(begin, start)).days
         if overlap <= 0:
             continue

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from finance.models import Sale, StockLevel, Transaction, Workspace
 from forecasting.registry.models import ModelKind, ModelVersion, TargetState
+from forecasting.series.frequency import Frequency, preference_rank
 from forecasting.series.targets import Target
 from forecasting.serving.cache import ProcessMemo, forecast_cache_invalidate
 from forecasting.training.jobs import training_job_create
@@ -163,15 +164,23 @@ def autolearn_check(*, workspace: Workspace, target: str, force: bool = False) -
         active = TrainingJob.objects.filter(workspace=workspace, target=key, status__in=ACTIVE_JOB_STATUSES).first()
         if active is not None:
             return CheckResult(RetrainDecision(False, f"Training job {active.pk} is already {active.status}."), None)
-        frequency, horizon = _training_shape(workspace=workspace, target=key)
+        frequency, horizon = target_training_shape(workspace_id=workspace.pk, target=key)
         job = training_job_create(workspace=workspace, target=key, trigger=decision.trigger, frequency=frequency,
                                   horizon=horizon)
     return CheckResult(decision, job)
 
 
-def _training_shape(*, workspace: Workspace, target: str) -> tuple[str, int | None]:
-    """Retrain at the frequency and horizon of the deployed model (monthly by default)."""
-    deployed = ModelVersion.objects.filter(workspace=workspace, target=target, status=ModelVersion.Status.DEPLOYED).first()
-    if deployed is None or not deployed.frequency:
-        return "M", None
-    return deployed.frequency, deployed.horizon or None
+def target_training_shape(*, workspace_id: int, target: str) -> tuple[Frequency, int | None]:
+    """The frequency and horizon a retrain of ``target`` uses: those of its deployed model,
+    the monthly one when it has several (a target has one training lock and one counter
+    of new rows, so one retrain at a time); monthly with the default horizon when nothing
+    is deployed. One query."""
+    deployed = (
+        ModelVersion.objects.filter(workspace_id=workspace_id, target=target, status=ModelVersion.Status.DEPLOYED)
+        .order_by(preference_rank())
+        .only("frequency", "horizon")
+        .first()
+    )
+    if deployed is None:
+        return Frequency.MONTHLY, None
+    return Frequency.of(deployed.frequency), deployed.horizon or None

@@ -15,7 +15,8 @@ from forecasting.engine import competition as engine
 from forecasting.registry.artifacts import artifact_save
 from forecasting.registry.models import Deployment, ModelKind, ModelVersion
 from forecasting.registry.services import model_version_deploy
-from forecasting.series.selectors import DEFAULT_HORIZON, Series, series_build, series_group_build
+from forecasting.series.frequency import Frequency
+from forecasting.series.selectors import Series, series_build, series_group_build
 from forecasting.series.targets import Target
 from forecasting.serving.cache import forecast_cache_invalidate
 from forecasting.training.lifecycle import job_finish, job_progress, version_number_next
@@ -70,8 +71,8 @@ def _champion_decision(
 
 def forecaster_job_train(job: TrainingJob) -> TrainingJob:
     target = Target.parse(job.target)
-    frequency = job.params.get("frequency", "M")
-    horizon = int(job.params.get("horizon") or DEFAULT_HORIZON[frequency])
+    frequency = Frequency.of(job.params.get("frequency"))
+    horizon = int(job.params.get("horizon") or frequency.default_horizon)
     series = series_build(workspace=job.workspace, target=target, frequency=frequency)
     group = series_group_build(workspace=job.workspace, target=target, series=series)
     job_progress(job, 10)
@@ -93,7 +94,7 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
         job.save(update_fields=["results"])
         return job_finish(
             job, TrainingJob.Status.SKIPPED,
-            decision=f"Not enough data to train any algorithm ({len(series)} {frequency} points). {reasons}",
+            decision=f"Not enough data to train any algorithm ({len(series)} {frequency.value} points). {reasons}",
         )
 
     stored = {}
@@ -105,8 +106,10 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
     job_progress(job, 90)
 
     with transaction.atomic():
+        # The champion is the deployed model of the job's frequency: a weekly challenger
+        # neither competes with nor replaces the monthly model.
         champion = ModelVersion.objects.filter(
-            workspace_id=job.workspace_id, target=job.target, status=ModelVersion.Status.DEPLOYED
+            workspace_id=job.workspace_id, target=job.target, frequency=frequency, status=ModelVersion.Status.DEPLOYED
         ).first()
         number = version_number_next(workspace_id=job.workspace_id, target=job.target)
         versions = {}
@@ -116,7 +119,7 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
                 workspace_id=job.workspace_id, target=job.target, kind=ModelKind.FORECASTER,
                 algorithm=candidate.name, version=number, params=candidate.params,
                 metrics=candidate.metrics, backtest=candidate.backtest_dict(series.dates),
-                frequency=frequency, horizon=horizon,
+                frequency=frequency.value, horizon=horizon,
                 training_start=series.dates[0], training_end=series.dates[-1],
                 n_observations=len(series), data_hash=series.data_hash, training_data=series.as_dict(),
                 artifact_path=artifact.path, artifact_sha256=artifact.sha256, artifact_size=artifact.size,

@@ -17,7 +17,7 @@ from config.celery import TRANSIENT_ERRORS
 from finance.models import Workspace
 from forecasting.monitoring.alerts import alert_raise
 from forecasting.registry.models import ModelKind, TargetState
-from forecasting.series.selectors import DEFAULT_HORIZON
+from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.training import forecasters
 from forecasting.training.lifecycle import job_finish, target_lock_acquire, target_lock_release
@@ -35,22 +35,24 @@ def training_job_create(
     workspace: Workspace,
     target: str,
     algorithms: list[str] | None = None,
-    frequency: str = "M",
+    frequency: str = Frequency.MONTHLY,
     horizon: int | None = None,
     trigger: str = TrainingJob.Trigger.MANUAL,
     user: AbstractBaseUser | None = None,
     enqueue: bool = True,
 ) -> TrainingJob:
 
-    """Queue a training job; the Celery task is sent when the transaction commits."""
+    """Queue a training job; the Celery task is sent when the transaction commits. A
+    blank ``frequency`` (a classifier version's) reads as monthly."""
     parsed = Target.parse(target)
+    frequency = Frequency.of(frequency)
     job = TrainingJob.objects.create(
         workspace=workspace,
         target=parsed.key,
         kind=parsed.kind,
         trigger=trigger,
         algorithms=list(algorithms or (settings.ML_ALGORITHMS if parsed.is_forecast else [])),
-        params={"frequency": frequency, "horizon": horizon or DEFAULT_HORIZON[frequency]},
+        params={"frequency": frequency.value, "horizon": horizon or frequency.default_horizon},
         requested_by=user,
     )
     if enqueue:

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from finance.models import Category, Membership, Workspace
 from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.series.frequency import preference_rank
 from forecasting.series.targets import Target
 from forecasting.training.sweeps import BASE_TARGETS
 
@@ -19,25 +20,29 @@ def autolearn_states(*, workspace: Workspace) -> list[TargetState]:
 
 
 def deployed_versions(*, workspace_ids: list[int]) -> QuerySet[ModelVersion]:
+    """The deployed versions, by workspace and target, each target's monthly one first."""
     return (
         ModelVersion.objects.filter(workspace_id__in=workspace_ids, status=ModelVersion.Status.DEPLOYED)
         .defer("training_data", "backtest")
-        .order_by("workspace_id", "target")
+        .order_by("workspace_id", "target", preference_rank())
     )
 
 
 def model_status_for_user(*, user_id: int) -> list[dict]:
-    """Per workspace of the user: the deployed model of each target and the categories
-    covered by per-category forecasters (the seeds' "models status")."""
+    """Per workspace of the user: the deployed model of each target (the monthly one of a
+    target deployed at several frequencies, each entry naming its frequency) and the
+    categories covered by per-category forecasters (the seeds' "models status")."""
     workspace_ids = list(Membership.objects.filter(user_id=user_id).values_list("workspace_id", flat=True))
     workspaces = {w.pk: w for w in Workspace.objects.filter(pk__in=workspace_ids)}
     names = dict(Category.objects.filter(workspace_id__in=workspace_ids).values_list("pk", "name"))
     result = {pk: {"workspace": pk, "name": w.name, "models": {}, "categories_covered": []} for pk, w in workspaces.items()}
     for version in deployed_versions(workspace_ids=workspace_ids):
         entry = result[version.workspace_id]
+        if version.target in entry["models"]:  # another frequency of a target already listed
+            continue
         entry["models"][version.target] = {
             "id": version.pk, "algorithm": version.algorithm, "version": version.version,
-            "trained_until": version.training_end, "mae": version.mae,
+            "frequency": version.frequency, "trained_until": version.training_end, "mae": version.mae,
         }
         target = Target.parse(version.target)
         if target.category_id is not None and target.category_id in names:

@@ -15,7 +15,11 @@ from forecasting.monitoring.services import model_version_evaluate
 from forecasting.registry.artifacts import model_cache
 from forecasting.registry.models import ModelVersion, TargetState
 from forecasting.serving.models import Prediction
-from forecasting.training.autolearn import ACTIVE_JOB_STATUSES, autolearn_check
+from forecasting.training.autolearn import (
+    ACTIVE_JOB_STATUSES,
+    autolearn_check,
+    target_training_shape,
+)
 from forecasting.training.jobs import training_job_create
 from forecasting.training.models import TrainingJob
 
@@ -41,7 +45,10 @@ def _queue(workspace: Workspace, target: str, trigger: str, report: SweepReport)
     if TrainingJob.objects.filter(workspace=workspace, target=target, status__in=ACTIVE_JOB_STATUSES).exists():
         report.skipped[f"{workspace.pk}:{target}"] = "a training is already queued or running"
         return
-    report.queued.append(training_job_create(workspace=workspace, target=target, trigger=trigger).pk)
+    frequency, horizon = target_training_shape(workspace_id=workspace.pk, target=target)
+    report.queued.append(training_job_create(
+        workspace=workspace, target=target, trigger=trigger, frequency=frequency, horizon=horizon,
+    ).pk)
 
 
 def continuous_learning_sweep(*, now: dt.datetime | None = None) -> SweepReport:

@@ -58,6 +58,21 @@ class TestModelsApi:
         assert response.status_code == 200
         assert statuses(workspace) == {1: "deployed", 2: "retired"}
 
+    def test_manager_rolls_back_the_weekly_model_and_the_monthly_one_stays(self, workspace, manager, client_for):
+        # Given a monthly model deployed and two weekly deploys after it
+        monthly = fitted_version(workspace=workspace)
+        w1, w2 = fitted_version(workspace=workspace, frequency="W"), fitted_version(workspace=workspace, frequency="W")
+        client = client_for(manager)
+        for version in (monthly, w1, w2):
+            assert client.post(f"/api/v1/ml/models/{version.pk}/deploy/").status_code == 200
+        # When the weekly model is rolled back
+        response = client.post("/api/v1/ml/rollback/", {"workspace": workspace.pk, "target": "revenue",
+                                                        "frequency": "W"})
+        # Then the first weekly one serves again beside the monthly one
+        assert response.status_code == 200
+        assert (response.json()["from_version"], response.json()["to_version"]) == (w2.pk, w1.pk)
+        assert statuses(workspace) == {1: "deployed", 2: "deployed", 3: "retired"}
+
     @pytest.mark.parametrize("role", [Membership.Role.MEMBER, Membership.Role.VIEWER])
     def test_without_manager_role_nothing_changes(self, role, workspace, client_for):
         user = f.MembershipFactory(workspace=workspace, role=role).user
@@ -329,7 +344,62 @@ class TestForecastApi:
     def test_no_deployed_model_is_404_with_a_message(self, workspace, member, client_for):
         response = client_for(member).get("/api/v1/forecasts/expense/", {"workspace": workspace.pk})
         assert response.status_code == 404
-        assert response.json() == {"detail": "No model is deployed for expense in this workspace yet; train one first."}
+        assert response.json() == {"detail": "No monthly model (frequency=M) is deployed for expense in this "
+                                             "workspace yet; train one at that frequency first."}
+
+    def test_frequency_is_answered_by_the_deployed_model_of_that_frequency(self, workspace, member, client_for):
+        # Given revenue with a monthly and a weekly model deployed
+        monthly = fitted_version(workspace=workspace, status="deployed")
+        weekly = fitted_version(workspace=workspace, status="deployed", frequency="W", algorithm="seasonal_naive")
+        client = client_for(member)
+        # When a client asks for two weeks, then for the default (monthly) forecast of as many periods
+        week = client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "periods": 2, "frequency": "W"})
+        month = client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "periods": 2})
+        again = client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "periods": 2, "frequency": "W"})
+        # Then each is answered by the model of its frequency, on that frequency's dates
+        assert (week.status_code, month.status_code) == (200, 200)
+        assert (week.json()["model"]["id"], week.json()["frequency"], week.json()["dates"]) == (
+            weekly.pk, "W", ["2022-09-12", "2022-09-19"])
+        assert (month.json()["model"]["id"], month.json()["frequency"], month.json()["dates"]) == (
+            monthly.pk, "M", ["2025-01-01", "2025-02-01"])
+        # And each answer is cached and logged under its own frequency
+        assert (again.json()["model"]["id"], again.json()["cached"]) == (weekly.pk, True)
+        assert list(Prediction.objects.order_by("created_at").values_list("model_version_id", "request")) == [
+            (weekly.pk, {"periods": 2, "frequency": "W", "model_type": None}),
+            (monthly.pk, {"periods": 2, "frequency": "M", "model_type": None}),
+            (weekly.pk, {"periods": 2, "frequency": "W", "model_type": None}),
+        ]
+
+    def test_model_type_picks_that_algorithm_at_the_asked_frequency(self, workspace, member, client_for):
+        fitted_version(workspace=workspace, status="deployed", algorithm="seasonal_naive")
+        weekly = fitted_version(workspace=workspace, frequency="W", algorithm="seasonal_naive")
+        body = client_for(member).get(
+            "/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "model_type": "seasonal_naive", "frequency": "W"}
+        ).json()
+        assert body["model"]["id"] == weekly.pk
+
+    def test_a_frequency_without_a_deployed_model_is_404_naming_it(self, workspace, member, client_for):
+        # Given only a monthly model deployed (and a weekly candidate)
+        fitted_version(workspace=workspace, status="deployed")
+        fitted_version(workspace=workspace, frequency="W")
+        client = client_for(member)
+        # When a client asks for the weekly and the daily forecasts
+        weekly = client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "frequency": "W"})
+        daily = client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "frequency": "D"})
+        # Then both are 404 with the frequency named, and nothing is logged
+        assert (weekly.status_code, daily.status_code) == (404, 404)
+        assert weekly.json() == {"detail": "No weekly model (frequency=W) is deployed for revenue in this "
+                                           "workspace yet; train one at that frequency first."}
+        assert daily.json() == {"detail": "No daily model (frequency=D) is deployed for revenue in this "
+                                          "workspace yet; train one at that frequency first."}
+        assert Prediction.objects.count() == 0
+
+    def test_an_unknown_frequency_is_400(self, workspace, member, client_for):
+        fitted_version(workspace=workspace, status="deployed")
+        response = client_for(member).get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk, "frequency": "Y"})
+        assert response.status_code == 400
+        assert response.json() == {"frequency": ['"Y" is not a valid choice.']}
+        assert Prediction.objects.count() == 0
 
     def test_another_workspace_is_404(self, other_workspace, member, client_for):
         fitted_version(workspace=other_workspace, status="deployed")

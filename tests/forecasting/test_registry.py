@@ -275,3 +275,99 @@ class TestTraining:
         assert again.status == "succeeded"
         assert ModelVersion.objects.count() == 1  # the naive version of the first run, nothing more
         assert TrainingJob.objects.count() == 1
+
+
+def deployed_by_frequency(workspace, target="revenue"):
+    return dict(
+        ModelVersion.objects.filter(workspace=workspace, target=target, status="deployed")
+        .values_list("frequency", "pk")
+    )
+
+
+@pytest.mark.django_db
+class TestOneDeployedVersionPerFrequency:
+    def test_deploying_a_weekly_model_leaves_the_monthly_one_deployed(self, workspace, owner):
+        # Given a monthly model of revenue deployed
+        monthly = fitted_version(workspace=workspace)
+        model_version_deploy(version=monthly, user=owner)
+        weekly = fitted_version(workspace=workspace, frequency="W")
+        # When a weekly model of the same target is deployed
+        deployment = model_version_deploy(version=weekly, user=owner)
+        # Then both serve, and the weekly deploy replaced nothing
+        assert deployed_by_frequency(workspace) == {"M": monthly.pk, "W": weekly.pk}
+        assert (deployment.from_version, deployment.to_version) == (None, weekly)
+
+    def test_a_deploy_retires_only_the_version_of_its_own_frequency(self, workspace):
+        # Given a monthly and a weekly model deployed
+        monthly, weekly = fitted_version(workspace=workspace), fitted_version(workspace=workspace, frequency="W")
+        model_version_deploy(version=monthly)
+        model_version_deploy(version=weekly)
+        newer_weekly = fitted_version(workspace=workspace, frequency="W")
+        # When a newer weekly model is deployed
+        deployment = model_version_deploy(version=newer_weekly)
+        # Then the older weekly one is retired and the monthly one is untouched
+        assert deployed_by_frequency(workspace) == {"M": monthly.pk, "W": newer_weekly.pk}
+        assert dict(ModelVersion.objects.values_list("pk", "status")) == {
+            monthly.pk: "deployed", weekly.pk: "retired", newer_weekly.pk: "deployed",
+        }
+        assert deployment.from_version == weekly
+
+    def test_a_rollback_acts_within_its_frequency(self, workspace):
+        # Given two monthly and two weekly deploys of revenue
+        m1, m2 = fitted_version(workspace=workspace), fitted_version(workspace=workspace)
+        w1, w2 = fitted_version(workspace=workspace, frequency="W"), fitted_version(workspace=workspace, frequency="W")
+        for version in (m1, w1, m2, w2):
+            model_version_deploy(version=version)
+        # When the weekly model is rolled back
+        rollback = model_version_rollback(workspace_id=workspace.pk, target="revenue", frequency="W")
+        # Then the earlier weekly one serves again and the monthly one is untouched
+        assert deployed_by_frequency(workspace) == {"M": m2.pk, "W": w1.pk}
+        assert (rollback.from_version, rollback.to_version) == (w2, w1)
+        # And a rollback that names no frequency rolls back the monthly model
+        model_version_rollback(workspace_id=workspace.pk, target="revenue")
+        assert deployed_by_frequency(workspace) == {"M": m1.pk, "W": w1.pk}
+
+    def test_a_rollback_of_a_frequency_with_nothing_deployed_is_refused(self, workspace):
+        model_version_deploy(version=fitted_version(workspace=workspace))
+        with pytest.raises(RegistryError) as refused:
+            model_version_rollback(workspace_id=workspace.pk, target="revenue", frequency="W")
+        assert str(refused.value) == "Nothing is deployed for revenue (frequency W); there is nothing to roll back."
+        assert Deployment.objects.count() == 1
+
+    def test_a_rollback_does_not_cross_to_another_frequency(self, workspace):
+        # Given a weekly deploy recorded as replacing the monthly model (as deploys did
+        # when a target had one deployed version whatever its frequency)
+        monthly = fitted_version(workspace=workspace, status="retired")
+        weekly = fitted_version(workspace=workspace, frequency="W", status="deployed")
+        Deployment.objects.create(workspace=workspace, target="revenue", action="deploy",
+                                  from_version=monthly, to_version=weekly)
+        # When the weekly model is rolled back
+        with pytest.raises(RegistryError) as refused:
+            model_version_rollback(workspace_id=workspace.pk, target="revenue", frequency="W")
+        # Then it is refused and nothing changed
+        assert str(refused.value) == "No earlier deployed version of revenue (frequency W) to roll back to."
+        assert deployed_by_frequency(workspace) == {"W": weekly.pk}
+        assert Deployment.objects.count() == 1
+
+    def test_one_deployed_version_per_frequency_is_a_database_constraint(self, workspace):
+        from django.db import IntegrityError, transaction
+
+        fitted_version(workspace=workspace, status="deployed")
+        fitted_version(workspace=workspace, status="deployed", frequency="W")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            fitted_version(workspace=workspace, status="deployed", frequency="W")
+        assert ModelVersion.objects.filter(status="deployed").count() == 2
+
+    def test_a_weekly_training_competes_with_the_weekly_champion_only(self, workspace):
+        # Given seasonal naive deployed as the monthly model
+        seasonal_revenue(workspace)
+        monthly = training_job_run(job_id=training_job_create(
+            workspace=workspace, target="revenue", algorithms=["seasonal_naive"], enqueue=False).pk).winner
+        # When a weekly training runs
+        job = training_job_run(job_id=training_job_create(
+            workspace=workspace, target="revenue", algorithms=["naive"], frequency="W", enqueue=False).pk)
+        # Then with no weekly champion its winner is deployed beside the monthly model
+        assert (job.status, job.deployed) == ("succeeded", True)
+        assert job.decision.startswith("No model was deployed;")
+        assert deployed_by_frequency(workspace) == {"M": monthly.pk, "W": job.winner.pk}
+        assert (job.winner.horizon, job.winner.training_end.weekday()) == (12, 0)
