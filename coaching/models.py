@@ -174,6 +174,8 @@ class RecommendationImpression(models.Model):
     reward = models.FloatField(null=True, blank=True)
     shown_at = models.DateTimeField(db_index=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    slate = models.UUIDField(null=True, blank=True, db_index=True,
+                             help_text="The recommendations drawn together for one showing.")
 
     class Meta:
         ordering = ["-shown_at", "position", "-id"]

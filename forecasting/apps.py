@@ -13,5 +13,6 @@ class ForecastingConfig(AppConfig):
         from forecasting import signals  # noqa: F401
         from forecasting.classifiers import receivers as _classifiers  # noqa: F401
         from forecasting.monitoring import receivers as _monitoring  # noqa: F401
+        from forecasting.pages import panels as _panels  # noqa: F401 - registers the finance page panels
         from forecasting.serving import receivers as _serving  # noqa: F401
         from forecasting.training import receivers as _training  # noqa: F401

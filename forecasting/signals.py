@@ -3,8 +3,7 @@ of their targets after commit. Bulk imports announce themselves once. New transa
 are also scored by the deployed classifiers once their transaction commits.
 
 The retrain counters themselves are bumped by the database, in the writer's own INSERT
-(forecasting/training/counters.py): a counter statement sent from here cost a PostgreSQL writer a
-round trip per row, more than the whole budget of these receivers (benchmarks/signals).
+(:mod:`forecasting.training.counters`), which costs the writer no round trip.
 They run on every single write, so they are kept lean: a new transaction costs one
 after-commit callback that does both the check and the scoring.
 """

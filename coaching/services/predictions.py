@@ -53,7 +53,11 @@ from finance.months import add_months, month_start
 from forecasting.engine.competition import run_competition
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
-from forecasting.serving.forecasts import deployed_forecasters, forecast_predict_many
+from forecasting.serving.forecasts import (
+    deployed_forecasters,
+    forecast_predict_many,
+    forecasts_read,
+)
 
 GOAL_MONTHS = 6
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
@@ -114,10 +118,11 @@ def _clip(value: float) -> float:
 
 
 def spending_predict(
-    *, ctx: CoachingContext, user: AbstractBaseUser | AnonymousUser | None = None
+    *, ctx: CoachingContext, user: AbstractBaseUser | AnonymousUser | None = None, log: bool = True,
 ) -> dict[str, Any]:
     """Next month's expenses, total and per category (see the module docstring). Two
-    queries (deployed versions, prediction log) besides the context's."""
+    queries (deployed versions, prediction log) besides the context's; ``log=False`` (a
+    page, which writes nothing) leaves out the log."""
     months = ctx.books.months
     target_month = add_months(month_start(ctx.today), 1)
     horizon = (target_month.year - months[-1].year) * 12 + target_month.month - months[-1].month
@@ -128,7 +133,8 @@ def spending_predict(
     # Monthly models only: the answer is read off the forecast's month (a weekly model of
     # the same target may be deployed too).
     versions = deployed_forecasters(workspace=ctx.workspace, targets=list(series), frequencies=(Frequency.MONTHLY,))
-    served = forecast_predict_many(workspace=ctx.workspace, versions=versions, today=ctx.today, user=user)
+    served = (forecast_predict_many(workspace=ctx.workspace, versions=versions, today=ctx.today, user=user) if log
+              else forecasts_read(workspace=ctx.workspace, versions=versions, today=ctx.today))
 
     trimmed = {target: _trimmed(values) for target, (_, _, values) in series.items()}
     keys = {target: _series_key(values, months[-1], horizon) for target, values in trimmed.items()}

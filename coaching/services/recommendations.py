@@ -8,7 +8,8 @@ only when the data supports it (no "cut dining out" without dining spending).
 Beta(alpha, beta) posterior of the chance that a member of the segment acts on the
 recommendation (:class:`~coaching.models.BanditArm`, Beta(1, 1) before any feedback);
 one draw per arm, the highest draws are shown. Each shown recommendation is stored as a
-:class:`~coaching.models.RecommendationImpression`; the first answer to it is the reward
+:class:`~coaching.models.RecommendationImpression` (a page stores its *slate* once the
+browser shows it, never while rendering); the first answer to it is the reward
 that updates the posterior — accepted or completed 1, dismissed 0 — and a later
 "completed" after "accepted" only records the progress (one trial per impression).
 """
@@ -16,12 +17,14 @@ that updates the posterior — accepted or completed 1, dismissed 0 — and a la
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -55,6 +58,10 @@ TRANSITIONS = {
 
 class FeedbackRefused(ValueError):
     """The impression cannot take this answer (it was answered already)."""
+
+
+class SlateRefused(FeedbackRefused):
+    """A slate token that is not this user's, or too old."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +225,7 @@ def segment_key_for(*, workspace: Workspace, user: AbstractBaseUser) -> str:
     return segment_key_of(workspace=workspace, assignment=segment_assignment_get(workspace=workspace, user=user))
 
 
-def recommendations_choose(
+def recommendations_draw(
     *,
     workspace: Workspace,
     user: AbstractBaseUser,
@@ -228,10 +235,11 @@ def recommendations_choose(
     ctx: CoachingContext | None = None,
     segment_key: str | None = None,
 ) -> list[RecommendationImpression]:
-    """Choose up to ``count`` recommendations for the user by Thompson sampling and record
-    them as impressions. Queries: the user's segment (1, unless ``segment_key`` is given:
-    see :func:`segment_key_of`), the workspace's books (3, unless ``ctx`` is given: its
-    books as of ``now``'s date), the posteriors (1) and the impressions (1)."""
+    """Choose up to ``count`` recommendations for the user by Thompson sampling: one
+    *slate* of impressions, not stored (:func:`recommendations_record` stores it once it
+    is shown). Queries: the user's segment (1, unless ``segment_key`` is given: see
+    :func:`segment_key_of`), the workspace's books (3, unless ``ctx`` is given: its books
+    as of ``now``'s date) and the posteriors (1)."""
     now = now or timezone.now()
     rng = rng if rng is not None else np.random.default_rng()
     key = segment_key if segment_key is not None else segment_key_for(workspace=workspace, user=user)
@@ -240,17 +248,76 @@ def recommendations_choose(
     offers = {offer.arm: offer for offer in offers_for(ctx)}
     posteriors = {arm: (row.alpha, row.beta) for arm, row in bandit_arms_for(segment_key=key).items()}
     chosen = thompson_choose(posteriors=posteriors, arms=list(offers), count=count, rng=rng)
-    impressions = [
+    slate = uuid.uuid4()
+    return [
         RecommendationImpression(
             workspace=workspace, user=user, segment_key=key, arm=arm, title=offers[arm].title,
             text=offers[arm].text, data=offers[arm].data, sampled_value=round(draw, 6), position=position,
-            shown_at=now,
+            shown_at=now, slate=slate,
         )
         for position, (arm, draw) in enumerate(chosen, start=1)
     ]
+
+
+@transaction.atomic
+def recommendations_record(*, impressions: list[RecommendationImpression]) -> list[RecommendationImpression]:
+    """Store a drawn slate as impressions, once: a slate already stored (the page's beacon
+    and an answer may both bring it) is returned as it was stored."""
+    if not impressions:
+        return []
+    stored = list(RecommendationImpression.objects.select_for_update().filter(
+        slate=impressions[0].slate).order_by("position"))
+    if stored:
+        return stored
+    RecommendationImpression.objects.bulk_create(impressions)
+    return impressions
+
+
+def recommendations_choose(**kwargs: Any) -> list[RecommendationImpression]:
+    """:func:`recommendations_draw`, stored at once (an API answering a client shows what it
+    returns; a fresh slate cannot be stored yet). Queries: those of the draw, and the
+    impressions (1)."""
+    impressions = recommendations_draw(**kwargs)
     if impressions:
         RecommendationImpression.objects.bulk_create(impressions)
     return impressions
+
+
+# --- a slate carried by a page ----------------------------------------------------------------
+
+SLATE_SALT = "coaching.recommendations.slate"
+SLATE_MAX_AGE = 24 * 3600  # seconds a page's recommendations can still be answered
+
+
+def slate_sign(impressions: list[RecommendationImpression]) -> str:
+    """The page's drawn slate as a signed token (what the browser posts back when the page
+    is shown, or with an answer): nothing is stored while the page renders."""
+    first = impressions[0]
+    return signing.dumps({
+        "w": first.workspace_id, "u": first.user_id, "s": str(first.slate), "k": first.segment_key,
+        "t": first.shown_at.isoformat(),
+        "o": [[i.arm, i.title, i.text, i.data, i.sampled_value, i.position] for i in impressions],
+    }, salt=SLATE_SALT, compress=True)
+
+
+def slate_unsign(token: str, *, workspace: Workspace, user: AbstractBaseUser) -> list[RecommendationImpression]:
+    """The slate of a token signed for this user and workspace; ``SlateRefused`` otherwise."""
+    try:
+        data = signing.loads(token, salt=SLATE_SALT, max_age=SLATE_MAX_AGE)
+    except signing.SignatureExpired:
+        raise SlateRefused("These recommendations are out of date; reload the page.") from None
+    except signing.BadSignature:
+        raise SlateRefused("These recommendations were not shown to you.") from None
+    if data["w"] != workspace.pk or data["u"] != user.pk:
+        raise SlateRefused("These recommendations were not shown to you.")
+    shown_at = dt.datetime.fromisoformat(data["t"])
+    return [
+        RecommendationImpression(
+            workspace=workspace, user=user, segment_key=data["k"], arm=arm, title=title, text=text, data=figures,
+            sampled_value=sampled, position=position, shown_at=shown_at, slate=uuid.UUID(data["s"]),
+        )
+        for arm, title, text, figures, sampled, position in data["o"]
+    ]
 
 
 @transaction.atomic

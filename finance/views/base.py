@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from finance.models import Membership, Workspace
+from finance.panels import page_panels_context
 from finance.selectors import membership_list_with_workspaces
 
 SESSION_KEY = "ledgerwise_workspace_id"
@@ -68,6 +69,8 @@ class WorkspacePageMixin(LoginRequiredMixin):
 
     write_required = False
     section = "overview"  # the navigation entry (a URL name in the ``finance`` namespace)
+    #: The page whose registered panels (:mod:`finance.panels`) this view gathers, if any.
+    panels_page: str | None = None
     request: HttpRequest
     ws: WorkspaceContext
 
@@ -96,8 +99,17 @@ class WorkspacePageMixin(LoginRequiredMixin):
         membership = self.ws.membership_for(workspace_id)
         if membership is None:  # pragma: no cover - the scoped lookup guarantees it
             raise PermissionDenied
-        self.ws.membership = membership
-        workspace_activate(self.request, workspace_id)
+        if membership is not self.ws.membership:  # the session changes only on a real switch
+            self.ws.membership = membership
+            workspace_activate(self.request, workspace_id)
+
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
+        """The page's own context is complete here: the panels of other apps read it."""
+        if self.panels_page is not None:
+            context.update(page_panels_context(
+                page=self.panels_page, request=self.request, workspace=self.workspace, context=context,
+            ))
+        return super().render_to_response(context, **response_kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

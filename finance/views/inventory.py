@@ -71,6 +71,7 @@ class InventoryView(WorkspacePageMixin, TemplateView):
 
     template_name = "finance/inventory.html"
     section = "inventory"
+    panels_page = "inventory"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -92,6 +93,7 @@ class InventoryView(WorkspacePageMixin, TemplateView):
             for product in page_products
         ]
         context.update(
+            today=today,
             warehouses=warehouses,
             rows=rows,
             page_obj=page,

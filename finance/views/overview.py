@@ -1,6 +1,6 @@
-"""The overview: cash flow per month and budget use this month. The forecast charts and
-the budgets' overrun risk come from the forecasting app's ``forecasting_pages`` template
-tags, loaded by the template (finance imports nothing from forecasting)."""
+"""The overview: cash flow per month and budget use this month. Other apps add panels to
+its slots (:mod:`finance.panels`): forecasting fills the forecast section and the budgets'
+overrun-risk column; finance imports nothing from them."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class OverviewView(WorkspacePageMixin, TemplateView):
 
     template_name = "finance/overview.html"
     section = "overview"
+    panels_page = "overview"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -32,6 +32,7 @@ class TransactionListView(WorkspacePageMixin, TemplateView):
 
     template_name = "finance/transactions/list.html"
     section = "transactions"
+    panels_page = "transactions"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

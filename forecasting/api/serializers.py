@@ -10,7 +10,7 @@ from rest_framework import serializers
 from finance.api.kit import WorkspaceOwnedSerializer
 from finance.models import Transaction
 from forecasting.inventory.models import StockPlan, StockPlanLine
-from forecasting.inventory.selectors import service_level_validator
+from forecasting.inventory.policy import service_level_validator
 from forecasting.monitoring.models import Alert, PerformanceSnapshot
 from forecasting.registry.models import Deployment, ModelVersion
 from forecasting.series.frequency import Frequency

@@ -25,10 +25,8 @@ from forecasting.classifiers.feedback import (
 from forecasting.classifiers.loading import ClassificationError
 from forecasting.classifiers.scoring import transactions_categorize
 from forecasting.inventory.models import StockPlan, StockPlanLine
-from forecasting.inventory.selectors import (
-    InventoryPlanningError,
-    reorder_points_for_workspace,
-)
+from forecasting.inventory.policy import InventoryPlanningError
+from forecasting.inventory.selectors import reorder_points_for_workspace
 from forecasting.inventory.services import stock_plan_create
 from forecasting.monitoring.alerts import alert_acknowledge
 from forecasting.monitoring.health import health_check

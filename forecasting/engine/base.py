@@ -137,7 +137,7 @@ class BaseForecaster:
     native_intervals: ClassVar[bool] = True
     #: The aggregate whose seasonal pattern a model may borrow (``group_series`` of the
     #: statistical models, :func:`~forecasting.engine.seasonality.group_seasonal_indices`);
-    #: this default serves the models pickled before the option existed.
+    #: a class default, so a stored model saved without the attribute still loads.
     group_series: Sequence[float] | None = None
 
     def __init__(self, *, season_length: int = 12, clip_outliers: bool = False) -> None:

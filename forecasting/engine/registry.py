@@ -43,6 +43,28 @@ ALGORITHMS: dict[str, type[BaseForecaster]] = {
 #: Where the combination of several algorithms is registered (not a racing algorithm).
 COMBINATION = "combination"
 
+#: What people read for each algorithm (pages, admin, e-mails).
+ALGORITHM_LABELS = {
+    "naive": "Naive",
+    "seasonal_naive": "Seasonal naive",
+    "linear_regression": "Linear regression",
+    "arima": "ARIMA",
+    "sarima": "SARIMA",
+    "ets": "ETS",
+    "theta": "Theta",
+    "dynamic_theta": "Dynamic Theta",
+    "prophet": "Prophet",
+    "xgboost": "XGBoost",
+    "lightgbm": "LightGBM",
+    "lstm": "LSTM",
+    COMBINATION: "Combination",
+}
+
+
+def algorithm_label(name: str) -> str:
+    """The display name of an algorithm ("dynamic_theta" → "Dynamic Theta")."""
+    return ALGORITHM_LABELS.get(name, name.replace("_", " ").capitalize())
+
 
 def get_algorithm(name: str) -> type[BaseForecaster]:
     """The class registered under ``name`` (``combination`` included)."""

@@ -217,20 +217,20 @@ class ETSForecaster(BaseForecaster):
     """Exponential smoothing state-space model (statsmodels ``ETSModel``).
 
     Additive errors; trend none or additive damped (``damped=True``, the default),
-    chosen by AICc — ``damped="auto"`` also tries the undamped additive trend, which on
-    the M3 validation window over-extrapolated (sMAPE 15.7 against 13.5). With
+    chosen by AICc — ``damped="auto"`` also tries the undamped additive trend, which
+    over-extrapolates on short business series. With
     ``deseasonalize="auto"`` (the default) a series found seasonal (90 % ACF test or
     seasonal-dummies F-test) is seasonally adjusted first by classical decomposition (multiplicative when
     positive, as the Theta method does) and the forecasts and intervals re-seasonalised;
     with ``deseasonalize="none"`` the seasonality is a state of the model instead
-    (none / additive / multiplicative per ``seasonal``, chosen by AICc). On the M3
-    validation window both were as accurate inside the default combination and the
-    decomposition was about twelve times faster (``benchmarks/forecasting/README.md``).
+    (none / additive / multiplicative per ``seasonal``, chosen by AICc); the
+    decomposition is the default because it is as accurate inside the default combination
+    and much faster (``benchmarks/forecasting/README.md``).
     """
 
     name: ClassVar[str] = "ets"
     monthly_min_points: ClassVar[int] = 10
-    #: What a model pickled before the option existed did (seasonal states).
+    #: The default of a stored model saved without the attribute (seasonal states).
     deseasonalize: str = "none"
 
     def __init__(
@@ -314,7 +314,7 @@ class ETSForecaster(BaseForecaster):
             f80["mean"].to_numpy(), f80["pi_lower"].to_numpy(), f80["pi_upper"].to_numpy(),
             f95["pi_lower"].to_numpy(), f95["pi_upper"].to_numpy(),
         )
-        # Older pickles (before deseasonalising) have no deseasonaliser: nothing to restore.
+        # No deseasonaliser (seasonality modelled as states): nothing to restore.
         return _reseasonalised(forecast, getattr(self, "deseasonaliser_", None), n)
 
 
@@ -377,7 +377,7 @@ class ThetaForecaster(BaseForecaster):
         # with sigma² estimated once at fit time instead of by an extra ARIMA fit per call.
         steps = np.arange(horizon)
         sigma = np.sqrt(self.sigma2_ * (1 + steps * (1 + (self.alpha_ - 1) ** 2)))
-        # Models pickled before group seasonality have no deseasonaliser: statsmodels restored.
+        # No deseasonaliser: statsmodels restored the seasonality itself.
         return _reseasonalised(Forecast.from_normal(mean, sigma), getattr(self, "deseasonaliser_", None), self.n_obs_)
 
 

@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -41,12 +42,14 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from finance.models import Workspace
 from forecasting.inventory.models import StockPlan, StockPlanLine
-from forecasting.inventory.selectors import (
+from forecasting.inventory.policy import (
     DAYS_PER_YEAR,
     InventoryPlanningError,
+    service_level_validate,
+)
+from forecasting.inventory.selectors import (
     ReorderPoint,
     reorder_points_for_workspace,
-    service_level_validate,
     warehouse_room,
 )
 
@@ -217,6 +220,50 @@ def _line(point: ReorderPoint, quantity: int, ordering_cost: Decimal) -> StockPl
 # --- the plan ------------------------------------------------------------------------------------
 
 
+def _plan_inputs(*, budget: Any, service_level: Any, ordering_cost: Any, holding_cost_rate: Any) -> StockPlan:
+    """The plan's settings, checked, defaulted from the environment and rounded as their
+    columns store them (the plan is computed with the numbers it will show)."""
+    budget = _decimal(budget, "budget")
+    if budget < 0:
+        raise InventoryPlanningError("The budget cannot be negative.")
+    level = _decimal(settings.INVENTORY_SERVICE_LEVEL if service_level is None else service_level, "service level")
+    level = service_level_validate(level.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+    fixed = _decimal(settings.INVENTORY_ORDERING_COST if ordering_cost is None else ordering_cost, "ordering cost")
+    rate = _decimal(
+        settings.INVENTORY_HOLDING_COST_RATE if holding_cost_rate is None else holding_cost_rate,
+        "holding cost rate",
+    )
+    if fixed < 0 or rate < 0:
+        raise InventoryPlanningError("The ordering cost and the holding cost rate cannot be negative.")
+    inputs = StockPlan(budget=_money(budget), service_level=level, ordering_cost=_money(fixed),
+                       holding_cost_rate=rate.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+                       horizon_days=settings.INVENTORY_PLAN_HORIZON_DAYS)
+    _check_storable(inputs, of="the plan")
+    return inputs
+
+
+def _plan_of(*, inputs: StockPlan, points: list[ReorderPoint], solution: Any) -> tuple[StockPlan, list[StockPlanLine]]:
+    """The plan (its settings, the solver's status and the totals) and its lines, unsaved."""
+    lines, purchase, orders, holding, short = [], Decimal(0), 0, Decimal(0), Decimal(0)
+    holding_share = inputs.holding_cost_rate * inputs.horizon_days / DAYS_PER_YEAR
+    for point, quantity in zip(points, solution.quantities, strict=True):
+        line = _line(point, quantity, inputs.ordering_cost)
+        _check_storable(line, of=f"{point.product.sku} at {point.warehouse.code}")
+        lines.append(line)
+        purchase += line.unit_cost * quantity
+        orders += quantity > 0
+        holding += line.unit_cost * holding_share * (point.on_hand + quantity)
+        short += line.shortage_units
+    plan = StockPlan(
+        budget=inputs.budget, service_level=inputs.service_level, ordering_cost=inputs.ordering_cost,
+        holding_cost_rate=inputs.holding_cost_rate, horizon_days=inputs.horizon_days,
+        status=solution.status, solver_message=solution.message, purchase_cost=_money(purchase),
+        ordering_cost_total=_money(inputs.ordering_cost * orders), holding_cost=_money(holding),
+        shortage_units=_money(short),
+    )
+    return plan, lines
+
+
 def stock_plan_create(
     *,
     workspace: Workspace,
@@ -238,30 +285,11 @@ def stock_plan_create(
     a number of the plan or of a line (an economic order quantity, say, from a large
     ordering cost and a tiny holding cost rate) that does not fit its column.
     """
-    budget = _decimal(budget, "budget")
-    if budget < 0:
-        raise InventoryPlanningError("The budget cannot be negative.")
-    budget = _money(budget)
-    level = _decimal(settings.INVENTORY_SERVICE_LEVEL if service_level is None else service_level, "service level")
-    level = service_level_validate(level.quantize(Decimal("0.0001"), ROUND_HALF_UP))
-    fixed = _decimal(settings.INVENTORY_ORDERING_COST if ordering_cost is None else ordering_cost, "ordering cost")
-    rate = _decimal(
-        settings.INVENTORY_HOLDING_COST_RATE if holding_cost_rate is None else holding_cost_rate,
-        "holding cost rate",
-    )
-    if fixed < 0 or rate < 0:
-        raise InventoryPlanningError("The ordering cost and the holding cost rate cannot be negative.")
-    # Computed with what is stored.
-    fixed, rate = _money(fixed), rate.quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    horizon = settings.INVENTORY_PLAN_HORIZON_DAYS
-    inputs = StockPlan(budget=budget, service_level=level, ordering_cost=fixed, holding_cost_rate=rate,
-                       horizon_days=horizon)
-    _check_storable(inputs, of="the plan")
-    today = today or timezone.localdate()
-
+    inputs = _plan_inputs(budget=budget, service_level=service_level, ordering_cost=ordering_cost,
+                          holding_cost_rate=holding_cost_rate)
     points = reorder_points_for_workspace(
-        workspace=workspace, service_level=float(level), ordering_cost=float(fixed),
-        holding_cost_rate=float(rate), today=today, user=user,
+        workspace=workspace, service_level=float(inputs.service_level), ordering_cost=float(inputs.ordering_cost),
+        holding_cost_rate=float(inputs.holding_cost_rate), today=today or timezone.localdate(), user=user,
     )
     if not points:
         raise InventoryPlanningError(
@@ -269,28 +297,15 @@ def stock_plan_create(
         )
     # Every line must fit before the solver sees it (its target level bounds its order).
     for point in map(_finite, points):
-        _check_storable(_line(point, 0, fixed), of=f"{point.product.sku} at {point.warehouse.code}")
+        _check_storable(_line(point, 0, inputs.ordering_cost), of=f"{point.product.sku} at {point.warehouse.code}")
     solution = stock_plan_solve(
-        points=points, budget=float(budget), ordering_cost=float(fixed), holding_cost_rate=float(rate),
-        horizon_days=horizon, room=warehouse_room(workspace=workspace),
+        points=points, budget=float(inputs.budget), ordering_cost=float(inputs.ordering_cost),
+        holding_cost_rate=float(inputs.holding_cost_rate), horizon_days=inputs.horizon_days,
+        room=warehouse_room(workspace=workspace),
     )
-
-    lines, purchase, orders, holding, short = [], Decimal(0), 0, Decimal(0), Decimal(0)
-    holding_share = rate * horizon / DAYS_PER_YEAR
-    for point, quantity in zip(points, solution.quantities, strict=True):
-        line = _line(point, quantity, fixed)
-        _check_storable(line, of=f"{point.product.sku} at {point.warehouse.code}")
-        lines.append(line)
-        purchase += line.unit_cost * quantity
-        orders += quantity > 0
-        holding += line.unit_cost * holding_share * (point.on_hand + quantity)
-        short += line.shortage_units
-    plan = StockPlan(
-        workspace=workspace, created_by=user if user is not None and user.is_authenticated else None,
-        budget=budget, service_level=level, ordering_cost=fixed, holding_cost_rate=rate, horizon_days=horizon,
-        status=solution.status, solver_message=solution.message, purchase_cost=_money(purchase),
-        ordering_cost_total=_money(fixed * orders), holding_cost=_money(holding), shortage_units=_money(short),
-    )
+    plan, lines = _plan_of(inputs=inputs, points=points, solution=solution)
+    plan.workspace = workspace
+    plan.created_by = user if user is not None and user.is_authenticated else None
     _check_storable(plan, of="the plan")
     with transaction.atomic():
         plan.save(force_insert=True)

@@ -1,95 +1,20 @@
-"""Inventory planning on the inventory page: each product's forecast demand, reorder point,
-safety stock and "order now" flag (summed over its warehouses), the latest stock plan, and
-the form that computes a new one (``POST``; owners, managers and members)."""
+"""The stock plan form of the inventory page (``POST``; owners, managers and members). The
+page's forecast columns and plan panel are :class:`forecasting.pages.panels.InventoryPanel`."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from finance.models import Warehouse, Workspace
 from finance.views.inventory import InventoryView
-from forecasting.inventory.selectors import (
-    InventoryPlanningError,
-    ReorderPoint,
-    reorder_points_with_forecasts,
-    service_level_validator,
-)
+from forecasting.inventory.policy import InventoryPlanningError, service_level_validator
 from forecasting.inventory.services import stock_plan_create
-from forecasting.pages.panels import Demand, inventory_demand, inventory_demand_targets
-
-
-@dataclass(frozen=True)
-class ProductReorder:
-    """A product's reorder policy over the warehouses that stock or sell it."""
-
-    points: list[ReorderPoint]
-
-    @property
-    def reorder_point(self) -> float:
-        return sum(p.reorder_point for p in self.points)
-
-    @property
-    def safety_stock(self) -> float:
-        return sum(p.safety_stock for p in self.points)
-
-    @property
-    def due(self) -> list[ReorderPoint]:
-        return [p for p in self.points if p.order_now]
-
-    @property
-    def order_now(self) -> bool:
-        return bool(self.due)
-
-    @property
-    def due_codes(self) -> str:
-        return ", ".join(p.warehouse.code for p in self.due)
-
-
-def product_reorders(*, points: Sequence[ReorderPoint]) -> dict[int, ProductReorder]:
-    """``{product id: ProductReorder}``: the reorder points grouped by product."""
-    grouped: dict[int, list[ReorderPoint]] = {}
-    for point in points:
-        grouped.setdefault(point.product.pk, []).append(point)
-    return {product_id: ProductReorder(points=found) for product_id, found in grouped.items()}
-
-
-@dataclass(frozen=True)
-class InventoryForecasts:
-    """The inventory page's forecast column and reorder points, by product id."""
-
-    demand: dict[int, Demand]
-    reorder: dict[int, ProductReorder]
-
-
-def inventory_forecasts(
-    *, workspace: Workspace, rows: Sequence[Any], warehouses: Sequence[Warehouse], since: dt.date, today: dt.date,
-    user: AbstractBaseUser | AnonymousUser | None,
-) -> InventoryForecasts:
-    """The forecast demand and the reorder points of the products of the page's rows (the
-    inventory page's ``StockRow``; their suppliers are loaded), from one fetch — and one
-    log — of the deployed inventory forecasts both read."""
-    rows = list(rows)
-    if not rows:
-        return InventoryForecasts(demand={}, reorder={})
-    found = reorder_points_with_forecasts(
-        workspace=workspace, products=[row.product for row in rows], warehouses=warehouses, today=today,
-        user=user, extra_targets=inventory_demand_targets(rows=rows),
-    )
-    return InventoryForecasts(
-        demand=inventory_demand(workspace=workspace, rows=rows, since=since, today=today, forecasts=found.forecasts),
-        reorder=product_reorders(points=found.points),
-    )
 
 
 class StockPlanForm(forms.Form):

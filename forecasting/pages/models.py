@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from finance.views.base import WorkspacePageMixin
-from forecasting.pages.panels import ALGORITHM_LABELS, algorithm_label
+from forecasting.engine.registry import ALGORITHM_LABELS, algorithm_label
 from forecasting.pages.selectors import TargetStatus, models_overview
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.training.autolearn import (

@@ -1,76 +1,42 @@
-"""The ML panels of the finance pages, computed for the template tags of
-:mod:`forecasting.templatetags.forecasting_pages` (``finance`` imports nothing from here;
-its templates load the tag library).
+"""The panels forecasting adds to the finance pages (:mod:`finance.panels`), gathered by
+the page's view before its template renders; reading them writes nothing.
 
 * Overview: a forecast chart per metric (history, forecast, 80 % and 95 % bands, the
-  model that made it and its backtest error) and, for each budget of the month, the
-  month's projected spending and the probability of going over, from the expense
-  forecast (the category's own model, or the total expense forecast times the
-  category's share of the last twelve months).
-* Inventory: each product's forecast demand over the next 30 days and the probability
-  of running out before the supplier can restock.
+  model that made it and its backtest error) and each budget's overrun risk
+  (:mod:`forecasting.serving.budgets`).
+* Inventory: each product's forecast demand, reorder point and "order now"
+  (:mod:`forecasting.inventory.selectors`), and the latest stock plan with the form that
+  computes a new one.
+* Transactions: the categoriser's suggestion in the category column, with Accept and
+  Correct for writers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest
+from django.utils import timezone
 
-from finance.models import Product, Workspace
-from finance.months import add_months
-from finance.selectors import BudgetUse, expense_shares_by_category, units_sold_since
+from finance.models import Category, Workspace
+from finance.panels import PagePanel, page_panel_register
+from finance.selectors import BudgetUse
+from forecasting.engine.registry import algorithm_label
+from forecasting.inventory.selectors import (
+    inventory_forecasts_read,
+    stock_plan_latest,
+    stock_plan_lines,
+)
 from forecasting.registry.models import ModelVersion
 from forecasting.series.frequency import Frequency
-from forecasting.series.targets import Target
-from forecasting.serving.forecasts import (
-    DEMAND_DAYS,
-    Z80,
-    PageForecast,
-    WindowForecast,
-    deployed_forecasters,
-    forecast_predict_many,
-    product_demand_target,
-    window_forecast,
-)
+from forecasting.serving.budgets import BudgetRisk, budget_risk_targets, budget_risks
+from forecasting.serving.forecasts import PageForecast, deployed_forecasters, forecasts_read
 
 HISTORY_POINTS = {"M": 24, "W": 52, "D": 90}
-HIGH_RISK = 0.5
-MEDIUM_RISK = 0.2
-
-ALGORITHM_LABELS = {
-    "naive": "Naive",
-    "seasonal_naive": "Seasonal naive",
-    "linear_regression": "Linear regression",
-    "arima": "ARIMA",
-    "sarima": "SARIMA",
-    "ets": "ETS",
-    "theta": "Theta",
-    "dynamic_theta": "Dynamic Theta",
-    "prophet": "Prophet",
-    "xgboost": "XGBoost",
-    "lightgbm": "LightGBM",
-    "lstm": "LSTM",
-    "combination": "Combination",
-}
 METRICS = (("revenue", "Revenue"), ("expense", "Expenses"))
-
-
-def algorithm_label(name: str) -> str:
-    return ALGORITHM_LABELS.get(name, name.replace("_", " ").capitalize())
-
-
-def _month_end_exclusive(day: dt.date) -> dt.date:
-    return add_months(day, 1)
-
-
-def _money(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 # --- the forecast chart per metric ------------------------------------------------------------
@@ -197,40 +163,7 @@ def metric_panel(*, metric: str, label: str, result: PageForecast | None, curren
     return panel
 
 
-# --- budget overrun risk ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BudgetRisk:
-    """The month's projected spending of a budget's category and the chance of going over."""
-
-    projected: Decimal
-    probability: float
-    source: str  # "category": the category's own model; "share": total expense forecast × share
-    model: ModelInfo
-    share: float | None = None
-
-    @property
-    def percent(self) -> int:
-        return int(Decimal(str(self.probability * 100)).quantize(Decimal(1), ROUND_HALF_UP))
-
-    @property
-    def level(self) -> str:
-        if self.probability >= HIGH_RISK:
-            return "high"
-        if self.probability >= MEDIUM_RISK:
-            return "medium"
-        return "low"
-
-
-def budget_risk(*, use: BudgetUse, rest: WindowForecast, source: str, model: ModelInfo,
-                share: float | None = None) -> BudgetRisk:
-    """Spent so far plus the forecast of the rest of the month, against the limit."""
-    spent, limit = float(use.spent), float(use.limit)
-    expected = WindowForecast(spent + rest.mean, rest.sigma)
-    probability = 1.0 if spent > limit else expected.exceed_probability(limit)
-    return BudgetRisk(projected=_money(expected.mean), probability=probability, source=source, model=model,
-                      share=share)
+# --- the overview ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -240,145 +173,84 @@ class OverviewForecasts:
     has_expense_forecast: bool
 
 
-def overview_forecasts(
-    *, workspace: Workspace, budgets: Sequence[BudgetUse], today: dt.date,
-    user: AbstractBaseUser | AnonymousUser | None,
-) -> OverviewForecasts:
-    """The overview's forecast charts and budget risks. Queries: the deployed versions (1),
-    the prediction log (1, when a model answered), and the categories' expense shares (1,
-    only when a budget's category has no model of its own but the total expense has)."""
-    category_targets = {use.budget.pk: Target("expense", category_id=use.budget.category_id).key for use in budgets}
-    targets = ["revenue", "expense", *sorted(set(category_targets.values()))]
+def overview_forecasts(*, workspace: Workspace, budgets: Sequence[BudgetUse], today: dt.date) -> OverviewForecasts:
+    """The overview's forecast charts and budget risks. Queries: the deployed versions (1)
+    and the categories' expense shares (1, only when a budget's category has no model of
+    its own but the total expense has)."""
+    targets = ["revenue", *budget_risk_targets(budgets)]
     versions = deployed_forecasters(workspace=workspace, targets=targets, with_training_data=True)
-    results = forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user)
-    panels = [
-        metric_panel(metric=metric, label=label, result=results.get(metric), currency=workspace.currency)
-        for metric, label in METRICS
-    ]
-
-    start, end = today + dt.timedelta(days=1), _month_end_exclusive(today)
-    total = results.get("expense")
-    total_rest = window_forecast(total.output, start=start, end=end) if total and total.ok else None
-    shares: dict[int, float] | None = None
-    risks: dict[int, BudgetRisk] = {}
-    for use in budgets:
-        own = results.get(category_targets[use.budget.pk])
-        rest = window_forecast(own.output, start=start, end=end) if own and own.ok else None
-        if rest is not None:
-            risks[use.budget.pk] = budget_risk(use=use, rest=rest, source="category", model=ModelInfo.of(own.version))
-            continue
-        if total_rest is None:
-            continue
-        if shares is None:
-            shares = expense_shares_by_category(workspace=workspace, today=today)
-        share = shares.get(use.budget.category_id, 0.0)
-        risks[use.budget.pk] = budget_risk(
-            use=use, rest=total_rest.scaled(share), source="share", model=ModelInfo.of(total.version), share=share
-        )
-    return OverviewForecasts(panels=panels, risks=risks, has_expense_forecast=total_rest is not None)
-
-
-# --- inventory: forecast demand ------------------------------------------------------------
-
-
-class StockRowLike(Protocol):
-    product: Product
-    total: int
-    units_recent: int
-    lead_time_days: Decimal
-
-
-@dataclass(frozen=True)
-class Demand:
-    """A product's forecast demand over the next ``days`` days, and the chance that its
-    stock runs out before the supplier's lead time is over."""
-
-    units: float
-    low: float  # 80 % range of the demand
-    high: float
-    days: int
-    source: str  # "product": its own model; "share": total demand forecast × share of recent sales
-    model: ModelInfo
-    stockout_probability: float | None
-    stock: int
-
-    @property
-    def cover_days(self) -> float | None:
-        """Days the current stock lasts at the forecast rate (None: no demand expected)."""
-        if self.units <= 0:
-            return None
-        return round(self.stock * self.days / self.units, 1)
-
-    @property
-    def stockout_percent(self) -> int | None:
-        if self.stockout_probability is None:
-            return None
-        return int(Decimal(str(self.stockout_probability * 100)).quantize(Decimal(1), ROUND_HALF_UP))
-
-    @property
-    def stockout_level(self) -> str:
-        p = self.stockout_probability or 0.0
-        if p >= HIGH_RISK:
-            return "high"
-        if p >= MEDIUM_RISK:
-            return "medium"
-        return "low"
-
-
-def _demand(*, row: StockRowLike, output: dict[str, Any], today: dt.date, days: int, scale: float,
-            source: str, version: ModelVersion) -> Demand | None:
-    window = window_forecast(output, start=today, end=today + dt.timedelta(days=days))
-    if window is None:
-        return None
-    window = window.scaled(scale)
-    lead_days = max(1, math.ceil(float(row.lead_time_days)))
-    lead = window_forecast(output, start=today, end=today + dt.timedelta(days=lead_days))
-    stockout = lead.scaled(scale).exceed_probability(float(row.total)) if lead is not None else None
-    return Demand(
-        units=round(window.mean, 1),
-        low=round(max(window.mean - Z80 * window.sigma, 0.0), 1),
-        high=round(window.mean + Z80 * window.sigma, 1),
-        days=days,
-        source=source,
-        model=ModelInfo.of(version),
-        stockout_probability=stockout,
-        stock=int(row.total),
+    results = forecasts_read(workspace=workspace, versions=versions, today=today)
+    expense = results.get("expense")
+    return OverviewForecasts(
+        panels=[metric_panel(metric=metric, label=label, result=results.get(metric), currency=workspace.currency)
+                for metric, label in METRICS],
+        risks=budget_risks(workspace=workspace, budgets=budgets, today=today, forecasts=results),
+        has_expense_forecast=expense is not None and expense.ok,
     )
 
 
-def inventory_demand_targets(*, rows: Iterable[StockRowLike]) -> list[str]:
-    """The forecasts :func:`inventory_demand` reads for ``rows``: the total demand and each
-    product's own."""
-    return ["inventory", *(product_demand_target(row.product.pk) for row in rows)]
+@page_panel_register
+class OverviewPanel(PagePanel):
+    """The forecast charts, and the overrun-risk column of the budgets table."""
+
+    page = "overview"
+    templates = {
+        "forecast": "forecasting/pages/_forecast_panel.html",
+        "budget_head": "forecasting/pages/_budget_risk_head.html",
+        "budget_cells": "forecasting/pages/_budget_risk_cell.html",
+        "budget_notes": "forecasting/pages/_budget_risk_notes.html",
+    }
+
+    def context(self, *, request: HttpRequest, workspace: Workspace, page: Mapping[str, Any]) -> dict[str, Any]:
+        ml = overview_forecasts(workspace=workspace, budgets=page["budgets"], today=page["today"])
+        return {"ml": ml, "panels": ml.panels}
 
 
-def inventory_demand(
-    *, workspace: Workspace, rows: Iterable[StockRowLike], since: dt.date, today: dt.date,
-    forecasts: Mapping[str, PageForecast], days: int = DEMAND_DAYS,
-) -> dict[int, Demand]:
-    """``{product id: Demand}`` for the products of the page that have a forecast: their own
-    ``inventory:product=<id>`` model, else the total inventory forecast times their share
-    of the units sold since ``since``. ``forecasts`` holds the deployed ones, fetched for
-    :func:`inventory_demand_targets` (with the reorder points'). Queries: units sold in
-    total (1, only when a share is needed)."""
-    rows = list(rows)
-    if not rows:
-        return {}
-    total = forecasts.get("inventory")
-    sold_total: int | None = None
-    demand: dict[int, Demand] = {}
-    for row in rows:
-        own = forecasts.get(product_demand_target(row.product.pk))
-        found = None
-        if own is not None and own.ok:
-            found = _demand(row=row, output=own.output, today=today, days=days, scale=1.0, source="product",
-                            version=own.version)
-        if found is None and total is not None and total.ok:
-            if sold_total is None:
-                sold_total = units_sold_since(workspace=workspace, since=since)
-            share = row.units_recent / sold_total if sold_total else 0.0
-            found = _demand(row=row, output=total.output, today=today, days=days, scale=share, source="share",
-                            version=total.version)
-        if found is not None:
-            demand[row.product.pk] = found
-    return demand
+# --- inventory -----------------------------------------------------------------------------------
+
+
+@page_panel_register
+class InventoryPanel(PagePanel):
+    """Forecast demand and reorder point per product, and the stock plan."""
+
+    page = "inventory"
+    templates = {
+        "inventory_head": "forecasting/pages/_inventory_head.html",
+        "inventory_cells": "forecasting/pages/_inventory_cells.html",
+        "inventory_notes": "forecasting/pages/_inventory_notes.html",
+        "inventory_after": "forecasting/pages/_stock_plan_panel.html",
+    }
+
+    def context(self, *, request: HttpRequest, workspace: Workspace, page: Mapping[str, Any]) -> dict[str, Any]:
+        from forecasting.pages.inventory import StockPlanForm
+
+        rows = page.get("rows") or []
+        found = inventory_forecasts_read(
+            workspace=workspace, products=[row.product for row in rows], stock={r.product.pk: r.total for r in rows},
+            warehouses=page.get("warehouses") or [], today=page.get("today") or timezone.localdate(),
+        ) if rows else None
+        plan = stock_plan_latest(workspace=workspace) if rows else None
+        return {
+            "demand": found.demand if found else {},
+            "reorder": found.reorder if found else {},
+            "plan": plan,
+            "plan_lines": list(stock_plan_lines(plan=plan, ordered_only=True)) if plan is not None else [],
+            "plan_form": page.get("plan_form") or StockPlanForm(),
+        }
+
+
+# --- transactions --------------------------------------------------------------------------------
+
+
+@page_panel_register
+class TransactionsPanel(PagePanel):
+    """The categoriser's suggestions in the category column."""
+
+    page = "transactions"
+    templates = {"category_cell": "forecasting/pages/_category_cell.html"}
+
+    def context(self, *, request: HttpRequest, workspace: Workspace, page: Mapping[str, Any]) -> dict[str, Any]:
+        by_kind: dict[str, list[Category]] = {}
+        for category in page.get("categories") or []:
+            by_kind.setdefault(category.kind, []).append(category)
+        return {"category_choices": by_kind, "suggestion_next": request.get_full_path()}

@@ -26,7 +26,9 @@ from forecasting.classifiers.feedback import (
 )
 from forecasting.classifiers.loading import ClassificationError
 from forecasting.pages.models import wants_json
-from forecasting.templatetags.forecasting_pages import is_suggestion
+from forecasting.templatetags.forecasting_pages import (
+    is_suggestion,  # the one definition of "a suggestion"
+)
 
 
 class CorrectionForm(forms.Form):
@@ -72,8 +74,8 @@ class _SuggestionView(WorkspacePageMixin, View):
         if wants_json(request):
             html = render_to_string(
                 "forecasting/pages/_category_cell.html",
-                {"t": transaction, "is_suggestion": is_suggestion(transaction), "choices": [],
-                 "can_write": False, "done": self.done if ok else ""},
+                {"t": transaction, "category_choices": {}, "can_write": False,
+                 "suggestion_done": self.done if ok else ""},
                 request=request,
             )
             return JsonResponse({"ok": ok, "message": message, "html": html}, status=status)

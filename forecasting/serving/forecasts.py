@@ -1,11 +1,11 @@
 """Forecasts for the dashboards: every target a page needs, in a fixed number of queries.
 
-:func:`forecast_predict_many` is :func:`forecasting.serving.predictions.forecast_predict`
-for several targets at once. It shares that function's cache entries (same keys, same
-output), loads each deployed model through the same verified loader, and logs one
-prediction row per target — but it reads the deployed versions in one query and writes
-the log in one ``bulk_create``, so a page's query count does not grow with the number
-of products or categories that have a model.
+:func:`forecasts_read` is :func:`forecasting.serving.predictions.forecast_predict` for
+several targets at once, without the log: pages read, they write nothing. It shares that
+function's cache entries (same keys, same output) and loads each deployed model through
+the same verified loader, but reads the deployed versions in one query, so a page's query
+count does not grow with the number of products or categories that have a model.
+:func:`forecast_predict_many` adds the prediction log (one ``bulk_create``) for APIs.
 
 It also holds what pages and the inventory planning read off a forecast: the total over a
 date window (:func:`window_forecast`) and the target of a product's demand model.
@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +54,7 @@ class PageForecast:
     version: ModelVersion
     output: dict[str, Any] | None
     error: str = ""
+    from_cache: bool = False
 
     @property
     def ok(self) -> bool:
@@ -96,15 +97,13 @@ def periods_to_cover(*, version: ModelVersion, today: dt.date) -> int:
     return max(1, min(max(gap, 0) + horizon, MAX_PERIODS[frequency]))
 
 
-def forecast_predict_many(
-    *,
-    workspace: Workspace,
-    versions: dict[str, ModelVersion],
-    today: dt.date,
-    user: AbstractBaseUser | AnonymousUser | None = None,
+def forecasts_read(
+    *, workspace: Workspace, versions: dict[str, ModelVersion], today: dt.date,
 ) -> dict[str, PageForecast]:
     """Forecast every target of ``versions`` (deployed versions of ``workspace``) far
-    enough to cover ``today``'s period and the horizon; log the predictions in one query.
+    enough to cover ``today``'s period and the horizon, from the shared cache where it
+    holds them. Writes no rows: what pages show (a client's answer is logged by
+    :func:`forecast_predict_many`).
 
     A model that cannot be used (its artifact fails the integrity check, which raises an
     alert, or its prediction fails) is reported with ``error`` instead of breaking the page.
@@ -140,12 +139,26 @@ def forecast_predict_many(
         results[target] = PageForecast(target=target, version=version, output=output)
     if fresh:
         cache.set_many(fresh, timeout=settings.ML_FORECAST_CACHE_TTL)
+    return {target: replace(result, from_cache=keys[target] not in fresh) if result.ok else result
+            for target, result in results.items()}
+
+
+def forecast_predict_many(
+    *,
+    workspace: Workspace,
+    versions: dict[str, ModelVersion],
+    today: dt.date,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+) -> dict[str, PageForecast]:
+    """:func:`forecasts_read`, and the answers logged as predictions in one query (for an
+    API answering a client)."""
+    results = forecasts_read(workspace=workspace, versions=versions, today=today)
     prediction_log(workspace=workspace, user=user, entries=[
         PredictionEntry.of_forecast(
-            result.output, from_cache=keys[target] not in fresh,
-            request={"periods": periods[target], "model_type": None, "page": True},
+            result.output, from_cache=result.from_cache,
+            request={"periods": periods_to_cover(version=result.version, today=today), "model_type": None},
         )
-        for target, result in results.items()
+        for result in results.values()
         if result.ok
     ])
     return results

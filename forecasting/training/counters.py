@@ -2,10 +2,9 @@
 inserted row to its targets' ``TargetState.new_rows`` inside the writer's own statement
 and transaction.
 
-Why triggers and not an ``F()`` update from the ``post_save`` receiver: on a PostgreSQL
-that commits fast a row written by the ORM costs a few client–server round trips, and a
-counter statement of its own is one more — +25 % per row for the bare statement, +43 to
-+61 % with the receiver around it, against the < 20 % allowed (benchmarks/signals). A
+Why triggers and not an ``F()`` update from the ``post_save`` receiver: a counter
+statement of its own is one more client–server round trip per row, more than the whole
+per-row budget of the receivers (measured in ``benchmarks/signals/README.md``). A
 trigger costs no round trip, commits or rolls back with the row whatever the writer does (a bare ``create()``, ``transaction.atomic()``, ``bulk_create``,
 raw SQL, ``loaddata``) and cannot be bypassed by a bulk write. The ``post_save``
 receivers (``forecasting/signals.py``) still announce each new row: they schedule the
@@ -24,11 +23,10 @@ opposite orders.
 On PostgreSQL the trigger is statement-level: one grouped upsert per INSERT statement
 over its transition table, so ``bulk_create`` counts a batch at once, and a statement of
 one row (the common write) takes a short path with the row's values, which costs what a
-row-level trigger does (the grouping alone was +13 % of a bare write against +7 %). A
-row-level trigger updates the same counter row once per inserted row, and PostgreSQL's
-row versions made that quadratic within one transaction: a 100,000-row CSV import took
-184 s instead of 9 s. SQLite has only row-level triggers, which cost no more per row in bulk (9.0 s for
-the same import). The triggers are installed by migration ``forecasting.0003``; a change
+row-level trigger does. A row-level trigger would update the same counter row once per
+inserted row, and PostgreSQL's row versions make that quadratic within one transaction
+(a large CSV import; ``benchmarks/signals/README.md``). SQLite has only row-level
+triggers, which cost no more per row in bulk there. The triggers are installed by migration ``forecasting.0003``; a change
 to them needs a new migration that calls :func:`counter_triggers_install` again.
 
 Fixtures count too: ``loaddata`` inserts rows like any writer, so a ``dumpdata`` restore

@@ -19,8 +19,16 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("coaching:page")
 
 
+ANSWER = reverse("coaching:recommendation-answer")
+SHOWN = reverse("coaching:recommendations-shown")
+
+
 def feedback_url(pk: int) -> str:
     return reverse("coaching:recommendation-feedback", args=[pk])
+
+
+def slate_of(html: str) -> str:
+    return re.search(r'data-slate="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -49,13 +57,17 @@ class TestPage:
         assert response.status_code == 200
         assert f'href="{PAGE}" aria-current="page">Coaching</a>' in html
         assert 'data-segment="business-savers"' in html
-        shown = RecommendationImpression.objects.filter(user=member).order_by("position")
-        assert [i.pk for i in response.context["recommendations"]] == [i.pk for i in shown]
-        assert len(shown) == 3
-        for impression in shown:
-            assert f'action="{feedback_url(impression.pk)}"' in html
+        # the page stored nothing: its recommendations travel with it as a signed slate
+        assert RecommendationImpression.objects.count() == 0
+        drawn = response.context["recommendations"]
+        assert len(drawn) == 3 and len({i.slate for i in drawn}) == 1
+        slate = slate_of(html)
+        assert html.count(f'name="slate" value="{slate}"') == 6
+        assert html.count(f'action="{ANSWER}"') == 6
+        for impression in drawn:
             assert impression.text in html
         assert html.count('value="accepted"') == 3 and html.count('value="dismissed"') == 3
+        assert "/static/js/coaching.js" in html
         assert 'data-insight="over_budget"' in html
         assert 'data-goal="' in html
         assert "data-peers-unavailable" in html
@@ -87,16 +99,44 @@ class TestPage:
         html = logged_in(member).get(reverse("finance:overview")).content.decode()
         assert f'<a href="{PAGE}">Coaching</a>' in html
 
+    def test_the_shown_beacon_stores_the_slate_once(self, workspace, member, logged_in):
+        # given the page and its slate
+        books(workspace)
+        client = logged_in(member)
+        response = client.get(PAGE)
+        html = response.content.decode()
+        drawn = response.context["recommendations"]
+        # when the browser reports the page shown, twice
+        for _ in range(2):
+            answer = client.post(SHOWN, {"slate": slate_of(html), "csrfmiddlewaretoken": csrf(client, html)})
+            assert answer.status_code == 204
+        # then the slate is stored once, as drawn
+        stored = list(RecommendationImpression.objects.filter(user=member).order_by("position"))
+        assert [(i.arm, i.position, i.text, i.slate) for i in stored] == [
+            (i.arm, i.position, i.text, i.slate) for i in drawn]
+
+    def test_a_slate_not_signed_for_you_is_refused(self, workspace, member, owner, logged_in):
+        books(workspace)
+        mine = logged_in(member)
+        html = mine.get(PAGE).content.decode()
+        theirs = logged_in(owner)
+        their_html = theirs.get(PAGE).content.decode()
+        for slate in (slate_of(html), slate_of(html)[:-2] + "xx"):
+            answer = theirs.post(SHOWN, {"slate": slate, "csrfmiddlewaretoken": csrf(theirs, their_html)})
+            assert (answer.status_code, answer.json()) == (400, {"detail": "These recommendations were not shown to you."})
+        assert RecommendationImpression.objects.count() == 0
+
     def test_accept_then_done(self, workspace, member, logged_in):
         books(workspace)
         client = logged_in(member)
         html = client.get(PAGE).content.decode()
+        # an answer without the beacon before it stores the slate too
+        response = client.post(ANSWER, {"slate": slate_of(html), "position": 1, "action": "accepted",
+                                        "csrfmiddlewaretoken": csrf(client, html)}, follow=True)
         first = RecommendationImpression.objects.get(user=member, position=1)
-        response = client.post(feedback_url(first.pk), {"action": "accepted", "csrfmiddlewaretoken": csrf(client, html)},
-                               follow=True)
+        assert RecommendationImpression.objects.filter(user=member).count() == 3
         assert response.redirect_chain == [(PAGE, 302)]
         assert f"Accepted: {first.title}." in response.content.decode()
-        first.refresh_from_db()
         assert (first.status, first.reward) == ("accepted", 1.0)
         assert [i.pk for i in response.context["in_progress"]] == [first.pk]
         client.post(feedback_url(first.pk), {"action": "completed", "csrfmiddlewaretoken": csrf(client, html)})
@@ -107,27 +147,29 @@ class TestPage:
     def test_without_csrf_token_nothing_is_written(self, workspace, member, logged_in):
         books(workspace)
         client = logged_in(member)
-        client.get(PAGE)
-        first = RecommendationImpression.objects.get(user=member, position=1)
-        assert client.post(feedback_url(first.pk), {"action": "dismissed"}).status_code == 403
-        first.refresh_from_db()
-        assert first.status == "shown"
+        html = client.get(PAGE).content.decode()
+        assert client.post(ANSWER, {"slate": slate_of(html), "position": 1, "action": "dismissed"}).status_code == 403
+        assert client.post(SHOWN, {"slate": slate_of(html)}).status_code == 403
+        assert RecommendationImpression.objects.count() == 0
         assert BanditArm.objects.count() == 0
 
     def test_a_bad_action_or_someone_elses_impression_changes_nothing(self, workspace, member, owner, logged_in):
         books(workspace)
         mine = logged_in(member)
         html = mine.get(PAGE).content.decode()
-        first = RecommendationImpression.objects.get(user=member, position=1)
-        response = mine.post(feedback_url(first.pk), {"action": "love", "csrfmiddlewaretoken": csrf(mine, html)},
-                             follow=True)
+        response = mine.post(ANSWER, {"slate": slate_of(html), "position": 1, "action": "love",
+                                      "csrfmiddlewaretoken": csrf(mine, html)}, follow=True)
         assert response.redirect_chain == [(PAGE, 302)]
         assert [str(m) for m in response.context["messages"]] == [
             "Unknown answer 'love'; use one of: accepted, completed, dismissed."]
+        first = RecommendationImpression.objects.get(user=member, position=1)  # shown, not answered
         theirs = logged_in(owner)
-        html = theirs.get(PAGE).content.decode()
+        their_html = theirs.get(PAGE).content.decode()
         assert theirs.post(feedback_url(first.pk), {"action": "accepted",
-                                                    "csrfmiddlewaretoken": csrf(theirs, html)}).status_code == 404
+                                                    "csrfmiddlewaretoken": csrf(theirs, their_html)}).status_code == 404
+        response = theirs.post(ANSWER, {"slate": slate_of(html), "position": 1, "action": "accepted",
+                                        "csrfmiddlewaretoken": csrf(theirs, their_html)}, follow=True)
+        assert [str(m) for m in response.context["messages"]] == ["These recommendations were not shown to you."]
         first.refresh_from_db()
         assert first.status == "shown"
         assert BanditArm.objects.count() == 0
@@ -148,10 +190,12 @@ class TestQueryCount:
             books(peer, size)
         segments_refresh()
         client = logged_in(member)
-        client.get(PAGE)  # warm the forecast cache; accept one so "in progress" has a row
-        RecommendationImpression.objects.filter(user=member, position=1).update(status="accepted")
-        # the books (3) and the user's segment (1) are read once for the whole page
-        with django_assert_num_queries(14):
+        html = client.get(PAGE).content.decode()  # warm the forecast cache; accept one so "in progress" has a row
+        client.post(ANSWER, {"slate": slate_of(html), "position": 1, "action": "accepted",
+                             "csrfmiddlewaretoken": csrf(client, html)})
+        # the books (3) and the user's segment (1) are read once for the whole page; the
+        # recommendations drawn are not stored while it renders
+        with django_assert_num_queries(13):
             response = client.get(PAGE)
         assert len(response.context["goals"]) == size
         assert len(response.context["in_progress"]) == 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from finance.models import Category, Transaction
-from forecasting.pages.panels import algorithm_label
+from forecasting.engine.registry import algorithm_label
 from forecasting.serving.models import Feedback
 from forecasting.training.jobs import training_job_run
 from forecasting.training.models import TrainingJob

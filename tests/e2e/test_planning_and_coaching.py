@@ -44,10 +44,12 @@ def test_compute_a_stock_plan(page, books, log_in, screenshot):
 
 def test_accept_a_recommendation(page, books, log_in, screenshot):
     # Given the owner on the coaching page, shown recommendations written from the books
+    # (stored as impressions once the browser has shown them, never while rendering)
     log_in()
     page.get_by_role("link", name="Coaching").first.click()
     cards = page.locator("li.recommendation")
     expect(cards.first).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the page's script reports what it showed
     shown = RecommendationImpression.objects.filter(user__username=books.username).order_by("position")
     assert shown.count() == cards.count()
     first = shown.first()

@@ -18,18 +18,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import Membership, Product, Warehouse
+from forecasting.inventory.demand import demand_from_history
 from forecasting.inventory.models import StockPlan, StockPlanLine
-from forecasting.inventory.selectors import (
+from forecasting.inventory.policy import (
     InventoryPlanningError,
-    ReorderPoint,
-    demand_from_history,
     economic_order_quantity,
     reorder_point,
-    reorder_points_for_workspace,
     safety_stock,
     service_level_validate,
     service_level_validator,
     service_level_z,
+)
+from forecasting.inventory.selectors import (
+    ReorderPoint,
+    reorder_points_for_workspace,
     warehouse_room,
 )
 from forecasting.inventory.services import stock_plan_create, stock_plan_solve

@@ -22,8 +22,8 @@ from django.utils import timezone
 from finance.models import Membership
 from forecasting.inventory.models import StockPlan
 from forecasting.monitoring.models import Alert
-from forecasting.pages.panels import BudgetRisk, budget_risk
 from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.serving.budgets import BudgetRisk, budget_risk
 from forecasting.serving.forecasts import WindowForecast, normal_tail, window_forecast
 from forecasting.serving.models import Feedback, Prediction
 from forecasting.training.models import TrainingJob
@@ -209,16 +209,22 @@ class TestOverviewForecast:
         assert [p.has_forecast for p in response.context["panels"]] == [False, False]
         assert Prediction.objects.count() == 0
 
-    def test_forecasts_are_logged_and_then_served_from_the_cache(self, logged_in, member, workspace):
+    def test_a_page_logs_nothing_and_a_second_view_is_served_from_the_cache(self, logged_in, member, workspace,
+                                                                           monkeypatch):
+        # Given a deployed model, and a count of the times a model is loaded to forecast
+        from forecasting.serving import forecasts
+
         revenue = deployed(workspace, "revenue", VARIED)
+        loads, load = [], forecasts.model_version_load
+        monkeypatch.setattr(forecasts, "model_version_load", lambda *, version: loads.append(version.pk) or load(
+            version=version))
         client = logged_in(member)
+        # When the overview is viewed twice
         client.get(OVERVIEW)
         client.get(OVERVIEW)
-        logged = list(Prediction.objects.order_by("created_at").values_list(
-            "target", "model_version_id", "from_cache", "user_id", "request"))
-        request = {"periods": 7, "model_type": None, "page": True}
-        assert logged == [("revenue", revenue.pk, False, member.pk, request),
-                          ("revenue", revenue.pk, True, member.pk, request)]
+        # Then the model forecast once (the second view read the cache) and nothing was logged
+        assert loads == [revenue.pk]
+        assert Prediction.objects.count() == 0
 
     def test_a_tampered_model_is_refused_and_the_page_still_works(self, logged_in, member, workspace):
         # Given a deployed model whose artifact does not match its recorded sha256
@@ -302,8 +308,9 @@ class TestInventoryDemand:
         yeast = f.ProductFactory(workspace=workspace, sku="YEAST", supplier=supplier)
         f.StockLevelFactory(workspace=workspace, product=flour, warehouse=north, quantity=1000)
         f.StockLevelFactory(workspace=workspace, product=sugar, warehouse=north, quantity=5)
-        f.SaleFactory(workspace=workspace, product=sugar, warehouse=north, date=today, quantity=30)
-        f.SaleFactory(workspace=workspace, product=yeast, warehouse=north, date=today, quantity=10)
+        yesterday = today - dt.timedelta(days=1)  # today's sales are not complete: demand reads up to yesterday
+        f.SaleFactory(workspace=workspace, product=sugar, warehouse=north, date=yesterday, quantity=30)
+        f.SaleFactory(workspace=workspace, product=yeast, warehouse=north, date=yesterday, quantity=10)
         return {"flour": flour, "sugar": sugar, "yeast": yeast}
 
     def expected_30_days(self, monthly: float) -> float:
@@ -323,7 +330,8 @@ class TestInventoryDemand:
         response = logged_in(member).get(INVENTORY)
         html = response.content.decode()
         # Then flour uses its model; sugar and yeast get 75 % and 25 % of the total (their
-        # shares of the last 30 days' sales); sugar's 5 units cannot last the 10-day lead time
+        # shares of the sales of the demand window); sugar's 5 units cannot last the 10-day
+        # lead time — and the reorder points read the same demand
         demand = response.context["demand"]
         assert {pk: (d.source, d.units) for pk, d in demand.items()} == {
             stock["flour"].pk: ("product", self.expected_30_days(300.0)),
@@ -332,27 +340,36 @@ class TestInventoryDemand:
         }
         assert (demand[stock["flour"].pk].stockout_probability, demand[stock["sugar"].pk].stockout_probability) == (0.0, 1.0)
         assert demand[stock["flour"].pk].cover_days == round(1000 * 30 / self.expected_30_days(300.0), 1)
+        reorder = response.context["reorder"]
+        assert {pk: round(r.points[0].daily_demand * 30, 1) for pk, r in reorder.items()} == {
+            pk: d.units for pk, d in demand.items()}
         assert "stockout 100\xa0%" in html
         assert "Forecast (30&nbsp;d)" in html
 
     @pytest.mark.parametrize("page", ["inventory", "refused plan"])
-    def test_each_forecast_is_fetched_and_logged_once(self, logged_in, member, workspace, stock, page):
+    def test_each_forecast_is_read_once_and_nothing_is_logged(self, logged_in, member, workspace, stock, page,
+                                                               monkeypatch):
         # Given a model of flour's demand and of total demand, both read by the forecast
-        # column and by the reorder points
+        # column and by the reorder points, and a count of the models loaded to forecast
+        from forecasting.serving import forecasts
+
         flour = deployed(workspace, f"inventory:product={stock['flour'].pk}", [300.0] * 12)
         total = deployed(workspace, "inventory", [800.0] * 12)
+        loads, load = [], forecasts.model_version_load
+        monkeypatch.setattr(forecasts, "model_version_load", lambda *, version: loads.append(version.pk) or load(
+            version=version))
         client = logged_in(member)
         # When the inventory page is opened, or shown again by a refused plan form
         if page == "inventory":
             response = client.get(INVENTORY)
         else:
             response = client.post(reverse("forecasting:stock-plan-create"), {"budget": "-1", "service_level": "0.95"})
-        # Then both columns are filled, and each model's forecast was made and logged once
+        # Then both columns are filled, each model forecast once, and nothing was logged
         assert response.status_code == 200
         assert set(response.context["demand"]) == {stock["flour"].pk, stock["sugar"].pk, stock["yeast"].pk}
-        assert set(response.context["reorder"]) == {stock["flour"].pk, stock["sugar"].pk}  # yeast: sold today only
-        assert sorted(Prediction.objects.values_list("target", "model_version_id")) == sorted(
-            [(flour.target, flour.pk), ("inventory", total.pk)])
+        assert set(response.context["reorder"]) == {stock["flour"].pk, stock["sugar"].pk, stock["yeast"].pk}
+        assert sorted(loads) == sorted([flour.pk, total.pk])
+        assert Prediction.objects.count() == 0
 
     def test_without_models_the_column_is_empty(self, logged_in, member, stock):
         response = logged_in(member).get(INVENTORY)
@@ -363,12 +380,12 @@ class TestInventoryDemand:
 # --- query counts (Zulip-style): pinned, and flat in the number of rows and models -------------
 # Every page: session (1) + user (1) + the user's memberships with workspaces (1), then:
 #   overview   monthly totals (1) + budget use (1) + deployed forecasters (1)
-#              + prediction log (1) + expense shares (1, a budget without its own model) = 8
+#              + expense shares (1, a budget without its own model) = 7 (pages log nothing)
 #   inventory  warehouses (1) + count (1) + products page (1) + stock (1)
 #              + reorder points: stock per pair (1) + first sales (1) + daily sales (1)
-#              + deployed (1) + prediction log (1), once for the demand column and the
-#                reorder points + units sold in total (1, a product without a model)
-#              + latest stock plan (1)                                                    = 14
+#              + deployed (1), once for the demand column and the reorder points (one
+#                demand rule) + units sold in total (1, a product without a model)
+#              + latest stock plan (1)                                                    = 13
 #              (+ the plan's orders (1) once a plan exists: see TestInventoryPlanningPage)
 #   models     target states (1) + deployed versions (1) + active jobs (1) + open alerts (1)
 #              + category names (1) and product names (1): per-category/product targets
@@ -390,7 +407,8 @@ class TestQueryCounts:
                 deployed(workspace, f"expense:category={category.pk}", [100.0 + n] * 12)
             product = f.ProductFactory(workspace=workspace)
             f.StockLevelFactory(workspace=workspace, product=product, warehouse=warehouse, quantity=10)
-            f.SaleFactory(workspace=workspace, product=product, warehouse=warehouse, date=today)
+            f.SaleFactory(workspace=workspace, product=product, warehouse=warehouse,
+                          date=today - dt.timedelta(days=1))  # demand reads complete days
             if n:
                 deployed(workspace, f"inventory:product={product.pk}", [40.0] * 12)
             Alert.objects.create(workspace=workspace, kind="drift", target=f"expense:category={category.pk}",
@@ -407,15 +425,15 @@ class TestQueryCounts:
     def test_overview(self, client, django_assert_num_queries, size, cache):
         if cache == "warm":
             client.get(OVERVIEW)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             response = client.get(OVERVIEW)
         assert len(response.context["ml"].risks) == size
         assert all(p.has_forecast for p in response.context["panels"])
 
     def test_inventory(self, client, django_assert_num_queries, size):
-        # 15: the reorder points of the product without its own model read the workspace's
-        # units sold in the demand window once (its share of the total model)
-        with django_assert_num_queries(15):
+        # 13: the demand of the product without its own model reads the workspace's units
+        # sold in the demand window once (its share of the total model)
+        with django_assert_num_queries(13):
             response = client.get(INVENTORY)
         assert len(response.context["demand"]) == size
 
