@@ -35,7 +35,7 @@ from forecasting.registry.services import (
 )
 from forecasting.series.selectors import future_dates_after
 from forecasting.serving.models import Feedback, Prediction
-from forecasting.training.jobs import training_job_create
+from forecasting.training.autolearn import target_retrain
 from forecasting.training.models import TrainingJob
 
 
@@ -160,10 +160,11 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     def retrain_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         def perform(qs: QuerySet) -> None:
             for version in qs.select_related("workspace"):
-                job = training_job_create(workspace=version.workspace, target=version.target,
-                                          frequency=version.frequency, horizon=version.horizon or None,
-                                          user=request.user)
-                self.message_user(request, f"Queued training job {job.pk} for {version.target}.")
+                retrain = target_retrain(workspace=version.workspace, target=version.target, user=request.user,
+                                         frequency=version.frequency or None, horizon=version.horizon or None)
+                self.message_user(request, (f"Queued training job {retrain.job.pk} for {version.target}."
+                                            if retrain.created else
+                                            f"{version.target} is already being retrained (job {retrain.job.pk})."))
 
         return confirm_action(self, request, queryset, title="Retrain",
                               question="Queue a new training (all algorithms) for each selected target?",

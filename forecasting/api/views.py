@@ -42,8 +42,12 @@ from forecasting.series.targets import InvalidTarget, Target
 from forecasting.serving.feedback import FeedbackRefused, feedback_create
 from forecasting.serving.models import Feedback
 from forecasting.serving.predictions import ModelUnavailable, NoModel, forecast_predict
-from forecasting.training.autolearn import autolearn_check, next_eligible_at, should_retrain
-from forecasting.training.jobs import training_job_create
+from forecasting.training.autolearn import (
+    autolearn_check,
+    next_eligible_at,
+    should_retrain,
+    target_retrain,
+)
 from forecasting.training.models import TrainingJob
 from forecasting.training.selectors import autolearn_states, model_status_for_user
 
@@ -102,16 +106,17 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
             raise Conflict({"detail": str(exc)}) from None
         return Response(serializers.DeploymentSerializer(deployment).data)
 
-    @extend_schema(request=serializers.ReasonSerializer, responses={202: serializers.TrainingJobSerializer})
+    @extend_schema(request=serializers.ReasonSerializer,
+                   responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer})
     @action(detail=True, methods=["post"])
     def retrain(self, request: Request, pk: str | None = None) -> Response:
-        """Queue a new training of this version's target with every algorithm."""
+        """Queue a new training of this version's target with every algorithm (202), or
+        answer the job already queued or running for the target (200)."""
         version = self.get_object()
-        job = training_job_create(
-            workspace=version.workspace, target=version.target, frequency=version.frequency,
-            horizon=version.horizon or None, user=request.user,
-        )
-        return Response(serializers.TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        retrain = target_retrain(workspace=version.workspace, target=version.target, user=request.user,
+                                 frequency=version.frequency or None, horizon=version.horizon or None)
+        return Response(serializers.TrainingJobSerializer(retrain.job).data,
+                        status=status.HTTP_202_ACCEPTED if retrain.created else status.HTTP_200_OK)
 
     @extend_schema(responses={200: serializers.PerformanceSnapshotSerializer(many=True)})
     @action(detail=True, methods=["get"])
@@ -127,19 +132,22 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
 
 
 class TrainView(APIView):
-    """``POST /api/v1/ml/train/``: queue a training job for a target (manager role)."""
+    """``POST /api/v1/ml/train/``: queue a training job for a target (manager role); a job
+    already queued or running for the target is answered instead (200)."""
 
-    @extend_schema(request=serializers.TrainRequestSerializer, responses={202: serializers.TrainingJobSerializer})
+    @extend_schema(request=serializers.TrainRequestSerializer,
+                   responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer})
     def post(self, request: Request) -> Response:
         body = serializers.TrainRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         _require_manager(request.user, data["workspace"].pk)
-        job = training_job_create(
+        retrain = target_retrain(
             workspace=data["workspace"], target=data["target"], algorithms=data["algorithms"],
             frequency=data["frequency"], horizon=data.get("horizon"), user=request.user,
         )
-        return Response(serializers.TrainingJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(serializers.TrainingJobSerializer(retrain.job).data,
+                        status=status.HTTP_202_ACCEPTED if retrain.created else status.HTTP_200_OK)
 
 
 class TrainingJobViewSet(WorkspaceScopedViewSet):

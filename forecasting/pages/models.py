@@ -21,12 +21,10 @@ from forecasting.engine.registry import ALGORITHM_LABELS, algorithm_label
 from forecasting.pages.selectors import TargetStatus, models_overview
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.training.autolearn import (
-    ACTIVE_JOB_STATUSES,
     RetrainDecision,
     should_retrain,
-    target_training_shape,
+    target_retrain,
 )
-from forecasting.training.jobs import training_job_create
 from forecasting.training.models import TrainingJob
 
 SECTION_URL_NAME = "forecasting:models"
@@ -159,18 +157,8 @@ class RetrainView(WorkspacePageMixin, View):
         except InvalidTarget as exc:
             return self.refuse(str(exc))
 
-        job = (
-            TrainingJob.objects.filter(workspace_id=workspace_id, target=target.key, status__in=ACTIVE_JOB_STATUSES)
-            .order_by("created_at", "id")
-            .first()
-        )
-        created = job is None
-        if job is None:
-            frequency, horizon = target_training_shape(workspace_id=workspace_id, target=target.key)
-            job = training_job_create(
-                workspace=membership.workspace, target=target.key, frequency=frequency, horizon=horizon,
-                trigger=TrainingJob.Trigger.MANUAL, user=request.user,
-            )
+        retrain = target_retrain(workspace=membership.workspace, target=target.key, user=request.user)
+        job, created = retrain.job, retrain.created
         message = (
             f"Retraining {target.key}: job {job.pk} is queued."
             if created else f"{target.key} is already being retrained (job {job.pk}, {job.get_status_display().lower()})."

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -159,15 +160,51 @@ def autolearn_check(*, workspace: Workspace, target: str, force: bool = False) -
     decision = should_retrain(state=state, force=force)
     if not decision.train:
         return CheckResult(decision, None)
+    retrain = target_retrain(workspace=workspace, target=key, trigger=decision.trigger)
+    if not retrain.created:
+        job = retrain.job
+        return CheckResult(RetrainDecision(False, f"Training job {job.pk} is already {job.status}."), None)
+    return CheckResult(decision, retrain.job)
+
+
+@dataclass(frozen=True)
+class Retrain:
+    """The job a retrain request got, and whether it was queued for it (else the job
+    already queued or running for the target)."""
+
+    job: TrainingJob
+    created: bool
+
+
+def target_retrain(
+    *,
+    workspace: Workspace,
+    target: str,
+    trigger: str = TrainingJob.Trigger.MANUAL,
+    user: AbstractBaseUser | None = None,
+    algorithms: list[str] | None = None,
+    frequency: str | None = None,
+    horizon: int | None = None,
+) -> Retrain:
+    """Queue a training of ``target`` — in the shape of its deployed model unless
+    ``frequency``/``horizon`` are given — or hand back the job already queued or running
+    for it: the one rule of the Models page, the API, admin, auto-learning and the sweeps
+    (a target trains one job at a time; a second would only be skipped). The target's
+    state row is locked while deciding, so two requests at once get one job."""
+    key = Target.parse(target).key
     with transaction.atomic():
+        state, _ = TargetState.objects.get_or_create(workspace=workspace, target=key)
         TargetState.objects.select_for_update().filter(pk=state.pk).first()
-        active = TrainingJob.objects.filter(workspace=workspace, target=key, status__in=ACTIVE_JOB_STATUSES).first()
+        active = (TrainingJob.objects.filter(workspace=workspace, target=key, status__in=ACTIVE_JOB_STATUSES)
+                  .order_by("created_at", "id").first())
         if active is not None:
-            return CheckResult(RetrainDecision(False, f"Training job {active.pk} is already {active.status}."), None)
-        frequency, horizon = target_training_shape(workspace_id=workspace.pk, target=key)
-        job = training_job_create(workspace=workspace, target=key, trigger=decision.trigger, frequency=frequency,
-                                  horizon=horizon)
-    return CheckResult(decision, job)
+            return Retrain(job=active, created=False)
+        if frequency is None:
+            frequency, shape_horizon = target_training_shape(workspace_id=workspace.pk, target=key)
+            horizon = horizon or shape_horizon
+        job = training_job_create(workspace=workspace, target=key, trigger=trigger, user=user,
+                                  algorithms=algorithms, frequency=frequency, horizon=horizon)
+    return Retrain(job=job, created=True)
 
 
 def target_training_shape(*, workspace_id: int, target: str) -> tuple[Frequency, int | None]:

@@ -29,8 +29,7 @@ from forecasting.classifiers.training import TRAINERS, ClassifierFit
 from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_load, artifact_save
 from forecasting.registry.models import Deployment, ModelVersion, TargetState
 from forecasting.registry.services import model_version_deploy
-from forecasting.training.autolearn import ACTIVE_JOB_STATUSES
-from forecasting.training.jobs import training_job_create
+from forecasting.training.autolearn import target_retrain
 from forecasting.training.lifecycle import job_finish, job_progress, version_number_next
 from forecasting.training.models import TrainingJob
 
@@ -154,10 +153,11 @@ def classifiers_sweep(*, now: dt.datetime | None = None, full: bool = False) -> 
             if trigger is None:
                 report.skipped[key] = reason
                 continue
-            if TrainingJob.objects.filter(workspace=workspace, target=target, status__in=ACTIVE_JOB_STATUSES).exists():
+            retrain = target_retrain(workspace=workspace, target=target, trigger=trigger)
+            if retrain.created:
+                report.queued.append(retrain.job.pk)
+            else:
                 report.skipped[key] = "a training is already queued or running"
-                continue
-            report.queued.append(training_job_create(workspace=workspace, target=target, trigger=trigger).pk)
     return report
 
 

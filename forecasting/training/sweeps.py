@@ -15,12 +15,7 @@ from forecasting.monitoring.services import model_version_evaluate
 from forecasting.registry.artifacts import model_cache
 from forecasting.registry.models import ModelVersion, TargetState
 from forecasting.serving.models import Prediction
-from forecasting.training.autolearn import (
-    ACTIVE_JOB_STATUSES,
-    autolearn_check,
-    target_training_shape,
-)
-from forecasting.training.jobs import training_job_create
+from forecasting.training.autolearn import autolearn_check, target_retrain
 from forecasting.training.models import TrainingJob
 
 BASE_TARGETS = ("revenue", "expense", "inventory")
@@ -42,13 +37,11 @@ def _row_counts(workspace: Workspace) -> dict[str, int]:
 
 
 def _queue(workspace: Workspace, target: str, trigger: str, report: SweepReport) -> None:
-    if TrainingJob.objects.filter(workspace=workspace, target=target, status__in=ACTIVE_JOB_STATUSES).exists():
+    retrain = target_retrain(workspace=workspace, target=target, trigger=trigger)
+    if retrain.created:
+        report.queued.append(retrain.job.pk)
+    else:
         report.skipped[f"{workspace.pk}:{target}"] = "a training is already queued or running"
-        return
-    frequency, horizon = target_training_shape(workspace_id=workspace.pk, target=target)
-    report.queued.append(training_job_create(
-        workspace=workspace, target=target, trigger=trigger, frequency=frequency, horizon=horizon,
-    ).pk)
 
 
 def continuous_learning_sweep(*, now: dt.datetime | None = None) -> SweepReport:
