@@ -21,7 +21,7 @@ from finance.admin import WorkspaceScopedAdmin
 from forecasting.inventory.models import StockPlan, StockPlanLine
 from forecasting.monitoring.alerts import alert_acknowledge
 from forecasting.monitoring.models import Alert, PerformanceSnapshot
-from forecasting.registry.inspect import (
+from forecasting.pages.inspect import (
     metric_format,
     model_version_inspect,
     model_version_unit,
@@ -33,7 +33,6 @@ from forecasting.registry.services import (
     model_version_deploy,
     model_version_rollback,
 )
-from forecasting.series.selectors import future_dates_after
 from forecasting.serving.models import Feedback, Prediction
 from forecasting.training.autolearn import target_retrain
 from forecasting.training.models import TrainingJob
@@ -192,7 +191,7 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
         version = get_object_or_404(
             self.get_queryset(request).defer(None).select_related("workspace", "training_job"), pk=pk
         )
-        inspection = model_version_inspect(version=version, dates_after=future_dates_after)
+        inspection = model_version_inspect(version=version)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{version.target} v{version.version} ({version.algorithm})",

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
 from finance.models import Category, Transaction
+from finance.services.transactions import transaction_validate
 from forecasting.classifiers.loading import (
     ClassificationError,
 )
@@ -78,11 +80,10 @@ def transaction_category_correct(
     """Set ``category`` as the user's choice and record the correction the categoriser
     learns from (the next suggestion for this payee follows it immediately)."""
     row = _locked(transaction)
-    if category.workspace_id != row.workspace_id:
-        raise ClassificationError(f"Category {category.pk} belongs to another workspace.")
-    if category.kind != row.kind:
-        raise ClassificationError(
-            f"'{category.name}' is {_article(category.kind)} category but the transaction is {_article(row.kind)}.")
+    try:  # the rules of any transaction write, with their messages (finance's one place)
+        transaction_validate(workspace=row.workspace, kind=row.kind, amount=None, category=category)
+    except ValidationError as exc:
+        raise ClassificationError(" ".join(exc.messages)) from None
     feedback = feedback_create(
         workspace=row.workspace, kind=Feedback.Kind.CORRECTION, user=user, target=CATEGORIZER,
         model_version=_suggesting_version(row), transaction_row=row, actual=category.pk,
@@ -117,9 +118,6 @@ def transaction_fraud_label(*, transaction: Transaction, is_fraud: bool, user: A
     _sync(transaction, row)
     return feedback
 
-
-def _article(kind: str) -> str:
-    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def _sync(target: Transaction, source: Transaction) -> None:

@@ -11,8 +11,8 @@ from forecasting.admin import ModelVersionAdmin
 from forecasting.engine.registry import build_forecaster
 from forecasting.monitoring.alerts import alert_raise
 from forecasting.monitoring.models import Alert
+from forecasting.pages.inspect import SeriesUnit, metric_format, params_rows
 from forecasting.registry.artifacts import artifact_save
-from forecasting.registry.inspect import SeriesUnit, metric_format, params_rows
 from forecasting.registry.models import Deployment, ModelVersion
 from forecasting.training.models import TrainingJob
 from tests import factories as f

@@ -189,5 +189,5 @@ class TestFeedbackApi:
             "workspace": trained.pk, "kind": "correction", "transaction": txn.pk, "actual": categories["Salary"].pk,
         }, format="json")
         assert (response.status_code, response.json()) == (
-            400, {"non_field_errors": ["'Salary' is a revenue category but the transaction is an expense."]})
+            400, {"non_field_errors": ["“Salary” is a revenue category; this transaction is expense."]})
         assert Feedback.objects.count() == 0

@@ -296,9 +296,9 @@ class TestFeedback:
     def test_refused_corrections_change_nothing(self, workspace, other_workspace, history, categories):
         txn = history[0]
         theirs = f.CategoryFactory(workspace=other_workspace)
-        with pytest.raises(ClassificationError, match=f"Category {theirs.pk} belongs to another workspace."):
+        with pytest.raises(ClassificationError, match="^Choose a category of this workspace.$"):
             transaction_category_correct(transaction=txn, category=theirs, user=None)
-        with pytest.raises(ClassificationError, match="'Salary' is a revenue category but the transaction is an expense."):
+        with pytest.raises(ClassificationError, match="^“Salary” is a revenue category; this transaction is expense.$"):
             transaction_category_correct(transaction=txn, category=categories["Salary"], user=None)
         with pytest.raises(ClassificationError, match="no suggested category to accept"):
             transaction_suggestion_accept(transaction=txn, user=None)

@@ -1,16 +1,12 @@
 """What the admin's inspect page of a model version shows, gathered read-only: the
 artifact's integrity, the metrics formatted with their units, the parameters as rows,
 and the chart data (training history, backtest windows, forecast with 80/95 % bands).
-
-The period calendar (how many days a D/W/M step is) belongs to ``forecasting.series``,
-a layer above the registry, so the caller hands in its ``dates_after`` function.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,15 +18,11 @@ from forecasting.registry.artifacts import (
     artifact_read_verified,
 )
 from forecasting.registry.models import Deployment, ModelKind, ModelVersion
-
-#: ``dates_after(last, periods, frequency)``: the start dates of the ``periods`` periods after ``last``.
-DatesAfter = Callable[[dt.date, int, str], list[dt.date]]
+from forecasting.series.frequency import Frequency
 
 #: Lists of parameters up to this long are shown whole on the inspect page.
 PARAMS_LIST_SHOWN = 12
 
-#: Horizon of the page's forecast when the version does not record one.
-DEFAULT_INSPECT_HORIZON = 6
 
 NO_VALUE = "—"
 NBSP = "\u00a0"
@@ -226,29 +218,29 @@ def params_rows(params: Any) -> list[tuple[str, str]]:
 # --- chart ----------------------------------------------------------------------------------
 
 
-def _history_dates(version: ModelVersion, n: int, frequency: str, dates_after: DatesAfter) -> list[str]:
+def _history_dates(version: ModelVersion, n: int, frequency: Frequency) -> list[str]:
     stored = (version.training_data or {}).get("dates") or []
     if len(stored) == n:
         return [str(d) for d in stored]
     if version.training_start is not None and n:
-        return [d.isoformat() for d in (version.training_start, *dates_after(version.training_start, n - 1, frequency))]
+        return [d.isoformat() for d in (version.training_start, *frequency.dates_after(version.training_start, n - 1))]
     return [str(i + 1) for i in range(n)]
 
 
 def model_version_chart(
-    *, version: ModelVersion, forecast: Mapping[str, Any] | None, dates_after: DatesAfter
+    *, version: ModelVersion, forecast: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """Chart data on one axis of labels: the training history, every backtest window's
     forecast at the points it forecast (its ``origin`` indexes the training series), and
     the forecast after the history with its bands, starting at the last actual value.
     Series are lists as long as ``labels``, ``None`` where they have no point."""
-    frequency = version.frequency or (version.training_data or {}).get("frequency") or ""
+    frequency = Frequency.of(version.frequency or (version.training_data or {}).get("frequency"))
     history = [float(v) for v in (version.training_data or {}).get("values") or []]
     n_hist = len(history)
-    labels = _history_dates(version, n_hist, frequency, dates_after)
+    labels = _history_dates(version, n_hist, frequency)
     forecast_dates: list[str] = []
     if forecast is not None and version.training_end is not None:
-        forecast_dates = [d.isoformat() for d in dates_after(version.training_end, len(forecast["mean"]), frequency)]
+        forecast_dates = [d.isoformat() for d in frequency.dates_after(version.training_end, len(forecast["mean"]))]
     n_all = n_hist + len(forecast_dates)
 
     def at(offset: int, values: list[float]) -> list[float | None]:
@@ -294,7 +286,7 @@ def _verified_forecast(version: ModelVersion) -> tuple[str, dict[str, list[float
     if version.kind != ModelKind.FORECASTER:
         return "verified", None
     model = artifact_load(version_id=version.pk, path=version.artifact_path, sha256=version.artifact_sha256)
-    result = model.predict(version.horizon or DEFAULT_INSPECT_HORIZON)
+    result = model.predict(version.horizon or Frequency.of(version.frequency).default_horizon)
     return "verified", {key: [float(v) for v in getattr(result, key)] for key in ("mean", "lo80", "hi80", "lo95", "hi95")}
 
 
@@ -312,7 +304,7 @@ def _candidate_rows(results: list[dict[str, Any]], unit: SeriesUnit | None) -> l
     ]
 
 
-def model_version_inspect(*, version: ModelVersion, dates_after: DatesAfter) -> Inspection:
+def model_version_inspect(*, version: ModelVersion) -> Inspection:
     """The inspect page of ``version`` (loaded with its training data and backtest)."""
     integrity, forecast = _verified_forecast(version)
     unit = model_version_unit(version=version)
@@ -324,7 +316,7 @@ def model_version_inspect(*, version: ModelVersion, dates_after: DatesAfter) -> 
         unit=unit,
         metrics=metric_rows(metrics=version.metrics or {}, unit=unit),
         params=params_rows(version.params),
-        chart=model_version_chart(version=version, forecast=forecast, dates_after=dates_after) if forecaster else None,
+        chart=model_version_chart(version=version, forecast=forecast) if forecaster else None,
         per_category=sorted((version.metrics or {}).get("per_category", {}).items()),
         reliability=[] if forecaster else (version.backtest or {}).get("reliability", []),
         candidates=_candidate_rows(job.results, unit) if job else [],
