@@ -38,13 +38,12 @@ from forecasting.serving.forecasts import (
     PageForecast,
     WindowForecast,
     product_demand_target,
+    risk_level,
     window_forecast,
 )
 
 Pair = tuple[int, int]  # (product id, warehouse id)
 Source = StockPlanLine.DemandSource
-HIGH_RISK = 0.5
-MEDIUM_RISK = 0.2
 
 
 def demand_from_history(units_per_day: Sequence[float]) -> tuple[float, float]:
@@ -205,11 +204,7 @@ class Demand:
 
     @property
     def stockout_level(self) -> str:
-        if self.stockout_probability >= HIGH_RISK:
-            return "high"
-        if self.stockout_probability >= MEDIUM_RISK:
-            return "medium"
-        return "low"
+        return risk_level(self.stockout_probability)
 
 
 def product_demand(*, pairs: Sequence[PairDemand], stock: int, lead_time_days: float,

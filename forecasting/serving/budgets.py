@@ -14,10 +14,7 @@ from finance.months import add_months
 from finance.selectors import BudgetUse, expense_shares_by_category
 from forecasting.registry.models import ModelVersion
 from forecasting.series.targets import Target
-from forecasting.serving.forecasts import PageForecast, WindowForecast, window_forecast
-
-HIGH_RISK = 0.5
-MEDIUM_RISK = 0.2
+from forecasting.serving.forecasts import PageForecast, WindowForecast, risk_level, window_forecast
 
 
 def _money(value: float) -> Decimal:
@@ -40,11 +37,7 @@ class BudgetRisk:
 
     @property
     def level(self) -> str:
-        if self.probability >= HIGH_RISK:
-            return "high"
-        if self.probability >= MEDIUM_RISK:
-            return "medium"
-        return "low"
+        return risk_level(self.probability)
 
 
 def budget_risk(*, use: BudgetUse, rest: WindowForecast, source: str, model: ModelVersion,

@@ -177,6 +177,20 @@ def normal_tail(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2))
 
 
+#: Where a probability of a bad outcome (overrun, stockout) reads as a high or a medium risk.
+HIGH_RISK = 0.5
+MEDIUM_RISK = 0.2
+
+
+def risk_level(probability: float) -> str:
+    """"high", "medium" or "low": how a page colours a risk (budget overrun, stockout)."""
+    if probability >= HIGH_RISK:
+        return "high"
+    if probability >= MEDIUM_RISK:
+        return "medium"
+    return "low"
+
+
 @dataclass(frozen=True)
 class WindowForecast:
     """A forecast total over a date window: expected value and standard deviation."""
