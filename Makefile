@@ -26,6 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: install migrate
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py metrics_reset -v 0
 	@echo "Ledgerwise: open http://127.0.0.1:8000/ — log in as admin/admin (staff) or demo/demo"
 	$(BIN)/honcho start
 

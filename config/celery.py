@@ -1,8 +1,11 @@
 """The Celery application shared by the web process, the workers and beat."""
 
+import logging.config
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from config import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -14,3 +17,17 @@ app.autodiscover_tasks()
 from django.db import InterfaceError, OperationalError  # noqa: E402
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+# A task started by a request carries the request's id into the worker's logs.
+signals.before_task_publish.connect(logs.task_publish_carry, weak=False, dispatch_uid="ledgerwise.request_id.publish")
+signals.task_prerun.connect(logs.task_context_enter, weak=False, dispatch_uid="ledgerwise.request_id.prerun")
+signals.task_postrun.connect(logs.task_context_exit, weak=False, dispatch_uid="ledgerwise.request_id.postrun")
+
+
+@signals.setup_logging.connect(weak=False, dispatch_uid="ledgerwise.logging")
+def logging_setup(**kwargs: object) -> None:
+    """Workers and beat log like the web: Django's ``LOGGING`` (JSON or text, with the
+    request id) instead of Celery's own format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

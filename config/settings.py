@@ -7,6 +7,7 @@ at PostgreSQL, Redis/RabbitMQ and a Redis cache through ``DATABASE_URL``,
 switch on so that ``manage.py check --deploy`` is clean.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -46,6 +47,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer (redirects and errors too) has an id and is measured.
+    "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,6 +134,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Probes and scrapers speak plain HTTP to the container: a redirect would read as "up".
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -259,11 +265,52 @@ INVENTORY_DEMAND_HISTORY_DAYS = env.int("INVENTORY_DEMAND_HISTORY_DAYS", default
 # Days a stock plan covers: the holding cost of the stock after ordering is for this long.
 INVENTORY_PLAN_HORIZON_DAYS = env.int("INVENTORY_PLAN_HORIZON_DAYS", default=30)
 
+# --- Operations: metrics, logs, alert notifications ------------------------------------
+# Prometheus metrics of every process (gunicorn workers, Celery workers) are files in one
+# folder that ``/metrics`` adds up (prometheus-client's multiprocess mode). The client reads
+# the variable when it is imported, after these settings; empty the folder before starting
+# the processes (``make run`` does).
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "prometheus")))
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# ``/metrics`` is anonymous unless one of these is set (both: both are required).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # then ``Authorization: Bearer <token>``
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])  # addresses or networks (CIDR)
+
+# E-mail of alert notifications (and anything else): ``smtp://user:pass@host:587/?tls=True``;
+# the default prints messages to the worker's output.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerwise <alerts@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=10.0)  # seconds
+
+# Logs: JSON lines in production, text in development; both carry the request id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"cmdstanpy": {"level": "WARNING"}, "prophet": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler would print its records a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "cmdstanpy": {"level": "WARNING"},
+        "prophet": {"level": "WARNING"},
+    },
 }

@@ -8,6 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from config.api import router
 from forecasting.api import views as ml
+from forecasting.monitoring import views as monitoring
 
 
 class ThrottledObtainAuthToken(ObtainAuthToken):
@@ -18,6 +19,10 @@ class ThrottledObtainAuthToken(ObtainAuthToken):
 
 
 urlpatterns = [
+    # For machines, without a login: container probes and the Prometheus scrape.
+    path("health/live/", monitoring.health_live, name="health-live"),
+    path("health/ready/", monitoring.health_ready, name="health-ready"),
+    path("metrics", monitoring.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("api/v1/ml/train/", ml.TrainView.as_view(), name="ml-train"),

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from finance.admin import WorkspaceScopedAdmin
 from forecasting.inventory.models import StockPlan, StockPlanLine
 from forecasting.monitoring.alerts import alert_acknowledge
-from forecasting.monitoring.models import Alert, PerformanceSnapshot
+from forecasting.monitoring.models import Alert, NotificationChannel, PerformanceSnapshot
 from forecasting.pages.inspect import (
     metric_format,
     model_version_inspect,
@@ -256,6 +256,17 @@ class AlertAdmin(WorkspaceScopedAdmin):
             alert_acknowledge(alert=alert, user=request.user)
             count += 1
         self.message_user(request, f"Acknowledged {count} alert{'s' if count != 1 else ''}.")
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(WorkspaceScopedAdmin):
+    """Where each workspace's new alerts are sent (e-mail, signed webhook)."""
+
+    list_display = ["workspace", "kind", "target", "min_severity", "enabled", "created_at"]
+    list_filter = ["kind", "enabled", "min_severity", "workspace"]
+    search_fields = ["target", "workspace__name"]
+    list_select_related = ["workspace"]
+    fields = ["workspace", "kind", "target", "min_severity", "enabled", "secret"]
 
 
 @admin.register(Prediction)

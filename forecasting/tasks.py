@@ -2,6 +2,7 @@
 (``training.tasks``, ``classifiers.tasks``) and this module only imports them."""
 
 from forecasting.classifiers.tasks import transactions_score_task, workspace_score_task
+from forecasting.monitoring.tasks import alert_notification_deliver_task
 from forecasting.training.tasks import (
     autolearn_check_task,
     continuous_learning_sweep_task,
@@ -12,6 +13,7 @@ from forecasting.training.tasks import (
 )
 
 __all__ = [
-    "autolearn_check_task", "continuous_learning_sweep_task", "full_retrain_task", "models_evaluate_task",
-    "predictions_cleanup_task", "training_job_run_task", "transactions_score_task", "workspace_score_task",
+    "alert_notification_deliver_task", "autolearn_check_task", "continuous_learning_sweep_task", "full_retrain_task",
+    "models_evaluate_task", "predictions_cleanup_task", "training_job_run_task", "transactions_score_task",
+    "workspace_score_task",
 ]

@@ -1,12 +1,27 @@
 """Fixtures shared by every test: users in roles, API clients, a clean cache."""
 
+import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from finance.models import Membership
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+def pytest_configure(config):
+    """Each test process keeps its Prometheus metrics in a folder of its own, emptied first,
+    so that a scrape adds up this process's counters only (parallel runs share the var
+    folder). prometheus-client reads the folder when a labelled series is first counted."""
+    from django.conf import settings
+
+    folder = Path(settings.PROMETHEUS_MULTIPROC_DIR) / f"tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 @pytest.fixture(autouse=True)

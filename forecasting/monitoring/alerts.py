@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from finance.models import Workspace
 from forecasting.monitoring.models import Alert
+from forecasting.monitoring.notifications import alert_notifications_queue
 from forecasting.registry.models import ModelVersion
 
 
@@ -24,16 +25,19 @@ def alert_raise(
     dedupe: bool = True,
 ) -> Alert:
     """Open an alert, unless the same kind is already open for the same version and target
-    (``dedupe=False``: always, for alerts about distinct events such as flagged payments)."""
+    (``dedupe=False``: always, for alerts about distinct events such as flagged payments).
+    A new alert is sent to the workspace's notification channels once it commits."""
     existing = Alert.objects.filter(
         workspace=workspace, kind=kind, target=target, model_version=model_version, acknowledged_at__isnull=True
     ).first() if dedupe else None
     if existing is not None:
         return existing
-    return Alert.objects.create(
+    alert = Alert.objects.create(
         workspace=workspace, kind=kind, message=message, severity=severity, target=target,
         model_version=model_version, data=data or {},
     )
+    alert_notifications_queue(alert=alert)  # only a new alert: a deduplicated one was sent already
+    return alert
 
 
 def alert_acknowledge(*, alert: Alert, user: AbstractBaseUser | None) -> Alert:

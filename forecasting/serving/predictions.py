@@ -24,6 +24,7 @@ from forecasting.registry.models import ModelVersion
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.serving.cache import forecast_cache_key
+from forecasting.serving.metrics import predictions_count
 from forecasting.serving.models import Prediction
 
 
@@ -135,6 +136,7 @@ def prediction_log(
     if not entries:
         return []
     logged_user = user if user is not None and user.is_authenticated else None
+    predictions_count(entries)
     return Prediction.objects.bulk_create([
         Prediction(
             workspace=workspace, model_version_id=entry.model_version_id, target=entry.target,

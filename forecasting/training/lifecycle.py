@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from forecasting.registry.models import ModelVersion, TargetState
+from forecasting.training.metrics import training_job_observe
 from forecasting.training.models import TrainingJob
 
 logger = logging.getLogger(__name__)
@@ -69,5 +70,6 @@ def job_finish(job: TrainingJob, status: str, *, decision: str = "", error: str 
     job.progress = 100
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "decision", "error", "progress", "finished_at"])
+    training_job_observe(job)
     return job
 
