@@ -1,20 +1,27 @@
-"""Forms of the server-rendered pages: transaction entry, list filters and CSV upload.
+"""Forms of the server-rendered pages: transaction entry, list filters, CSV upload,
+budgets and goals.
 
 Every form that offers rows of the books is built for one workspace, so a row of
-another workspace is never a valid choice.
+another workspace is never a valid choice. Every amount of money is a :class:`MoneyField`,
+which reads amounts typed with thousands separators.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from finance.models import Category, Transaction, Workspace
+from finance.models import Budget, Category, Goal, Transaction, Workspace
+from finance.services.budgets import budget_create, budget_update, budget_validate
+from finance.services.goals import goal_create, goal_update, goal_validate
 from finance.services.transactions import (
     CATEGORY_OF_ANOTHER_WORKSPACE,
     transaction_create,
@@ -24,6 +31,8 @@ from finance.services.transactions import (
 
 UNCATEGORISED = "none"
 SUGGESTED = "suggested"
+DATE_INVALID = "Enter a valid date (YYYY-MM-DD)."
+EXPENSE_CATEGORY_NOT_OFFERED = "Choose an expense category of this workspace."
 
 
 class DateInput(forms.DateInput):
@@ -35,6 +44,77 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+# Spaces people type or paste between groups of digits: plain, no-break, narrow no-break, thin.
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+_PLAIN = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_GROUPED = {sep: re.compile(r"\d{1,3}(?:" + re.escape(sep) + r"\d{3})+") for sep in (" ", ",", ".", "'")}
+
+
+def money_normalise(text: str) -> str:
+    """An amount as typed — ``1,234.50``, ``1 234,50``, ``1.234,50``, ``1'234.50``,
+    ``-12,5`` — in Python's notation (``1234.50``); text that is not such an amount comes
+    back unchanged, for the field to refuse.
+
+    The decimal separator is the last ``.`` or ``,`` when both appear; a lone ``,`` is
+    decimal unless exactly three digits follow it (``1,234`` is a thousand and more); a
+    lone ``.`` is always decimal. Groups must have three digits, with one separator
+    throughout (so ``1,23,4`` is refused, not guessed).
+    """
+    value = _SPACES.sub(" ", text.strip())
+    sign = ""
+    if value[:1] in ("-", "+", "\u2212"):
+        sign, value = ("" if value[0] == "+" else "-"), value[1:].lstrip()
+    whole, fraction = value, ""
+    points = [i for i, char in enumerate(value) if char in ".,"]
+    if points:
+        last = points[-1]
+        after = value[last + 1 :]
+        marks = {value[i] for i in points}
+        decimal = len(marks) == 2 or (marks == {"."} and len(points) == 1) or (
+            marks == {","} and len(points) == 1 and len(after) != 3
+        )
+        if decimal:
+            whole, fraction = value[:last], after
+    if not fraction.isdigit() and fraction != "":
+        return text
+    if not whole.isdigit():
+        seps = {char for char in whole if not char.isdigit()}
+        grouped = _GROUPED.get(seps.pop()) if len(seps) == 1 else None
+        if grouped is None or not grouped.fullmatch(whole):
+            return text
+        whole = re.sub(r"\D", "", whole)
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
+
+
+class MoneyField(forms.DecimalField):
+    """An amount of money (up to 12 digits and cents). Typed as text, so thousands
+    separators can be part of it (:func:`money_normalise`); a number field would refuse
+    them in the browser."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": "Enter the amount as a number, e.g. 12.50."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        # Not DecimalField's: no type=number step/min/max, which refuse "1,234.50".
+        return {"inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str) and value.strip():
+            value = money_normalise(value)
+            if not _PLAIN.fullmatch(value):  # not "1e3", "NaN" or "Infinity", which Decimal would take
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def _currency_help(workspace: Workspace, text: str) -> str:
+    return f"In {workspace.currency}{text}, e.g. 1,234.50."
+
+
 class TransactionForm(forms.ModelForm):
     """Add or edit one transaction of ``workspace``.
 
@@ -43,17 +123,13 @@ class TransactionForm(forms.ModelForm):
     so the page and the API give the same messages.
     """
 
+    amount = MoneyField(label="Amount")
+
     class Meta:
         model = Transaction
         fields = ["kind", "amount", "date", "category", "description", "merchant", "account", "status"]
-        widgets = {
-            "date": DateInput(),
-            "amount": forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
-        }
-        error_messages = {
-            "date": {"invalid": "Enter a valid date (YYYY-MM-DD)."},
-            "amount": {"invalid": "Enter the amount as a number, e.g. 12.50."},
-        }
+        widgets = {"date": DateInput()}
+        error_messages = {"date": {"invalid": DATE_INVALID}}
 
     def __init__(self, *args: Any, workspace: Workspace, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,7 +139,7 @@ class TransactionForm(forms.ModelForm):
         category.queryset = Category.objects.filter(workspace=workspace).order_by("kind", "name")
         category.empty_label = "Uncategorised"
         category.error_messages["invalid_choice"] = CATEGORY_OF_ANOTHER_WORKSPACE
-        self.fields["amount"].help_text = f"In {workspace.currency}, greater than zero."
+        self.fields["amount"].help_text = _currency_help(workspace, ", greater than zero")
         if self.instance.pk is None:
             self.initial.setdefault("kind", Transaction.Kind.EXPENSE)
             self.initial.setdefault("status", Transaction.Status.APPROVED)
@@ -156,3 +232,118 @@ class TransactionImportForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
         error_messages={"required": "Choose a CSV file to import."},
     )
+
+
+class BudgetForm(forms.ModelForm):
+    """Add or edit a budget of ``workspace``. The rules are
+    :func:`finance.services.budgets.budget_validate`'s, so the page and the API give the
+    same messages; the form offers only the workspace's expense categories."""
+
+    amount = MoneyField(label="Limit")
+
+    class Meta:
+        model = Budget
+        fields = ["category", "amount", "period", "start_date", "end_date"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+        labels = {"start_date": "From", "end_date": "Until"}
+        help_texts = {"end_date": "Optional: leave empty to keep the budget running."}
+        error_messages = {"start_date": {"invalid": DATE_INVALID}, "end_date": {"invalid": DATE_INVALID}}
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        category = self.fields["category"]
+        category.queryset = Category.objects.filter(workspace=workspace, kind=Category.Kind.EXPENSE).order_by("name")
+        category.label_from_instance = lambda c: c.name
+        category.empty_label = "Choose a category"
+        category.error_messages["invalid_choice"] = EXPENSE_CATEGORY_NOT_OFFERED
+        self.fields["amount"].help_text = _currency_help(workspace, " per period")
+        if self.instance.pk is None:
+            self.initial.setdefault("period", Budget.Period.MONTHLY)
+            self.initial.setdefault("start_date", timezone.localdate().replace(day=1))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        dates_valid = "start_date" not in self.errors and "end_date" not in self.errors
+        try:
+            budget_validate(
+                workspace=self.workspace,
+                category=cleaned.get("category"),
+                amount=cleaned.get("amount"),
+                period=cleaned.get("period"),
+                start_date=cleaned.get("start_date") if dates_valid else None,  # an unreadable end is not "no end"
+                end_date=cleaned.get("end_date"),
+                budget=self.instance if self.instance.pk is not None else None,
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+    def save(self, commit: bool = True) -> Budget:
+        """Write through the services; there is no unsaved variant."""
+        if not commit:
+            raise ValueError("BudgetForm writes through the services; save(commit=False) is unsupported.")
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        if self.instance.pk is None:
+            self.instance = budget_create(workspace=self.workspace, **fields)
+        else:
+            self.instance = budget_update(budget=self.instance, **fields)
+        return self.instance
+
+
+class GoalForm(forms.ModelForm):
+    """Add or edit a savings goal of ``workspace``. The rules are
+    :func:`finance.services.goals.goal_validate`'s, so the page and the API give the same
+    messages. An empty saved amount is zero."""
+
+    target_amount = MoneyField(label="Target")
+    saved_amount = MoneyField(label="Saved so far", required=False)
+
+    class Meta:
+        model = Goal
+        fields = ["name", "target_amount", "saved_amount", "deadline"]
+        widgets = {"deadline": DateInput()}
+        help_texts = {"deadline": "The day the target should be saved by."}
+        error_messages = {"deadline": {"invalid": DATE_INVALID}}
+
+    def __init__(self, *args: Any, workspace: Workspace, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        self.user = user
+        self.fields["target_amount"].help_text = _currency_help(workspace, "")
+        self.fields["saved_amount"].help_text = (
+            f"In {workspace.currency}: what is already put aside. Update it as you save; "
+            "each change is kept for the chart."
+        )
+        if self.instance.pk is None:
+            self.initial.setdefault("saved_amount", Decimal("0.00"))
+
+    def clean_saved_amount(self) -> Decimal:
+        saved = self.cleaned_data.get("saved_amount")
+        return Decimal("0.00") if saved is None else saved
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            goal_validate(
+                name=cleaned.get("name"),
+                target_amount=cleaned.get("target_amount"),
+                saved_amount=cleaned.get("saved_amount"),
+                deadline=cleaned.get("deadline"),
+                today=timezone.localdate(),
+                previous_deadline=self.instance.deadline if self.instance.pk is not None else None,
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+    def save(self, commit: bool = True) -> Goal:
+        """Write through the services; there is no unsaved variant."""
+        if not commit:
+            raise ValueError("GoalForm writes through the services; save(commit=False) is unsupported.")
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        if self.instance.pk is None:
+            self.instance = goal_create(workspace=self.workspace, owner=self.user, **fields)
+        else:
+            self.instance = goal_update(goal=self.instance, **fields)
+        return self.instance

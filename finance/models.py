@@ -234,6 +234,27 @@ class Goal(models.Model):
         return float(min(self.saved_amount / self.target_amount, Decimal(1)))
 
 
+class GoalProgress(models.Model):
+    """What a goal had saved as of one day: the goal's history, one row per day its saved
+    amount was set (written by :mod:`finance.services.goals`)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="history")
+    date = models.DateField()
+    saved_amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[NON_NEGATIVE])
+
+    class Meta:
+        ordering = ["goal", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "date"], name="unique_goal_progress_day"),
+            models.CheckConstraint(condition=Q(saved_amount__gte=0), name="goal_progress_non_negative"),
+        ]
+        verbose_name_plural = "goal progress"
+
+    def __str__(self) -> str:
+        return f"{self.goal.name}: {self.saved_amount} on {self.date}"
+
+
 class Supplier(models.Model):
     """Who restocks products, and how long they take (mean and spread, in days)."""
 

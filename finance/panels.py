@@ -26,9 +26,10 @@ from finance.models import Workspace
 class PagePanel:
     """What one app adds to one finance page.
 
-    ``page`` names the page (``"overview"``, ``"transactions"``, ``"inventory"``),
-    ``templates`` maps the slots it fills to its templates, and :meth:`context` returns
-    what those templates read, computed once per request from the page's own context.
+    ``page`` names the page (``"overview"``, ``"transactions"``, ``"budgets"``, ``"goals"``,
+    ``"inventory"``), ``templates`` maps the slots it fills to its templates, and
+    :meth:`context` returns what those templates read, computed once per request from the
+    page's own context.
     """
 
     page: ClassVar[str]

@@ -17,6 +17,8 @@ from django.db.models.functions import Coalesce, TruncMonth
 from finance.models import (
     Budget,
     Category,
+    Goal,
+    GoalProgress,
     Membership,
     Product,
     Sale,
@@ -145,6 +147,14 @@ _MONTHLY_FACTOR = {
 }
 
 
+_CENT = Decimal("0.01")
+
+
+def budget_limit_per_month(*, budget: Budget) -> Decimal:
+    """The budget's amount converted to one month (weekly × 52/12, yearly ÷ 12), to the cent."""
+    return (budget.amount * _MONTHLY_FACTOR[budget.period]).quantize(_CENT, ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class BudgetUse:
     """How much of a budget one month's approved expenses of its category used."""
@@ -193,15 +203,158 @@ def budget_usage_for_month(*, workspace: Workspace, month: dt.date) -> list[Budg
         .annotate(spent=Coalesce(Subquery(spent, output_field=money), Value(Decimal("0")), output_field=money))
         .order_by("category__name", "pk")
     )
-    cent = Decimal("0.01")
     return [
-        BudgetUse(
-            budget=budget,
-            limit=(budget.amount * _MONTHLY_FACTOR[budget.period]).quantize(cent, ROUND_HALF_UP),
-            spent=Decimal(budget.spent).quantize(cent),
-        )
+        BudgetUse(budget=budget, limit=budget_limit_per_month(budget=budget), spent=Decimal(budget.spent).quantize(_CENT))
         for budget in budgets
     ]
+
+
+# --- the Budgets and Goals pages ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetMonth:
+    """One calendar month of a budget (or of all budgets together): its limit for the
+    month and what its category's approved expenses of that month spent."""
+
+    month: dt.date  # the first day
+    limit: Decimal | None  # None: no budget was active during the month
+    spent: Decimal
+    is_partial: bool  # the current month: spending to date
+
+    @property
+    def percent(self) -> int | None:
+        if not self.limit:
+            return None
+        return int((self.spent * 100 / self.limit).to_integral_value(ROUND_HALF_UP))
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.limit is None else self.limit - self.spent
+
+    @property
+    def is_over(self) -> bool:
+        return self.limit is not None and self.spent > self.limit
+
+
+def budget_is_active(*, budget: Budget, month: dt.date) -> bool:
+    """Whether the budget runs on any day of the month of ``month``."""
+    return budget.start_date <= month_end(month) and (budget.end_date is None or budget.end_date >= month_start(month))
+
+
+def budget_list(*, workspace: Workspace) -> QuerySet[Budget]:
+    """The workspace's budgets with their categories, by category name and start date."""
+    return (
+        Budget.objects.filter(workspace=workspace).select_related("category")
+        .order_by("category__name", "start_date", "pk")
+    )
+
+
+def budget_months(
+    *, workspace: Workspace, budgets: list[Budget], today: dt.date, count: int = 12
+) -> dict[int, list[BudgetMonth]]:
+    """Each budget's last ``count`` calendar months up to today's (the current one
+    partial), oldest first: its monthly limit where it was active and its category's
+    approved expenses. One query whatever the number of budgets, none without budgets."""
+    months = [add_months(today, -back) for back in range(count - 1, -1, -1)]
+    if not budgets:
+        return {}
+    rows = (
+        Transaction.objects.filter(
+            workspace=workspace,
+            kind=Transaction.Kind.EXPENSE,
+            status=Transaction.Status.APPROVED,
+            category_id__in={budget.category_id for budget in budgets},
+            date__gte=months[0],
+            date__lte=month_end(today),
+        )
+        .annotate(month=TruncMonth("date"))
+        .order_by()
+        .values("category_id", "month")
+        .annotate(total=Sum("amount"))
+    )
+    spent = {(row["category_id"], row["month"]): row["total"] for row in rows}
+    current = months[-1]
+    return {
+        budget.pk: [
+            BudgetMonth(
+                month=month,
+                limit=budget_limit_per_month(budget=budget) if budget_is_active(budget=budget, month=month) else None,
+                spent=Decimal(spent.get((budget.category_id, month)) or 0).quantize(_CENT),
+                is_partial=month == current,
+            )
+            for month in months
+        ]
+        for budget in budgets
+    }
+
+
+def budget_months_total(*, histories: list[list[BudgetMonth]]) -> list[BudgetMonth]:
+    """All budgets together, month by month: the limits of the budgets active in the month
+    and what their categories spent (a budget counts only in the months it was active)."""
+    if not histories:
+        return []
+    totals = []
+    for months in zip(*histories, strict=True):
+        active = [m for m in months if m.limit is not None]
+        totals.append(BudgetMonth(
+            month=months[0].month,
+            limit=sum((m.limit for m in active), Decimal("0.00")) if active else None,
+            spent=sum((m.spent for m in active), Decimal("0.00")),
+            is_partial=months[0].is_partial,
+        ))
+    return totals
+
+
+DAYS_PER_MONTH = Decimal("30.4375")
+
+
+@dataclass(frozen=True)
+class GoalStatus:
+    """Where a goal stands on ``today``."""
+
+    goal: Goal
+    today: dt.date
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.goal.target_amount - self.goal.saved_amount, Decimal("0.00"))
+
+    @property
+    def percent(self) -> int:
+        """Saved as a percentage of the target (above 100 once passed)."""
+        return int((self.goal.saved_amount * 100 / self.goal.target_amount).to_integral_value(ROUND_HALF_UP))
+
+    @property
+    def days_left(self) -> int:
+        return (self.goal.deadline - self.today).days
+
+    @property
+    def is_reached(self) -> bool:
+        return self.goal.saved_amount >= self.goal.target_amount
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_reached and self.days_left < 0
+
+    @property
+    def needed_per_month(self) -> Decimal | None:
+        """What is left to save divided by the months left (all of it with less than a
+        month to go); ``None`` once reached or overdue."""
+        if self.is_reached or self.days_left < 0:
+            return None
+        months_left = max(Decimal(self.days_left) / DAYS_PER_MONTH, Decimal(1))
+        return (self.remaining / months_left).quantize(_CENT, ROUND_HALF_UP)
+
+
+def goal_list(*, workspace: Workspace) -> QuerySet[Goal]:
+    """The workspace's goals by deadline and name."""
+    return Goal.objects.filter(workspace=workspace).order_by("deadline", "name", "pk")
+
+
+def goal_progress_list(*, goal: Goal) -> QuerySet[GoalProgress]:
+    """The goal's recorded saved amounts, oldest first. One query."""
+    return GoalProgress.objects.filter(goal=goal).order_by("date")
 
 
 def category_list(*, workspace: Workspace) -> QuerySet[Category]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from finance.views import auth, inventory, overview, transactions, workspaces
+from finance.views import auth, budgets, goals, inventory, overview, transactions, workspaces
 
 app_name = "finance"
 
@@ -20,5 +20,15 @@ urlpatterns = [
         transactions.TransactionDeleteView.as_view(),
         name="transaction-delete",
     ),
+    path("budgets/", budgets.BudgetListView.as_view(), name="budgets"),
+    path("budgets/new/", budgets.BudgetCreateView.as_view(), name="budget-create"),
+    path("budgets/<int:pk>/", budgets.BudgetDetailView.as_view(), name="budget-detail"),
+    path("budgets/<int:pk>/edit/", budgets.BudgetUpdateView.as_view(), name="budget-edit"),
+    path("budgets/<int:pk>/delete/", budgets.BudgetDeleteView.as_view(), name="budget-delete"),
+    path("goals/", goals.GoalListView.as_view(), name="goals"),
+    path("goals/new/", goals.GoalCreateView.as_view(), name="goal-create"),
+    path("goals/<int:pk>/", goals.GoalDetailView.as_view(), name="goal-detail"),
+    path("goals/<int:pk>/edit/", goals.GoalUpdateView.as_view(), name="goal-edit"),
+    path("goals/<int:pk>/delete/", goals.GoalDeleteView.as_view(), name="goal-delete"),
     path("inventory/", inventory.InventoryView.as_view(), name="inventory"),
 ]

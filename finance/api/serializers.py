@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from finance.api.kit import WorkspaceOwnedSerializer
@@ -21,6 +23,20 @@ from finance.models import (
     Transaction,
     Warehouse,
     Workspace,
+)
+from finance.services.budgets import (
+    budget_create,
+    budget_limit_validate,
+    budget_update,
+    budget_validate,
+)
+from finance.services.goals import (
+    goal_create,
+    goal_deadline_validate,
+    goal_saved_validate,
+    goal_target_validate,
+    goal_update,
+    goal_validate,
 )
 from finance.services.transactions import (
     transaction_amount_validate,
@@ -146,23 +162,53 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class BudgetSerializer(WorkspaceOwnedSerializer):
+    """A budget. The rules of writing one, and their messages, are the services'
+    (:mod:`finance.services.budgets`), shared with the Budgets page."""
+
+    # Declared without the model's minimum so that the services' rule gives the message.
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The limit per period, greater than zero."
+    )
+
     class Meta:
         model = Budget
         fields = ["id", "workspace", "category", "amount", "period", "start_date", "end_date"]
 
+    def validate_amount(self, value: Decimal) -> Decimal:
+        budget_limit_validate(amount=value)
+        return value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        category = attrs.get("category", getattr(self.instance, "category", None))
-        if category is not None and category.kind != Category.Kind.EXPENSE:
-            raise serializers.ValidationError({"category": ["Budgets are for expense categories."]})
-        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
-        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
-        if start and end and end < start:
-            raise serializers.ValidationError({"end_date": ["Must not be before start_date."]})
+
+        def value(name: str) -> Any:
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        budget_validate(
+            workspace=value("workspace"), category=value("category"), amount=value("amount"),
+            period=value("period") or Budget.Period.MONTHLY, start_date=value("start_date"),
+            end_date=value("end_date"), budget=self.instance,
+        )
         return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Budget:
+        return budget_create(**validated_data)
+
+    def update(self, instance: Budget, validated_data: dict[str, Any]) -> Budget:
+        validated_data.pop("workspace", None)
+        return budget_update(budget=instance, **validated_data)
 
 
 class GoalSerializer(WorkspaceOwnedSerializer):
+    """A savings goal. The rules of writing one, and their messages, are the services'
+    (:mod:`finance.services.goals`), shared with the Goals page; every change of the saved
+    amount is kept in the goal's history."""
+
+    # Declared without the model's bounds so that the services' rules give the messages.
+    target_amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Greater than zero.")
+    saved_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, help_text="Not negative; 0 when left out."
+    )
     progress = serializers.FloatField(read_only=True)
 
     class Meta:
@@ -173,9 +219,39 @@ class GoalSerializer(WorkspaceOwnedSerializer):
         ]
         read_only_fields = ["owner", "created_at"]
 
+    def validate_target_amount(self, value: Decimal) -> Decimal:
+        goal_target_validate(target_amount=value)
+        return value
+
+    def validate_saved_amount(self, value: Decimal) -> Decimal:
+        goal_saved_validate(saved_amount=value)
+        return value
+
+    def validate_deadline(self, value: dt.date) -> dt.date:
+        goal_deadline_validate(
+            deadline=value, today=timezone.localdate(), previous_deadline=getattr(self.instance, "deadline", None)
+        )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+
+        def value(name: str) -> Any:
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        goal_validate(
+            name=value("name"), target_amount=value("target_amount"), saved_amount=value("saved_amount"),
+            deadline=value("deadline"), today=timezone.localdate(),
+            previous_deadline=getattr(self.instance, "deadline", None),
+        )
+        return attrs
+
     def create(self, validated_data: dict[str, Any]) -> Goal:
-        validated_data["owner"] = self.context["request"].user
-        return super().create(validated_data)
+        return goal_create(owner=self.context["request"].user, **validated_data)
+
+    def update(self, instance: Goal, validated_data: dict[str, Any]) -> Goal:
+        validated_data.pop("workspace", None)
+        return goal_update(goal=instance, **validated_data)
 
 
 class SupplierSerializer(WorkspaceOwnedSerializer):

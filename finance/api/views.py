@@ -28,7 +28,9 @@ from finance.models import (
     Workspace,
 )
 from finance.selectors import workspace_list_for_user
+from finance.services.budgets import budget_delete
 from finance.services.csv_import import CsvImportError, ImportResult
+from finance.services.goals import goal_delete
 from finance.services.sales import sale_import_csv
 from finance.services.transactions import transaction_import_csv
 from finance.services.workspaces import (
@@ -145,6 +147,9 @@ class BudgetViewSet(WorkspaceScopedViewSet):
     select_related = ("category",)
     ordering_fields = ["start_date", "amount"]
 
+    def perform_destroy(self, instance: Budget) -> None:
+        budget_delete(budget=instance)
+
 
 class GoalViewSet(WorkspaceScopedViewSet):
     model = Goal
@@ -152,6 +157,9 @@ class GoalViewSet(WorkspaceScopedViewSet):
     filterset_class = filters.GoalFilter
     ordering_fields = ["deadline", "target_amount", "name"]
     search_fields = ["name"]
+
+    def perform_destroy(self, instance: Goal) -> None:
+        goal_delete(goal=instance)
 
 
 class SupplierViewSet(WorkspaceScopedViewSet):

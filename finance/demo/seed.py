@@ -24,6 +24,7 @@ from finance.models import (
     Budget,
     Category,
     Goal,
+    GoalProgress,
     Membership,
     Product,
     Sale,
@@ -33,6 +34,7 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
+from finance.months import add_months, month_start
 from finance.signals import rows_imported
 
 BATCH_SIZE = 2000
@@ -235,6 +237,7 @@ def _workspace_seed(
     # _transactions sorted ``rows``: the budgets sum the spending in that order.
     budgets = Budget.objects.bulk_create(_budgets(workspace, spec, rows, categories, start, end, rng))
     goals = Goal.objects.bulk_create(_goals(workspace, spec, users, end, rng))
+    GoalProgress.objects.bulk_create(_goal_history(goals, end))
     counts.update(transactions=len(transactions), budgets=len(budgets), goals=len(goals))
     summary = WorkspaceSummary(spec.slug, spec.name, spec.kind, len(transactions), len(sales))
     return summary, counts
@@ -308,4 +311,22 @@ def _goals(
             deadline=months_later(end, months),
         )
         for name, target, months, progress, owner in spec.goals
+    ]
+
+
+GOAL_HISTORY_MONTHS = 6
+
+
+def _goal_history(goals: list[Goal], end: dt.date) -> list[GoalProgress]:
+    """What each goal had saved on the first days of the months before ``end``'s, growing
+    evenly to its saved amount on ``end`` (the Goals page draws it)."""
+    months = GOAL_HISTORY_MONTHS
+    days = [add_months(month_start(end), k - months + 1) for k in range(months - 1)] + [end]
+    return [
+        GoalProgress(
+            workspace_id=goal.workspace_id, goal=goal, date=day,
+            saved_amount=(goal.saved_amount * (k + 1) / months).quantize(Decimal("0.01")),
+        )
+        for goal in goals
+        for k, day in enumerate(days)
     ]

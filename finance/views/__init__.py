@@ -1,4 +1,5 @@
-"""Server-rendered pages for end users: sign-in, overview, transactions, inventory.
+"""Server-rendered pages for end users: sign-in, overview, transactions, budgets, goals,
+inventory.
 
 Views are thin: reads come from :mod:`finance.selectors`, writes from forms and
 :mod:`finance.services`. Every page needs a signed-in user and works inside the

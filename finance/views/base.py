@@ -13,12 +13,13 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
 from finance.models import Membership, Workspace
 from finance.panels import page_panels_context
-from finance.selectors import membership_list_with_workspaces
+from finance.selectors import membership_list_with_workspaces, workspace_scoped_queryset
 
 SESSION_KEY = "ledgerwise_workspace_id"
 
@@ -121,3 +122,25 @@ class WorkspacePageMixin(LoginRequiredMixin):
             section_url_name=f"finance:{self.section}",
         )
         return context
+
+
+class WorkspaceObjectMixin(WorkspacePageMixin):
+    """A page about one object of ``model`` named by ``pk`` in the URL: it is looked up
+    among the user's workspaces only (another workspace's id is a 404), the page switches
+    to the object's workspace, and with ``object_write`` (edit and delete pages) viewers
+    of that workspace get 403."""
+
+    model: type[models.Model]
+    object_related: tuple[str, ...] = ()
+    object_write = False
+    kwargs: dict[str, Any]
+
+    def get_object(self, queryset: Any = None) -> Any:
+        scoped = workspace_scoped_queryset(model=self.model, user=self.request.user)
+        if self.object_related:
+            scoped = scoped.select_related(*self.object_related)
+        obj = get_object_or_404(scoped, pk=self.kwargs["pk"])
+        self.use_workspace_of(obj.workspace_id)
+        if self.object_write:
+            self.require_write(self.ws.membership)
+        return obj

@@ -72,7 +72,7 @@ ENDPOINTS = [
         "goals", Goal, lambda ws: f.GoalFactory(workspace=ws),
         lambda ws: {
             "workspace": ws.pk, "name": "Emergency fund", "target_amount": "3000.00",
-            "saved_amount": "100.00", "deadline": "2027-06-30",
+            "saved_amount": "100.00", "deadline": "2099-06-30",
         },
         {"saved_amount": "200.00"}, {"target_amount": "-1", "saved_amount": "x", "deadline": "soon"},
     ),
