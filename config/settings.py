@@ -247,6 +247,10 @@ ML_SCHEDULER_HOUR = env.int("ML_SCHEDULER_HOUR", default=2)
 ML_SCHEDULER_MINUTE = env.int("ML_SCHEDULER_MINUTE", default=0)
 ML_TRAINING_TIMEOUT_MINUTES = env.int("ML_TRAINING_TIMEOUT_MINUTES", default=30)
 ML_MODEL_CACHE_SIZE = env.int("ML_MODEL_CACHE_SIZE", default=100)
+# Encryption at rest of model artifacts (Fernet keys, comma-separated): the first encrypts
+# new artifacts, every one decrypts, so a new key goes first and the old ones stay until
+# ``manage.py artifacts_rekey`` has rewritten every artifact. Empty: stored in clear.
+ML_ARTIFACT_KEYS = env.list("ML_ARTIFACT_KEYS", default=[])
 ML_DEGRADATION_RATIO = env.float("ML_DEGRADATION_RATIO", default=1.5)  # realised / backtest MAE
 ML_FORECAST_CACHE_TTL = env.int("ML_FORECAST_CACHE_TTL", default=900)  # seconds
 ML_PREDICTION_RETENTION_DAYS = env.int("ML_PREDICTION_RETENTION_DAYS", default=90)

@@ -4,6 +4,9 @@ Loading a pickle runs code, so the sha256 recorded at save time is checked befor
 bytes are unpickled; a mismatch refuses the load (:class:`ArtifactIntegrityError`).
 Loaded models are kept in an in-process LRU of ``ML_MODEL_CACHE_SIZE`` entries keyed by
 version id *and* hash, so a changed file is never served from memory either.
+
+The stored bytes are encrypted when ``ML_ARTIFACT_KEYS`` is set (:mod:`.encryption`); the
+sha256 is over the stored bytes, checked before anything is decrypted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.dispatch import Signal
+
+from forecasting.registry.encryption import (
+    ArtifactKeyError,
+    artifact_decrypt,
+    artifact_encrypt,
+    artifact_is_current,
+)
 
 ARTIFACT_DIR = "models"
 
@@ -38,16 +48,41 @@ class StoredArtifact:
     size: int
 
 
+def _artifact_write(*, payload: bytes, name: str) -> StoredArtifact:
+    stored = artifact_encrypt(payload)
+    path = default_storage.save(name, ContentFile(stored))
+    return StoredArtifact(path=path, sha256=hashlib.sha256(stored).hexdigest(), size=len(stored))
+
+
 def artifact_save(*, obj: Any, name: str) -> StoredArtifact:
-    """Pickle ``obj`` and write it through the default storage; return path and sha256."""
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    digest = hashlib.sha256(payload).hexdigest()
-    path = default_storage.save(f"{ARTIFACT_DIR}/{name}", ContentFile(payload))
-    return StoredArtifact(path=path, sha256=digest, size=len(payload))
+    """Pickle ``obj`` and write it through the default storage (encrypted when keys are
+    set); return path, size and the sha256 of the stored bytes."""
+    return _artifact_write(payload=pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), name=f"{ARTIFACT_DIR}/{name}")
 
 
 def artifact_read_verified(*, path: str, sha256: str) -> bytes:
-    """The artifact's bytes, only if they hash to ``sha256``."""
+    """The artifact's bytes (decrypted), only if the stored bytes hash to ``sha256``."""
+    try:
+        return artifact_decrypt(_stored_verified(path=path, sha256=sha256))
+    except ArtifactKeyError as exc:
+        raise ArtifactIntegrityError(f"Artifact {path} {exc}; refusing to load it.") from None
+
+
+def artifact_rekey(*, path: str, sha256: str) -> StoredArtifact | None:
+    """Write a verified artifact again as :func:`artifact_save` would now (the current key,
+    or in clear without keys) beside the old file, which the caller deletes once its
+    version points to the new one; None when it is already stored that way."""
+    stored = _stored_verified(path=path, sha256=sha256)
+    if artifact_is_current(stored):
+        return None
+    try:
+        payload = artifact_decrypt(stored)
+    except ArtifactKeyError as exc:
+        raise ArtifactIntegrityError(f"Artifact {path} {exc}.") from None
+    return _artifact_write(payload=payload, name=path)
+
+
+def _stored_verified(*, path: str, sha256: str) -> bytes:
     try:
         with default_storage.open(path, "rb") as handle:
             payload = handle.read()
