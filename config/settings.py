@@ -254,6 +254,7 @@ ML_ARTIFACT_KEYS = env.list("ML_ARTIFACT_KEYS", default=[])
 ML_DEGRADATION_RATIO = env.float("ML_DEGRADATION_RATIO", default=1.5)  # realised / backtest MAE
 ML_FORECAST_CACHE_TTL = env.int("ML_FORECAST_CACHE_TTL", default=900)  # seconds
 ML_PREDICTION_RETENTION_DAYS = env.int("ML_PREDICTION_RETENTION_DAYS", default=90)
+ML_BATCH_MAX_ITEMS = env.int("ML_BATCH_MAX_ITEMS", default=100)  # items of one POST /api/v1/ml/predict/batch/
 # Algorithms a training runs when none are requested (empty: every registered one).
 ML_ALGORITHMS = env.list("ML_ALGORITHMS", default=[])
 

@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
 from config.api import router
+from forecasting.api import batch as ml_batch
 from forecasting.api import views as ml
 from forecasting.monitoring import views as monitoring
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("api/v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("api/v1/ml/train/", ml.TrainView.as_view(), name="ml-train"),
     path("api/v1/ml/rollback/", ml.RollbackView.as_view(), name="ml-rollback"),
+    path("api/v1/ml/predict/batch/", ml_batch.BatchPredictView.as_view(), name="ml-predict-batch"),
     path("api/v1/ml/categorize/", ml.CategorizeView.as_view(), name="ml-categorize"),
     path("api/v1/ml/health/", ml.HealthView.as_view(), name="ml-health"),
     path("api/v1/ml/status/", ml.ModelStatusView.as_view(), name="ml-status"),

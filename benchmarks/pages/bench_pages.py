@@ -137,7 +137,7 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
         if not ModelVersion.objects.filter(workspace=workspace, target="categorizer", status="deployed").exists():
             try:
                 _train(workspace, ["categorizer"], [])
-                from forecasting.classifiers.scoring import workspace_transactions_score
+                from forecasting.classifiers.sweep import workspace_transactions_score
 
                 workspace_transactions_score(workspace=workspace, target="categorizer")
             except Exception as exc:  # the categoriser is optional for this benchmark

@@ -169,14 +169,16 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 def transactions_score(
     *, workspace: Workspace, transactions: Iterable[Transaction], targets: Iterable[str] = CLASSIFIER_TARGETS,
-    alert: bool = True,
+    alert: bool = True, models: Mapping[str, LoadedModel] | None = None,
 ) -> ScoreReport:
     """Suggest categories for the uncategorised rows and score every row for fraud and
-    anomalies with the deployed models (of ``targets``); flagged rows raise alerts
-    (``alert=False`` for a backlog of old rows: they are flagged, not announced)."""
+    anomalies with the deployed models (of ``targets``; or with ``models``, loaded by the
+    caller); flagged rows raise alerts (``alert=False`` for a backlog of old rows: they
+    are flagged, not announced)."""
     rows = [t for t in transactions if t.workspace_id == workspace.pk]
     report = ScoreReport()
-    models = deployed_classifiers(workspace_id=workspace.pk, targets=tuple(targets))
+    if models is None:
+        models = deployed_classifiers(workspace_id=workspace.pk, targets=tuple(targets))
     if not rows or not models:
         return report
     with db_transaction.atomic():
@@ -294,26 +296,10 @@ def transactions_score_ids(
     return transactions_score(workspace=workspace, transactions=rows, targets=targets, alert=alert)
 
 
-#: The rows a newly deployed model has not looked at yet.
+#: The rows a deployed model has not looked at yet (scored by
+#: :mod:`forecasting.classifiers.sweep` after a deploy and periodically).
 BACKLOG = {
     CATEGORIZER: Q(category__isnull=True, category_source=Transaction.CategorySource.NONE),
     FRAUD: Q(fraud_score__isnull=True),
     ANOMALY: Q(anomaly_score__isnull=True),
 }
-
-
-def workspace_transactions_score(*, workspace: Workspace, target: str) -> ScoreReport:
-    """Let a newly deployed ``target`` model look at the workspace's existing rows it has
-    not seen (suggestions for uncategorised rows, scores for unscored ones), in batches,
-    without alerts: old rows are flagged for review, not announced."""
-    ids = list(Transaction.objects.filter(BACKLOG[target], workspace=workspace).order_by("date", "id")
-               .values_list("pk", flat=True))
-    total = ScoreReport()
-    for chunk in _chunks(ids, SCORING_BATCH):
-        report = transactions_score_ids(workspace_id=workspace.pk, ids=chunk, targets=(target,), alert=False)
-        total.suggested += report.suggested
-        total.scored += report.scored
-        total.flagged += report.flagged
-    return total
-
-

@@ -1,5 +1,6 @@
-"""Celery tasks of the classifiers: scoring new rows in batches, and the backlog a newly
-deployed classifier has not seen. Names stay ``forecasting.tasks.*``."""
+"""Celery tasks of the classifiers: scoring new rows in batches, the backlog a newly
+deployed classifier has not seen, and the periodic sweep of rows left unscored. Names
+stay ``forecasting.tasks.*``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.conf import settings
 
 from config.celery import TRANSIENT_ERRORS
 from finance.models import Workspace
-from forecasting.classifiers.scoring import transactions_score_ids, workspace_transactions_score
+from forecasting.classifiers.scoring import transactions_score_ids
+from forecasting.classifiers.sweep import unscored_transactions_sweep, workspace_transactions_score
 
 
 @shared_task(name="forecasting.tasks.transactions_score_task", acks_late=True, autoretry_for=TRANSIENT_ERRORS,
@@ -29,3 +31,14 @@ def workspace_score_task(workspace_id: int, target: str) -> dict:
         return {"skipped": "workspace gone"}
     report = workspace_transactions_score(workspace=workspace, target=target)
     return {"suggested": report.suggested, "scored": report.scored, "flagged": len(report.flagged)}
+
+
+@shared_task(name="forecasting.tasks.unscored_transactions_sweep_task", acks_late=True,
+             autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=3,
+             soft_time_limit=settings.ML_TRAINING_TIMEOUT_MINUTES * 60,
+             time_limit=settings.ML_TRAINING_TIMEOUT_MINUTES * 60 + 60)
+def unscored_transactions_sweep_task() -> dict:
+    """Periodic (beat): every deployed classifier scores the rows left without its scores."""
+    sweep = unscored_transactions_sweep()
+    return {"suggested": sweep.suggested, "scored": sweep.scored, "flagged": len(sweep.flagged),
+            "classifiers": sorted(sweep.classifiers), "skipped": sweep.skipped}

@@ -44,7 +44,7 @@ def targets_for_row(row: Transaction | Sale | StockLevel) -> tuple[str, ...]:
     """The targets a new finance row counts for (the database's triggers count the same:
     forecasting/training/counters.py)."""
     if isinstance(row, Transaction):
-        return (row.kind, "categorizer")
+        return (row.kind, "categorizer", "anomaly", "fraud")
     return ("inventory",)
 
 

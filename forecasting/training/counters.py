@@ -12,7 +12,10 @@ debounced auto-learn check after commit.
 
 What counts where (as ``forecasting.training.autolearn.targets_for_row`` says):
 
-- a transaction → its kind (``revenue`` or ``expense``, forecasters) and ``categorizer``;
+- a transaction → its kind (``revenue`` or ``expense``, forecasters) and each classifier:
+  ``categorizer``, ``anomaly`` and ``fraud`` (the detectors learn from every row, as the
+  categoriser does from the categorised ones; since migration
+  ``forecasting.0007_count_new_rows_for_the_detectors``);
 - a sale or a stock level → ``inventory`` (a forecaster).
 
 A counter row is created by its first row of data (``INSERT … ON CONFLICT DO UPDATE``,
@@ -47,7 +50,8 @@ COLUMNS = "(workspace_id, target, kind, new_rows, new_feedback, retrain_requeste
 #: the target an SQL literal or ``{row}`` and a column of the row); ``categorizer`` first
 TABLES = {
     "finance_transaction": ("forecasting_count_new_transactions",
-                            (("'categorizer'", "categorizer"), ("{row}kind", "forecaster"))),
+                            (("'categorizer'", "categorizer"), ("'anomaly'", "anomaly"), ("'fraud'", "fraud"),
+                             ("{row}kind", "forecaster"))),
     "finance_sale": ("forecasting_count_new_sales", (("'inventory'", "forecaster"),)),
     "finance_stocklevel": ("forecasting_count_new_stock_levels", (("'inventory'", "forecaster"),)),
 }

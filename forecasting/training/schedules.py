@@ -35,6 +35,10 @@ def declared_schedules() -> list[Schedule]:
         Schedule("ml: daily continuous-learning sweep", "forecasting.tasks.continuous_learning_sweep_task",
                  minute="30", hour="3", description="Train never-trained targets with enough data; retrain stale "
                  "ones with enough new rows."),
+        Schedule("ml: scoring sweep of unscored transactions", "forecasting.tasks.unscored_transactions_sweep_task",
+                 minute="*/5", hour="*", description="Every deployed categoriser, fraud and anomaly detector looks "
+                 "at the transactions it has not scored yet (rows written while none was deployed, or missed by "
+                 "a process that had not heard of a deploy); bounded batches, idempotent."),
         Schedule("ml: daily performance and drift evaluation", "forecasting.tasks.models_evaluate_task",
                  minute="0", hour="4", description="Realised error, accuracy and drift of deployed models."),
         Schedule("ml: daily clean-up of old predictions", "forecasting.tasks.predictions_cleanup_task",

@@ -307,7 +307,7 @@ class TestThreeYearDefault:
         from finance.models import StockLevel
         from forecasting.registry.models import TargetState
 
-        # Then every workspace's revenue, expense, categoriser and inventory counters hold its rows
+        # Then every workspace's revenue, expense, classifier and inventory counters hold its rows
         for slug in SLUGS:
             workspace = Workspace.objects.get(slug=slug)
             transactions = Transaction.objects.filter(workspace=workspace)
@@ -315,6 +315,8 @@ class TestThreeYearDefault:
                 "revenue": transactions.filter(kind="revenue").count(),
                 "expense": transactions.filter(kind="expense").count(),
                 "categorizer": transactions.count(),
+                "anomaly": transactions.count(),
+                "fraud": transactions.count(),
             }
             inventory = Sale.objects.filter(workspace=workspace).count() + StockLevel.objects.filter(
                 workspace=workspace).count()

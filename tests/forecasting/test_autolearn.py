@@ -29,6 +29,11 @@ def counters(workspace):
     return dict(TargetState.objects.filter(workspace=workspace).values_list("target", "new_rows"))
 
 
+def classifiers(rows):
+    """What ``rows`` new transactions add to the classifiers' counters (each counts for all three)."""
+    return {"categorizer": rows, "anomaly": rows, "fraud": rows}
+
+
 @pytest.fixture
 def no_enqueue(monkeypatch):
     """Record the jobs that would be sent to the broker instead of sending them."""
@@ -44,20 +49,20 @@ class TestCounting:
         f.TransactionFactory(workspace=workspace, kind="expense")
         f.TransactionFactory(workspace=workspace, kind="expense")
         f.SaleFactory(workspace=workspace)
-        assert counters(workspace) == {"revenue": 1, "expense": 2, "categorizer": 3, "inventory": 1}
+        assert counters(workspace) == {"revenue": 1, "expense": 2, "inventory": 1} | classifiers(3)
 
     def test_updates_do_not_count(self, workspace):
         txn = f.TransactionFactory(workspace=workspace, kind="revenue")
         txn.description = "edited"
         txn.save()
-        assert counters(workspace) == {"revenue": 1, "categorizer": 1}
+        assert counters(workspace) == {"revenue": 1} | classifiers(1)
 
     def test_a_bulk_import_bumps_once_by_its_row_count(self, workspace, django_assert_max_num_queries):
         csv = "date,amount\n" + "".join(f"2025-01-{d:02d},-{d}.00\n" for d in range(1, 21)) + "2025-02-01,99\n"
         upload = SimpleUploadedFile("t.csv", csv.encode())
         with django_assert_max_num_queries(17):  # constant: not one per row
             transaction_import_csv(workspace=workspace, file=upload)
-        assert counters(workspace) == {"expense": 20, "revenue": 1, "categorizer": 21}
+        assert counters(workspace) == {"expense": 20, "revenue": 1} | classifiers(21)
 
     def test_an_api_row_and_its_counter_commit_together(self, workspace, owner, client_for, monkeypatch):
         # Given an API client and a receiver that fails after the row (and its count) is inserted
@@ -88,7 +93,7 @@ class TestCounting:
             f.TransactionFactory(workspace=workspace, kind="revenue")
             raise RuntimeError("writer failed")
         # Then only the first is counted
-        assert counters(workspace) == {"revenue": 1, "categorizer": 1}
+        assert counters(workspace) == {"revenue": 1} | classifiers(1)
 
     def test_a_new_row_is_counted_by_its_own_insert(self, workspace, django_assert_num_queries):
         # Given a workspace whose counters exist
@@ -101,7 +106,7 @@ class TestCounting:
         with django_assert_num_queries(1):  # the INSERT: no counter statement of its own
             Transaction.objects.create(**fields)
         # Then it is counted
-        assert counters(workspace) == {"expense": 2, "categorizer": 2}
+        assert counters(workspace) == {"expense": 2} | classifiers(2)
 
     def test_one_bulk_insert_counts_every_row_of_every_workspace(self, workspace, other_workspace):
         # Given rows of two workspaces, some of them the first of their counters
@@ -118,10 +123,10 @@ class TestCounting:
                                        date=dt.date(2025, 3, d), quantity=1, unit_price=Decimal("2.00"))
                                   for d in range(1, 6)])
         # Then each is counted once for each of its targets, and a new counter gets its kind
-        assert counters(workspace) == {"revenue": 4, "expense": 2, "categorizer": 6, "inventory": 6}
-        assert counters(other_workspace) == {"expense": 4, "categorizer": 4}
+        assert counters(workspace) == {"revenue": 4, "expense": 2, "inventory": 6} | classifiers(6)
+        assert counters(other_workspace) == {"expense": 4} | classifiers(4)
         kinds = dict(TargetState.objects.filter(workspace=other_workspace).values_list("target", "kind"))
-        assert kinds == {"expense": "forecaster", "categorizer": "categorizer"}
+        assert kinds == {"expense": "forecaster", "categorizer": "categorizer", "fraud": "fraud", "anomaly": "anomaly"}
 
     def test_the_triggers_can_be_removed_and_installed_again(self, workspace):
         # Given the counting triggers removed (the migration's reverse)
@@ -139,7 +144,7 @@ class TestCounting:
             counter_triggers_install(connection)
         f.TransactionFactory(workspace=workspace, kind="revenue")
         # Then rows count again, once each
-        assert counters(workspace) == {"revenue": 1, "categorizer": 1}
+        assert counters(workspace) == {"revenue": 1} | classifiers(1)
 
     def test_a_fixture_restore_without_counters_counts_its_rows(self, workspace, tmp_path):
         # Given a dump of a workspace's books without its counters, and the workspace gone
@@ -154,7 +159,7 @@ class TestCounting:
         call_command("loaddata", str(dump), verbosity=0)
         # Then the counters are rebuilt from the rows loaded
         counted = dict(TargetState.objects.filter(workspace_id=pk).values_list("target", "new_rows"))
-        assert counted == {"revenue": 1, "expense": 1, "categorizer": 2}
+        assert counted == {"revenue": 1, "expense": 1} | classifiers(2)
 
     def test_an_unsupported_database_is_refused_with_a_message(self):
         from django.db import NotSupportedError
@@ -175,8 +180,8 @@ class TestCounting:
         with django_capture_on_commit_callbacks(execute=True):
             f.TransactionFactory(workspace=workspace, kind="revenue")
             f.TransactionFactory(workspace=workspace, kind="revenue")
-        # one debounced check per target, categoriser included
-        assert scheduled == [((workspace.pk, "revenue"), 5), ((workspace.pk, "categorizer"), 5)]
+        # one debounced check per target, the classifiers included
+        assert scheduled == [((workspace.pk, target), 5) for target in ("revenue", "categorizer", "anomaly", "fraud")]
 
     def test_a_check_queued_by_this_process_is_not_queued_again_before_it_runs(
             self, workspace, monkeypatch, django_capture_on_commit_callbacks):
@@ -187,7 +192,8 @@ class TestCounting:
         monkeypatch.setattr("forecasting.training.autolearn.time.monotonic", lambda: clock[0])
         monkeypatch.setattr("forecasting.tasks.autolearn_check_task.apply_async",
                             lambda args, countdown: scheduled.append(tuple(args)))
-        debounce_keys = [f"autolearn-check:{workspace.pk}:{key}" for key in ("revenue", "categorizer")]
+        targets = ("revenue", "categorizer", "anomaly", "fraud")
+        debounce_keys = [f"autolearn-check:{workspace.pk}:{key}" for key in targets]
         with django_capture_on_commit_callbacks(execute=True):
             f.TransactionFactory(workspace=workspace, kind="revenue")
         cache.delete_many(debounce_keys)
@@ -196,15 +202,15 @@ class TestCounting:
         with django_capture_on_commit_callbacks(execute=True):
             f.TransactionFactory(workspace=workspace, kind="revenue")
         # Then no second check is queued: the pending one will see the row
-        assert scheduled == [(workspace.pk, "revenue"), (workspace.pk, "categorizer")]
+        assert scheduled == [(workspace.pk, target) for target in targets]
         # When a row commits once that check is about to run (the cache key expired too)
         clock[0] += 0.6
         cache.delete_many(debounce_keys)
         with django_capture_on_commit_callbacks(execute=True):
             f.TransactionFactory(workspace=workspace, kind="revenue")
         # Then a new check is queued for it
-        assert scheduled == [(workspace.pk, "revenue"), (workspace.pk, "categorizer")] * 2
-        assert counters(workspace) == {"revenue": 3, "categorizer": 3}
+        assert scheduled == [(workspace.pk, target) for target in targets] * 2
+        assert counters(workspace) == {"revenue": 3} | classifiers(3)
 
     def test_cached_forecasts_are_forgotten_by_the_debounced_check_and_by_training(
             self, workspace, no_enqueue, django_capture_on_commit_callbacks):
@@ -336,12 +342,15 @@ class TestSchedules:
         settings.ML_SCHEDULER_DAY, settings.ML_SCHEDULER_HOUR, settings.ML_SCHEDULER_MINUTE = "wed", 5, 15
         first = schedules_install()
         second = schedules_install()
-        assert [created for _, created in first] == [True, True, True, True, True]
-        assert [created for _, created in second] == [False, False, False, False, False]
+        assert [created for _, created in first] == [True] * 6
+        assert [created for _, created in second] == [False] * 6
         weekly = PeriodicTask.objects.get(name="ml: weekly full retrain")
         assert (weekly.task, weekly.crontab.minute, weekly.crontab.hour, weekly.crontab.day_of_week) == (
             "forecasting.tasks.full_retrain_task", "15", "5", "3")
-        assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == 4
+        assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == 5
+        sweep = PeriodicTask.objects.get(name="ml: scoring sweep of unscored transactions")
+        assert (sweep.task, sweep.crontab.minute, sweep.crontab.hour, sweep.enabled) == (
+            "forecasting.tasks.unscored_transactions_sweep_task", "*/5", "*", True)
         segments = PeriodicTask.objects.get(name="coaching: daily segment refresh")
         assert (segments.task, segments.crontab.minute, segments.crontab.hour) == (
             "coaching.tasks.segments_refresh_task", "0", "5")
@@ -470,5 +479,5 @@ def test_bare_autocommit_writes_are_counted(workspace, monkeypatch):
         Transaction.objects.create(workspace=workspace, kind="revenue", amount=Decimal(amount),
                                    date=dt.date(2025, 3, 1), description="Bare write")
     # Then both are counted and one check per target was queued
-    assert counters(workspace) == {"revenue": 2, "categorizer": 2}
-    assert sorted(checks) == [[workspace.pk, "categorizer"], [workspace.pk, "revenue"]]
+    assert counters(workspace) == {"revenue": 2} | classifiers(2)
+    assert sorted(checks) == [[workspace.pk, target] for target in ("anomaly", "categorizer", "fraud", "revenue")]

@@ -389,7 +389,9 @@ class TestInventoryDemand:
 #              (+ the plan's orders (1) once a plan exists: see TestInventoryPlanningPage)
 #   models     target states (1) + deployed versions (1) + active jobs (1) + open alerts (1)
 #              + category names (1) and product names (1): per-category/product targets
-#              + the categoriser's readiness (1, while it has never been trained)         = 10
+#              + each classifier's readiness while it has never been trained: the
+#                categoriser (1), the anomaly (1) and the fraud detector (1; every new
+#                transaction counts for the three)                                        = 12
 #   transactions (with suggestions) categories (1) + count (1) + page of rows (1)          = 6
 
 
@@ -438,10 +440,11 @@ class TestQueryCounts:
         assert len(response.context["demand"]) == size
 
     def test_models(self, client, django_assert_num_queries, size):
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(12):
             response = client.get(MODELS)
-        # base targets + per-category models + per-product models + the first category's job-only target
-        assert len(response.context["rows"]) == 4 + 2 * (size - 1) + 1
+        # base targets and the three classifiers + per-category models + per-product models + the first
+        # category's job-only target
+        assert len(response.context["rows"]) == 6 + 2 * (size - 1) + 1
         assert len(response.context["alerts"]) == size
 
     def test_transactions_with_suggestions(self, client, django_assert_num_queries, size):
