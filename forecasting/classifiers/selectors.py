@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from finance.models import Category, Transaction, Workspace
+from forecasting.classifiers.anomaly import MIN_ROWS as ANOMALY_MIN_ROWS
 from forecasting.classifiers.categorizer import payee_text
 from forecasting.classifiers.fraud import MIN_FRAUD_LABELS
 from forecasting.serving.models import Feedback
@@ -148,6 +149,8 @@ def classifier_readiness(*, workspace_id: int, target: str) -> Readiness:
             return Readiness(False, f"{rows} categorised transactions but only {categories} category; two or more "
                                     "are needed.", rows)
         return Readiness(True, f"Never trained and {rows} categorised transactions available.", rows)
+    if target == ANOMALY:
+        needed = max(needed, ANOMALY_MIN_ROWS)  # below it the forest cannot be fitted
     rows = transactions.count()
     if rows < needed:
         return Readiness(False, f"Cold start: {rows} of {needed} transactions needed.", rows)

@@ -224,6 +224,15 @@ class TestDetectorsLearnLikeTheCategoriser:
         # And the fraud detector's check waits for its labels
         assert autolearn_check_task(workspace.pk, "fraud") == "0 of 5 transactions labelled as fraud needed."
 
+    def test_the_anomaly_detector_waits_for_the_rows_its_forest_needs(self, workspace, settings):
+        # Given a first-training threshold below what an isolation forest can be fitted on
+        settings.MIN_TRANSACTIONS_FOR_TRAINING = 5
+        for i in range(12):
+            new_transaction(workspace, f"Row {i}")
+        # Then auto-learning does not queue a training that would fail
+        result = autolearn_check(workspace=workspace, target="anomaly")
+        assert (result.decision.reason, result.job) == ("Cold start: 12 of 20 transactions needed.", None)
+
     def test_the_fraud_detector_gets_a_job_from_auto_learning_once_it_has_its_labels(
             self, workspace, history, categories):
         fraud_labels(workspace)
