@@ -7,6 +7,8 @@ at PostgreSQL, Redis/RabbitMQ and a Redis cache through ``DATABASE_URL``,
 switch on so that ``manage.py check --deploy`` is clean.
 """
 
+import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "finance",
     "forecasting",
     "coaching",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lockout into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -144,6 +149,46 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Client addresses and login lockout ----------------------------------------------------
+# X-Forwarded-For is believed only as far as our own proxies wrote it (config.throttling.client_ip):
+# hops from TRUSTED_PROXIES (addresses or CIDR networks), else the last NUM_PROXIES hops;
+# by default neither, and the socket's address is the client's. Throttles and lockout use it.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from None
+
+# django-axes locks a login out after LOGIN_FAILURE_LIMIT failures on every path that calls
+# authenticate(): the login page, the admin's and POST /api/v1/auth/token/.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be at least 1.")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+# Who is locked: "username+ip_address" (one username from one address: an attacker cannot
+# lock a user out from elsewhere), or a comma-separated choice of username, ip_address,
+# user_agent and "+" combinations, any of which locks.
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in env.list("LOGIN_LOCKOUT_BY", default=["username+ip_address"])
+]
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.auth.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in the logs; failures are logged at WARNING
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed login attempts. Try again in {LOGIN_COOLOFF_MINUTES} "
+    f"minute{'s' if LOGIN_COOLOFF_MINUTES != 1 else ''}."
+)
+
 # --- REST API -------------------------------------------------------------------------
 
 
@@ -167,11 +212,13 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    # DRF's throttles keyed on config.throttling.client_ip (X-Forwarded-For only from trusted proxies).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
+        "config.throttling.ScopedRateThrottle",
     ],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": _throttle_rate("API_THROTTLE_ANON", "60/min"),
         "user": _throttle_rate("API_THROTTLE_USER", "2000/min"),

@@ -3,21 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import ScopedRateThrottle
 
 from config.api import router
+from config.auth import AuthTokenView
 from forecasting.api import batch as ml_batch
 from forecasting.api import views as ml
 from forecasting.monitoring import views as monitoring
-
-
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """``POST /api/v1/auth/token/`` with username and password → ``{"token": …}``."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
-
 
 urlpatterns = [
     # For machines, without a login: container probes and the Prometheus scrape.
@@ -25,7 +16,7 @@ urlpatterns = [
     path("health/ready/", monitoring.health_ready, name="health-ready"),
     path("metrics", monitoring.metrics, name="metrics"),
     path("admin/", admin.site.urls),
-    path("api/v1/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
+    path("api/v1/auth/token/", AuthTokenView.as_view(), name="api-token"),
     path("api/v1/ml/train/", ml.TrainView.as_view(), name="ml-train"),
     path("api/v1/ml/rollback/", ml.RollbackView.as_view(), name="ml-rollback"),
     path("api/v1/ml/predict/batch/", ml_batch.BatchPredictView.as_view(), name="ml-predict-batch"),
