@@ -13,6 +13,7 @@ import bisect
 import calendar
 import datetime as dt
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -245,8 +246,19 @@ def demo_events_seed(*, seed: int, start: dt.date, end: dt.date) -> int:
 
 
 @transaction.atomic
-def demo_seed(*, seed: int = 42, years: int = 3, end_date: dt.date | None = None) -> DemoSummary:
-    """The whole demo: the books, then the behavioural events, in one transaction."""
-    summary = demo_data_seed(seed=seed, years=years, end_date=end_date)
+def demo_seed(
+    *,
+    seed: int = 42,
+    years: int = 3,
+    end_date: dt.date | None = None,
+    passwords: Mapping[str, str] | None = None,
+    known_passwords_allowed: bool = True,
+) -> DemoSummary:
+    """The whole demo: the books, then the behavioural events, in one transaction. The
+    demo users' passwords follow :func:`finance.demo.seed.demo_passwords_check`."""
+    summary = demo_data_seed(
+        seed=seed, years=years, end_date=end_date, passwords=passwords,
+        known_passwords_allowed=known_passwords_allowed,
+    )
     events = demo_events_seed(seed=seed, start=summary.start_date, end=summary.end_date)
     return replace(summary, events=events)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -101,14 +104,48 @@ class DemoSummary:
         return out
 
 
-def _users() -> dict[str, Any]:
+def demo_passwords_check(*, passwords: Mapping[str, str], known_allowed: bool) -> None:
+    """Refuse passwords that would let anyone in (:class:`DemoSeedError`, before any write).
+
+    ``passwords`` are the ones given explicitly (username → password). With
+    ``known_allowed`` false (``DEBUG`` off), every demo user that logs in needs one, so
+    that the well-known ``admin/admin`` or ``demo/demo`` are never created, and each must
+    pass the password validators."""
+    unknown = sorted(set(passwords) - {spec.username for spec in USERS})
+    if unknown:
+        raise DemoSeedError(f"No demo user called {', '.join(unknown)}.")
+    if known_allowed:
+        return
+    missing = [spec.username for spec in USERS if spec.password is not None and spec.username not in passwords]
+    if missing:
+        raise DemoSeedError(
+            "DEBUG is off: the demo's known passwords are not created. Give a password for "
+            f"{', '.join(missing)} with --password USER=PASSWORD (or DEMO_PASSWORDS=USER=PASSWORD,…)."
+        )
+    problems = []
+    for username, password in sorted(passwords.items()):
+        try:
+            validate_password(password, user=get_user_model()(username=username))
+        except ValidationError as exc:
+            problems.append(f"{username}: {' '.join(exc.messages)}")
+    if problems:
+        raise DemoSeedError("Passwords refused (DEBUG is off): " + "; ".join(problems))
+
+
+def _users(passwords: Mapping[str, str], known_allowed: bool) -> dict[str, Any]:
+    """The demo users. A password given explicitly is set whether the user is new or not;
+    otherwise a new user gets the spec's known password (development only) and an existing
+    one keeps its own."""
     user_model = get_user_model()
     users = {}
     for spec in USERS:
         user, created = user_model.objects.get_or_create(username=spec.username)
         changed = created
-        if created:
-            if spec.password is None:
+        if spec.username in passwords:
+            user.set_password(passwords[spec.username])
+            changed = True
+        elif created:
+            if spec.password is None or not known_allowed:
                 user.set_unusable_password()
             else:
                 user.set_password(spec.password)
@@ -180,11 +217,21 @@ def demo_workspaces_exist() -> bool:
 
 
 @transaction.atomic
-def demo_data_seed(*, seed: int = 42, years: int = 3, end_date: dt.date | None = None) -> DemoSummary:
+def demo_data_seed(
+    *,
+    seed: int = 42,
+    years: int = 3,
+    end_date: dt.date | None = None,
+    passwords: Mapping[str, str] | None = None,
+    known_passwords_allowed: bool = True,
+) -> DemoSummary:
     """Replace the demo workspaces with ``years`` years of generated books ending ``end_date``
-    (today by default). Same ``seed`` and ``end_date``, same rows."""
+    (today by default). Same ``seed`` and ``end_date``, same rows. The demo users' passwords
+    follow :func:`demo_passwords_check`."""
     if years < 1:
         raise DemoSeedError("years must be at least 1.")
+    passwords = dict(passwords or {})
+    demo_passwords_check(passwords=passwords, known_allowed=known_passwords_allowed)
     start, end = demo_period(end_date=end_date or timezone.localdate(), years=years)
     taken = Workspace.objects.filter(slug__in=SLUGS, is_demo=False).values_list("slug", flat=True)
     if taken:
@@ -192,7 +239,7 @@ def demo_data_seed(*, seed: int = 42, years: int = 3, end_date: dt.date | None =
     Workspace.objects.filter(is_demo=True).delete()
 
     cal = DemoCalendar.build(start, end)
-    users = _users()
+    users = _users(passwords, known_passwords_allowed)
     summaries: list[WorkspaceSummary] = []
     totals: Counter[str] = Counter()
     for spec in WORKSPACES:

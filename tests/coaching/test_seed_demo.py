@@ -446,7 +446,9 @@ def test_if_empty_leaves_existing_demo_data_alone(seeded):
 
 @pytest.mark.usefixtures("no_demo_data")
 class TestCommand:
-    def test_command_seeds_and_prints_a_summary_with_the_credentials(self):
+    def test_command_seeds_and_prints_a_summary_with_the_credentials(self, settings):
+        # Given development settings (the known demo passwords are for development only)
+        settings.DEBUG = True
         out = StringIO()
 
         call_command("seed_demo", "--seed", "3", "--years", "1", "--end-date", "2024-03-10", stdout=out)
@@ -464,3 +466,92 @@ class TestCommand:
         with pytest.raises(CommandError, match=re.escape(message)):
             call_command("seed_demo", *args, stdout=StringIO())
         assert not Workspace.objects.exists()
+
+
+STRONG = {"admin": "Harbour-Lantern-93", "demo": "Quiet-Orchard-57", "viewer": "Velvet-Compass-21"}
+ONE_YEAR = ["--seed", "3", "--years", "1", "--end-date", "2024-03-10"]
+
+
+def _password_args(passwords):
+    return [arg for username, password in passwords.items() for arg in ("--password", f"{username}={password}")]
+
+
+@pytest.mark.usefixtures("no_demo_data")
+class TestPasswordsWithDebugOff:
+    """``seed_demo`` never creates admin/admin or demo/demo when ``DEBUG`` is off."""
+
+    @pytest.fixture(autouse=True)
+    def _production(self, settings, monkeypatch):
+        settings.DEBUG = False
+        monkeypatch.delenv("DEMO_PASSWORDS", raising=False)
+
+    def test_known_passwords_are_refused_and_nothing_is_written(self):
+        with pytest.raises(CommandError) as refused:
+            call_command("seed_demo", *ONE_YEAR, stdout=StringIO())
+        assert str(refused.value) == (
+            "DEBUG is off: the demo's known passwords are not created. Give a password for admin, demo, "
+            "viewer with --password USER=PASSWORD (or DEMO_PASSWORDS=USER=PASSWORD,…)."
+        )
+        assert not Workspace.objects.exists()
+        assert not get_user_model().objects.filter(username__in=DEMO_USERNAMES).exists()
+
+    def test_a_missing_password_is_named(self):
+        with pytest.raises(CommandError, match=r"Give a password for viewer with"):
+            without_viewer = {name: password for name, password in STRONG.items() if name != "viewer"}
+            call_command("seed_demo", *ONE_YEAR, *_password_args(without_viewer), stdout=StringIO())
+        assert not get_user_model().objects.filter(username__in=DEMO_USERNAMES).exists()
+
+    def test_weak_passwords_given_explicitly_are_refused_too(self):
+        with pytest.raises(CommandError) as refused:
+            call_command("seed_demo", *ONE_YEAR, *_password_args(STRONG | {"admin": "admin"}), stdout=StringIO())
+        assert str(refused.value) == (
+            "Passwords refused (DEBUG is off): admin: The password is too similar to the username. "
+            "This password is too short. It must contain at least 8 characters. This password is too common."
+        )
+        assert not Workspace.objects.exists()
+
+    def test_an_unknown_user_is_refused(self):
+        with pytest.raises(CommandError, match=re.escape("No demo user called mallory.")):
+            call_command("seed_demo", *ONE_YEAR, *_password_args(STRONG | {"mallory": "Harbour-Lantern-93"}),
+                         stdout=StringIO())
+
+    def test_passwords_given_as_options_are_set_and_not_printed(self):
+        out = StringIO()
+        call_command("seed_demo", *ONE_YEAR, *_password_args(STRONG), stdout=out)
+        users = get_user_model().objects.in_bulk(DEMO_USERNAMES, field_name="username")
+        assert {name: users[name].check_password(password) for name, password in STRONG.items()} == dict.fromkeys(
+            STRONG, True)
+        assert not users["admin"].check_password("admin") and not users["demo"].check_password("demo")
+        assert not users["sam.saver"].has_usable_password()
+        text = out.getvalue()
+        assert "admin / (the password given)" in text
+        assert not any(password in text for password in STRONG.values())
+        assert Workspace.objects.filter(is_demo=True).count() == 3
+
+    def test_passwords_from_the_environment(self, monkeypatch):
+        monkeypatch.setenv("DEMO_PASSWORDS", ",".join(f"{k}={v}" for k, v in STRONG.items()))
+        call_command("seed_demo", *ONE_YEAR, "--password", "viewer=Amber-Meadow-48", stdout=StringIO())
+        users = get_user_model().objects.in_bulk(DEMO_USERNAMES, field_name="username")
+        assert users["demo"].check_password(STRONG["demo"])
+        assert users["viewer"].check_password("Amber-Meadow-48")  # the option wins over the environment
+
+    def test_if_empty_with_demo_data_present_needs_no_password(self, settings):
+        settings.DEBUG = True
+        call_command("seed_demo", *ONE_YEAR, stdout=StringIO())
+        settings.DEBUG = False
+        out = StringIO()
+        call_command("seed_demo", "--if-empty", stdout=out)
+        assert "already present" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_the_command_line_exits_non_zero_with_the_reason(tmp_path):
+    """``manage.py seed_demo`` with production settings: exit status 1, the reason on stderr,
+    before the database is touched (an empty one here)."""
+    from tests.config.test_settings import PRODUCTION_ENV, run_manage
+
+    env = PRODUCTION_ENV | {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "DEMO_PASSWORDS": ""}
+    result = run_manage("seed_demo", env=env)
+    assert result.returncode == 1
+    assert "CommandError: DEBUG is off: the demo's known passwords are not created." in result.stderr
+    assert result.stdout == ""
