@@ -9,6 +9,7 @@ from forecasting.api import views as ml
 router = DefaultRouter()
 router.register("workspaces", finance.WorkspaceViewSet, basename="workspace")
 router.register("memberships", finance.MembershipViewSet, basename="membership")
+router.register("invitations", finance.InvitationViewSet, basename="invitation")
 router.register("categories", finance.CategoryViewSet, basename="category")
 router.register("transactions", finance.TransactionViewSet, basename="transaction")
 router.register("budgets", finance.BudgetViewSet, basename="budget")

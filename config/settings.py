@@ -189,6 +189,9 @@ AXES_COOLOFF_MESSAGE = (
     f"minute{'s' if LOGIN_COOLOFF_MINUTES != 1 else ''}."
 )
 
+# Workspace invitations (finance.services.invitations) expire unanswered after this many days.
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
+
 # --- REST API -------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from finance.models import (
     Budget,
     Category,
     Goal,
+    Invitation,
     Membership,
     Product,
     Sale,
@@ -133,6 +134,21 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     date_hierarchy = "created_at"
     inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(WorkspaceScopedAdmin):
+    """Invitations to join a workspace, answered by the invited user (read-only here)."""
+
+    list_display = ["workspace", "username", "email", "role", "status", "invited_by", "created_at", "expires_at"]
+    list_filter = ["status", "role", "workspace"]
+    search_fields = ["username", "email", "workspace__name"]
+    list_select_related = ["workspace", "invited_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # an owner invites through the API; staff add members directly
 
 
 @admin.register(Membership)

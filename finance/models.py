@@ -6,11 +6,13 @@ place, :mod:`finance.selectors`.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 POSITIVE = MinValueValidator(Decimal("0.01"))
 NON_NEGATIVE = MinValueValidator(Decimal("0"))
@@ -370,3 +372,82 @@ class Sale(models.Model):
     @property
     def total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class InvitationQuerySet(models.QuerySet):
+    """Tenancy of invitations, in one place: an owner sees their workspaces' invitations, a
+    user those that name them; any other id answers 404."""
+
+    def addressed_to(self, user: Any) -> "InvitationQuerySet":
+        """Invitations that name ``user``: by username, or by the e-mail of the account."""
+        if not user.is_authenticated:
+            return self.none()
+        addressed = Q(username=user.get_username())
+        if user.email:
+            addressed |= Q(email__iexact=user.email)
+        return self.filter(addressed)
+
+    def visible_to(self, user: Any) -> "InvitationQuerySet":
+        if not user.is_authenticated:
+            return self.none()
+        owned = Membership.objects.filter(user=user, role=Membership.Role.OWNER).values("workspace_id")
+        return self.filter(Q(workspace_id__in=owned) | Q(pk__in=self.addressed_to(user).values("pk")))
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a workspace to someone named by username or e-mail.
+
+    The membership is created only when the invited user accepts
+    (:mod:`finance.services.invitations`). Until then nothing tells the owner whether such a
+    user exists, and the invited user sees the workspace and the role, not who else is in it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    username = models.CharField(max_length=150, blank=True, default="", help_text="Who is invited, by username…")
+    email = models.EmailField(blank=True, default="", help_text="…or by the e-mail address of their account.")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["username"], name="invitation_username_idx"),
+            models.Index(fields=["email"], name="invitation_email_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(username="") & ~Q(email="")) | (~Q(username="") & Q(email="")),
+                name="invitation_username_or_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or self.email} to {self.workspace} ({self.get_role_display()})"
+
+    @property
+    def invitee(self) -> str:
+        return self.username or self.email
+
+    def is_for(self, user: Any) -> bool:
+        """Whether this invitation names ``user`` (see :meth:`InvitationQuerySet.addressed_to`)."""
+        if not user.is_authenticated:
+            return False
+        if self.username:
+            return self.username == user.get_username()
+        return bool(user.email) and self.email.casefold() == user.email.casefold()

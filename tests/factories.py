@@ -12,6 +12,7 @@ from finance.models import (
     Budget,
     Category,
     Goal,
+    Invitation,
     Membership,
     Product,
     Sale,
@@ -50,6 +51,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     workspace = factory.SubFactory(WorkspaceFactory)
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.OWNER
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    username = factory.Sequence(lambda n: f"invitee{n}")
+    role = Membership.Role.MEMBER
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):

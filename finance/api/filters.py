@@ -6,6 +6,7 @@ from finance.models import (
     Budget,
     Category,
     Goal,
+    Invitation,
     Membership,
     Product,
     Sale,
@@ -27,6 +28,12 @@ class MembershipFilter(filters.FilterSet):
     class Meta:
         model = Membership
         fields = {"workspace": ["exact"], "role": ["exact"], "user": ["exact"]}
+
+
+class InvitationFilter(filters.FilterSet):
+    class Meta:
+        model = Invitation
+        fields = {"workspace": ["exact"], "role": ["exact"]}
 
 
 class CategoryFilter(filters.FilterSet):

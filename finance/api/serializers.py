@@ -15,6 +15,7 @@ from finance.models import (
     Budget,
     Category,
     Goal,
+    Invitation,
     Membership,
     Product,
     Sale,
@@ -69,18 +70,64 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(WorkspaceOwnedSerializer):
+    """A member of one of your workspaces. Members join by accepting an invitation
+    (``/api/v1/invitations/``); here owners change a role or remove a member."""
+
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
         model = Membership
         fields = ["id", "workspace", "user", "username", "role", "joined_at"]
-        read_only_fields = ["joined_at"]
+        read_only_fields = ["user", "joined_at"]  # a membership changes role, never person
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        if self.instance is not None:
-            fields["user"].read_only = True  # a membership changes role, never person
-        return fields
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its workspace's owners and the invited user see it: who was named
+    (as the owner typed it), the role and the state, never another user's name."""
+
+    workspace_name = serializers.CharField(source="workspace.name", read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="pending, accepted, declined, or expired (pending past expires_at)."
+    )
+    for_you = serializers.SerializerMethodField(help_text="Whether you are the invited user (you may accept).")
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id", "workspace", "workspace_name", "username", "email", "role", "status", "for_you",
+            "created_at", "expires_at", "answered_at",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, obj: Invitation) -> str:
+        if obj.status == Invitation.Status.PENDING and obj.expires_at <= timezone.now():
+            return "expired"
+        return obj.status
+
+    def get_for_you(self, obj: Invitation) -> bool:
+        request = self.context.get("request")
+        return request is not None and obj.is_for(request.user)
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    """Input of ``POST /api/v1/invitations/``: one of ``username`` or ``email``."""
+
+    workspace = serializers.PrimaryKeyRelatedField(
+        queryset=Workspace.objects.none(), help_text="A workspace you own."
+    )
+    username = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+    def __init__(self, *args: Any, workspaces: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if workspaces is not None:
+            self.fields["workspace"].queryset = workspaces
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs["username"].strip()) == bool(attrs["email"].strip()):
+            raise serializers.ValidationError({"username": ["Give either a username or an e-mail address."]})
+        return attrs
 
 
 class CategorySerializer(WorkspaceOwnedSerializer):

@@ -4,20 +4,21 @@ writes beyond plain CRUD from :mod:`finance.services`."""
 from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from finance.api import filters, serializers
-from finance.api.kit import WorkspaceScopedViewSet
+from finance.api.kit import Conflict, WorkspaceScopedViewSet
 from finance.models import (
     Budget,
     Category,
     Goal,
+    Invitation,
     Membership,
     Product,
     Sale,
@@ -27,10 +28,17 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
-from finance.selectors import workspace_list_for_user
+from finance.selectors import membership_role_get, workspace_list_for_user
 from finance.services.budgets import budget_delete
 from finance.services.csv_import import CsvImportError, ImportResult
 from finance.services.goals import goal_delete
+from finance.services.invitations import (
+    InvitationConflict,
+    InvitationError,
+    invitation_accept,
+    invitation_create,
+    invitation_decline,
+)
 from finance.services.sales import sale_import_csv
 from finance.services.transactions import transaction_import_csv
 from finance.services.workspaces import (
@@ -62,8 +70,10 @@ class WorkspaceViewSet(WorkspaceScopedViewSet):
 
 
 class MembershipViewSet(WorkspaceScopedViewSet):
-    """Who belongs to your workspaces. Only owners add, change or remove members."""
+    """Who belongs to your workspaces. Only owners change roles or remove members; people
+    join by accepting an invitation (``/api/v1/invitations/``), never added directly."""
 
+    http_method_names = ["get", "put", "patch", "delete", "head", "options"]
     model = Membership
     serializer_class = serializers.MembershipSerializer
     filterset_class = filters.MembershipFilter
@@ -83,6 +93,85 @@ class MembershipViewSet(WorkspaceScopedViewSet):
             membership_delete(membership=instance)
         except LastOwnerError as exc:
             raise ValidationError({"detail": exc.message}) from None
+
+
+_NOT_FOUND = OpenApiResponse(description="No such invitation for you (another workspace's, or not addressed to you).")
+_CLOSED = OpenApiResponse(
+    description="Answered already, expired, or (accept) you are a member of the workspace already."
+)
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Invitations to join a workspace. An owner invites by username or e-mail (the answer is
+    the same whether or not such a user exists) and may withdraw it; the invited user sees
+    it here and accepts or declines. The membership exists only after acceptance."""
+
+    serializer_class = serializers.InvitationSerializer
+    filterset_class = filters.InvitationFilter
+    ordering_fields = ["created_at", "expires_at"]
+    search_fields: list[str] = []
+
+    def get_queryset(self):  # noqa: ANN201 - DRF signature
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return Invitation.objects.visible_to(self.request.user).select_related("workspace")
+
+    def _owner_of(self, workspace_id: int) -> bool:
+        return membership_role_get(user=self.request.user, workspace_id=workspace_id) == Membership.Role.OWNER
+
+    @extend_schema(
+        request=serializers.InvitationCreateSerializer,
+        responses={201: serializers.InvitationSerializer, 400: OpenApiResponse(description="Invalid input."),
+                   403: OpenApiResponse(description="You are not an owner of the workspace.")},
+    )
+    def create(self, request: Request) -> Response:
+        form = serializers.InvitationCreateSerializer(
+            data=request.data, workspaces=workspace_list_for_user(user=request.user)
+        )
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if not self._owner_of(data["workspace"].pk):
+            raise PermissionDenied("Only the workspace's owners invite people.")
+        try:
+            invitation = invitation_create(
+                workspace=data["workspace"], invited_by=request.user, role=data["role"],
+                username=data["username"], email=data["email"],
+            )
+        except InvitationError as exc:
+            raise ValidationError({"detail": exc.message}) from None
+        output = self.get_serializer(invitation)
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Invitation) -> None:
+        if not self._owner_of(instance.workspace_id):
+            raise PermissionDenied("Only the workspace's owners withdraw an invitation; decline it instead.")
+        instance.delete()
+
+    def _answer(self, answer):  # noqa: ANN001, ANN202
+        invitation = self.get_object()
+        try:
+            return answer(invitation=invitation, user=self.request.user)
+        except InvitationConflict as exc:
+            raise Conflict({"detail": exc.message}) from None
+        except InvitationError:
+            raise NotFound() from None  # an owner looking at someone else's invitation
+
+    @extend_schema(request=None, responses={201: serializers.MembershipSerializer, 404: _NOT_FOUND, 409: _CLOSED})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        """Join the workspace with the invitation's role (only the invited user)."""
+        membership = self._answer(invitation_accept)
+        return Response(serializers.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: serializers.InvitationSerializer, 404: _NOT_FOUND, 409: _CLOSED})
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        """Refuse the invitation (only the invited user); nobody joins."""
+        invitation = self._answer(invitation_decline)
+        return Response(self.get_serializer(invitation).data)
 
 
 class CategoryViewSet(WorkspaceScopedViewSet):

@@ -37,6 +37,7 @@ class TestAdminPages:
         f.GoalFactory(workspace=workspace)
         f.BehavioralEventFactory(workspace=workspace)
         f.SupplierFactory(workspace=workspace)
+        f.InvitationFactory(workspace=workspace)
         # the coaching rows that are computed, not typed in
         segments_refresh()
         BanditArm.objects.create(segment_key="business-unsegmented", arm="automate_savings", alpha=2.0, beta=1.0)

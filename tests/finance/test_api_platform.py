@@ -8,7 +8,7 @@ ROUTES = [
     "/api/v1/workspaces/", "/api/v1/memberships/", "/api/v1/categories/", "/api/v1/transactions/",
     "/api/v1/transactions/import/", "/api/v1/budgets/", "/api/v1/goals/", "/api/v1/products/",
     "/api/v1/warehouses/", "/api/v1/stock-levels/", "/api/v1/sales/", "/api/v1/sales/import/",
-    "/api/v1/suppliers/", "/api/v1/events/", "/api/v1/auth/token/",
+    "/api/v1/suppliers/", "/api/v1/events/", "/api/v1/auth/token/", "/api/v1/invitations/",
 ]
 
 

@@ -57,28 +57,23 @@ class TestWorkspaces:
 
 @pytest.mark.django_db
 class TestMemberships:
-    def test_owner_adds_a_member(self, workspace, owner, client_for):
+    def test_members_are_not_added_directly(self, workspace, owner, client_for):
+        # People join by accepting an invitation (test_api_invitations.py), never by an owner's POST
         newcomer = f.UserFactory()
         response = client_for(owner).post(
             "/api/v1/memberships/", {"workspace": workspace.pk, "user": newcomer.pk, "role": "viewer"}
         )
-        assert response.status_code == 201
-        assert Membership.objects.get(workspace=workspace, user=newcomer).role == "viewer"
-
-    def test_member_cannot_add_members(self, workspace, member, client_for):
-        newcomer = f.UserFactory()
-        response = client_for(member).post(
-            "/api/v1/memberships/", {"workspace": workspace.pk, "user": newcomer.pk, "role": "owner"}
-        )
-        assert response.status_code == 403
+        assert response.status_code == 405
         assert not Membership.objects.filter(user=newcomer).exists()
 
-    def test_duplicate_membership_is_400(self, workspace, owner, member, client_for):
-        response = client_for(owner).post(
-            "/api/v1/memberships/", {"workspace": workspace.pk, "user": member.pk, "role": "viewer"}
-        )
-        assert response.status_code == 400
-        assert Membership.objects.get(workspace=workspace, user=member).role == "member"
+    def test_a_membership_changes_role_never_person(self, workspace, owner, member, client_for):
+        mine = Membership.objects.get(user=member)
+        other = f.UserFactory()
+        response = client_for(owner).patch(f"/api/v1/memberships/{mine.pk}/", {"user": other.pk, "role": "viewer"})
+        assert response.status_code == 200
+        mine.refresh_from_db()
+        assert (mine.user, mine.role) == (member, "viewer")
+        assert not Membership.objects.filter(user=other).exists()
 
     def test_memberships_of_other_workspaces_are_invisible(self, workspace, other_workspace, owner, outsider, client_for):
         response = client_for(owner).get("/api/v1/memberships/")
