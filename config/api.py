@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from coaching.api.views import BehavioralEventViewSet
 from finance.api import views as finance
 from forecasting.api import views as ml
+from forecasting.api.rollouts import RolloutViewSet
 
 router = DefaultRouter()
 router.register("workspaces", finance.WorkspaceViewSet, basename="workspace")
@@ -24,4 +25,5 @@ router.register("ml/models", ml.ModelVersionViewSet, basename="ml-model")
 router.register("ml/jobs", ml.TrainingJobViewSet, basename="ml-job")
 router.register("ml/feedback", ml.FeedbackViewSet, basename="ml-feedback")
 router.register("ml/alerts", ml.AlertViewSet, basename="ml-alert")
+router.register("ml/rollouts", RolloutViewSet, basename="ml-rollout")
 router.register("inventory/plans", ml.StockPlanViewSet, basename="stock-plan")

@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "forecasting.models.Alert.Kind",
         "SnapshotStatusEnum": "forecasting.models.PerformanceSnapshot.Status",
         "StockPlanStatusEnum": "forecasting.models.StockPlan.Status",
+        "RolloutStatusEnum": "forecasting.registry.models.Rollout.Status",
         "RecommendationStatusEnum": "coaching.models.RecommendationImpression.Status",
     },
 }

@@ -27,13 +27,15 @@ from forecasting.pages.inspect import (
     model_version_unit,
     params_summary,
 )
-from forecasting.registry.models import Deployment, ModelKind, ModelVersion, TargetState
+from forecasting.registry.models import Deployment, ModelKind, ModelVersion, Rollout, TargetState
+from forecasting.registry.rollouts import rollout_abort, rollout_promote, rollout_start
 from forecasting.registry.services import (
     RegistryError,
     model_version_deploy,
     model_version_rollback,
 )
 from forecasting.serving.models import Feedback, Prediction
+from forecasting.serving.rollouts import rollout_compare
 from forecasting.training.autolearn import target_retrain
 from forecasting.training.models import TrainingJob
 
@@ -47,8 +49,10 @@ def confirm_action(
     question: str,
     perform: Callable[[QuerySet], None],
     with_reason: bool = False,
+    share: tuple[str, float] | None = None,
 ) -> HttpResponse | None:
-    """Show a confirmation page first; on confirmation run ``perform`` and return to the list."""
+    """Show a confirmation page first; on confirmation run ``perform`` and return to the list.
+    ``share``: ask for a rollout's share too (its label and default)."""
     if request.POST.get("confirmed") == "yes":
         perform(queryset)
         return None
@@ -61,6 +65,9 @@ def confirm_action(
         "action": request.POST.get("action"),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "with_reason": with_reason,
+        "with_share": share is not None,
+        "share_label": share[0] if share else "",
+        "share_default": share[1] if share else "",
     }
     return TemplateResponse(request, "admin/forecasting/confirm_action.html", context)
 
@@ -75,7 +82,8 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     search_fields = ["target", "algorithm", "data_hash", "artifact_sha256"]
     date_hierarchy = "created_at"
     list_select_related = ["workspace"]
-    actions = ["deploy_selected", "rollback_selected", "retrain_selected", "compare_selected"]
+    actions = ["deploy_selected", "rollback_selected", "start_canary_selected", "start_shadow_selected",
+               "retrain_selected", "compare_selected"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
     params_summary = staticmethod(params_summary)
 
@@ -154,6 +162,41 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
         return confirm_action(self, request, queryset, title="Roll back",
                               question="Re-deploy the previously deployed version of each selected target?",
                               perform=perform, with_reason=True)
+
+    @admin.action(description="Start a canary of the selected version (a share of the answers)",
+                  permissions=["deploy"])
+    def start_canary_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._rollout_start(request, queryset, mode=Rollout.Mode.CANARY)
+
+    @admin.action(description="Start a shadow of the selected version (computed and logged, never returned)",
+                  permissions=["deploy"])
+    def start_shadow_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._rollout_start(request, queryset, mode=Rollout.Mode.SHADOW)
+
+    def _rollout_start(self, request: HttpRequest, queryset: QuerySet, *, mode: str) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to roll out.", messages.ERROR)
+            return None
+        label = Rollout.Mode(mode).label.split(" (")[0].lower()
+
+        def perform(qs: QuerySet) -> None:
+            version = qs.get()
+            try:
+                share = float(request.POST.get("share", ""))
+                rollout_start(challenger=version, mode=mode, share=share, user=request.user,
+                              reason=request.POST.get("reason", ""))
+            except ValueError:
+                self.message_user(request, "The share is a number between 0 and 1.", messages.ERROR)
+            except RegistryError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"Started a {label} of {version.target} v{version.version} at {share:.0%}.")
+
+        share = (("Share of the request keys the challenger answers (0 to 1, e.g. 0.2):", 0.2)
+                 if mode == Rollout.Mode.CANARY else ("Share of the requests it also computes (0 to 1):", 1.0))
+        return confirm_action(self, request, queryset, title=f"Start a {label}",
+                              question=f"Serve this version as a {label} beside the deployed one of its target?",
+                              perform=perform, with_reason=True, share=share)
 
     @admin.action(description="Retrain the selected targets", permissions=["retrain"])
     def retrain_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -239,6 +282,65 @@ class DeploymentAdmin(WorkspaceScopedAdmin):
         return False  # the history is append-only
 
 
+@admin.register(Rollout)
+class RolloutAdmin(WorkspaceScopedAdmin):
+    """Canaries and shadows (started from a model version's actions): promote deploys the
+    challenger, abort ends the rollout; both are written to the deployment history."""
+
+    list_display = ["started_at", "target", "frequency", "mode", "share", "status", "champion", "challenger",
+                    "ended_at", "workspace"]
+    list_filter = ["status", "mode", "workspace"]
+    search_fields = ["target", "reason", "end_reason"]
+    date_hierarchy = "started_at"
+    list_select_related = ["champion", "challenger", "workspace"]
+    readonly_fields = [*(f.name for f in Rollout._meta.fields), "comparison"]
+    actions = ["promote_selected", "abort_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a rollout starts from its challenger (model version actions)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # part of the deployment history
+
+    def has_deploy_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("forecasting.deploy_modelversion")
+
+    @admin.display(description="Champion vs challenger on realised actuals")
+    def comparison(self, obj: Rollout) -> str:
+        result = rollout_compare(rollout=obj)
+        if not result.periods:
+            return "No period forecast by both has an actual yet."
+        return (f"{len(result.periods)} periods ({result.periods[0]} … {result.periods[-1]}): champion MAE "
+                f"{result.champion.mae:.4g}, challenger MAE {result.challenger.mae:.4g}")
+
+    @admin.action(description="Promote the selected rollouts (deploy their challengers)", permissions=["deploy"])
+    def promote_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._change(request, queryset, rollout_promote, title="Promote",
+                            question="Deploy the challenger of each selected rollout?")
+
+    @admin.action(description="Abort the selected rollouts", permissions=["deploy"])
+    def abort_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._change(request, queryset, rollout_abort, title="Abort",
+                            question="Stop serving the challenger of each selected rollout?")
+
+    def _change(self, request: HttpRequest, queryset: QuerySet, service: Callable[..., Deployment], *,
+                title: str, question: str) -> HttpResponse | None:
+        def perform(qs: QuerySet) -> None:
+            for rollout in qs:
+                try:
+                    deployment = service(rollout=rollout, user=request.user, reason=request.POST.get("reason", ""))
+                except RegistryError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    self.message_user(request, f"{deployment.get_action_display()}: {rollout.target}.")
+
+        return confirm_action(self, request, queryset, title=title, question=question, perform=perform,
+                              with_reason=True)
+
+
 @admin.register(Alert)
 class AlertAdmin(WorkspaceScopedAdmin):
     list_display = ["created_at", "severity", "kind", "target", "message", "acknowledged_at", "workspace"]
@@ -271,11 +373,11 @@ class NotificationChannelAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Prediction)
 class PredictionAdmin(WorkspaceScopedAdmin):
-    list_display = ["created_at", "target", "model_version", "from_cache", "user", "workspace"]
-    list_filter = ["from_cache", "workspace"]
+    list_display = ["created_at", "target", "model_version", "from_cache", "rollout", "shadow", "user", "workspace"]
+    list_filter = ["from_cache", "shadow", "workspace"]
     search_fields = ["target", "id"]
     date_hierarchy = "created_at"
-    list_select_related = ["model_version", "user", "workspace"]
+    list_select_related = ["model_version", "rollout", "user", "workspace"]
 
 
 @admin.register(Feedback)

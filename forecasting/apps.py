@@ -8,11 +8,11 @@ class ForecastingConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receivers: finance's rows → auto-learning and scoring, and each
-        # feature's listeners to the features below it (registry → serving, classifiers;
-        # artifacts → monitoring; feedback → training).
+        # feature's listeners to the features below it (registry → classifiers;
+        # artifacts → monitoring; feedback → training). Serving needs none: it reads the
+        # deployment generation on every request (serving/deployed.py).
         from forecasting import signals  # noqa: F401
         from forecasting.classifiers import receivers as _classifiers  # noqa: F401
         from forecasting.monitoring import receivers as _monitoring  # noqa: F401
         from forecasting.pages import panels as _panels  # noqa: F401 - registers the finance page panels
-        from forecasting.serving import receivers as _serving  # noqa: F401
         from forecasting.training import receivers as _training  # noqa: F401

@@ -2,7 +2,7 @@ import django_filters as filters
 
 from forecasting.inventory.models import StockPlan
 from forecasting.monitoring.models import Alert
-from forecasting.registry.models import ModelVersion
+from forecasting.registry.models import ModelVersion, Rollout
 from forecasting.training.models import TrainingJob
 
 
@@ -36,3 +36,10 @@ class StockPlanFilter(filters.FilterSet):
     class Meta:
         model = StockPlan
         fields = {"workspace": ["exact"], "status": ["exact"]}
+
+
+class RolloutFilter(filters.FilterSet):
+    class Meta:
+        model = Rollout
+        fields = {"workspace": ["exact"], "target": ["exact"], "frequency": ["exact"], "mode": ["exact"],
+                  "status": ["exact"]}

@@ -12,7 +12,8 @@ from finance.models import Transaction
 from forecasting.inventory.models import StockPlan, StockPlanLine
 from forecasting.inventory.policy import service_level_validator
 from forecasting.monitoring.models import Alert, PerformanceSnapshot
-from forecasting.registry.models import Deployment, ModelVersion
+from forecasting.registry.models import Deployment, ModelVersion, Rollout
+from forecasting.registry.rollouts import rollout_share_check
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.serving.models import Feedback
@@ -187,6 +188,11 @@ class ForecastQuerySerializer(serializers.Serializer):
         choices=Frequency.choices, default=Frequency.MONTHLY,
         help_text="Served by the target's deployed model of this frequency (404 when it has none).",
     )
+    key = serializers.CharField(
+        max_length=200, required=False,
+        help_text="Request key of an open rollout (default: your user): a canary answers the keys under its share "
+                  "from the challenger; one key always gets the same version.",
+    )
 
 
 class ForecastSerializer(serializers.Serializer):
@@ -200,8 +206,13 @@ class ForecastSerializer(serializers.Serializer):
     hi80 = serializers.ListField(child=serializers.FloatField())
     lo95 = serializers.ListField(child=serializers.FloatField())
     hi95 = serializers.ListField(child=serializers.FloatField())
-    model = serializers.DictField()
+    model = serializers.DictField(help_text="The version that answered, with its backtest metrics.")
     cached = serializers.BooleanField()
+    rollout = serializers.DictField(
+        allow_null=True, required=False,
+        help_text="The open rollout of the target, when one is: id, mode and the role of the version that answered "
+                  "(champion or challenger).",
+    )
 
 
 class AutoLearnQuerySerializer(serializers.Serializer):
@@ -391,3 +402,75 @@ class StockPlanDetailSerializer(StockPlanSerializer):
     class Meta(StockPlanSerializer.Meta):
         fields = [*StockPlanSerializer.Meta.fields, "lines"]
         read_only_fields = fields
+
+
+# --- rollouts -------------------------------------------------------------------------------
+
+
+class RolloutStartSerializer(serializers.Serializer):
+    """Input of ``POST /api/v1/ml/models/{id}/rollout/``."""
+
+    mode = serializers.ChoiceField(choices=Rollout.Mode.choices)
+    share = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0,
+        help_text="Canary: the share of request keys the challenger answers, strictly between 0 and 1 (required). "
+                  "Shadow: the share of requests the challenger also computes (default 1).",
+    )
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "share" not in attrs:
+            if attrs["mode"] == Rollout.Mode.CANARY:
+                raise serializers.ValidationError({"share": ["A canary needs a share, e.g. 0.2 for 20 %."]})
+            attrs["share"] = 1.0
+        problem = rollout_share_check(mode=attrs["mode"], share=attrs["share"])
+        if problem:
+            raise serializers.ValidationError({"share": [problem]})
+        return attrs
+
+
+class RolloutSerializer(serializers.ModelSerializer):
+    champion_version = serializers.IntegerField(source="champion.version", default=None, read_only=True)
+    challenger_version = serializers.IntegerField(source="challenger.version", default=None, read_only=True)
+    started_by = serializers.CharField(source="started_by.username", default=None, read_only=True)
+    ended_by = serializers.CharField(source="ended_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = Rollout
+        fields = [
+            "id", "workspace", "target", "frequency", "mode", "share", "status", "champion", "champion_version",
+            "challenger", "challenger_version", "reason", "end_reason", "started_by", "started_at", "ended_by",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+
+class VersionScoreSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField(allow_null=True)
+    mae = serializers.FloatField(allow_null=True, help_text="Mean absolute error on the compared periods.")
+    answers = serializers.IntegerField(help_text="Predictions logged for this version under the rollout.")
+
+
+class RolloutComparisonSerializer(serializers.Serializer):
+    periods = serializers.ListField(child=serializers.DateField(), help_text=(
+        "Periods forecast by both versions under the rollout that have an actual (books or actual feedback)."))
+    champion = VersionScoreSerializer()
+    challenger = VersionScoreSerializer()
+
+
+class RolloutDetailSerializer(RolloutSerializer):
+    comparison = RolloutComparisonSerializer(read_only=True, source="comparison_dict")
+
+    class Meta(RolloutSerializer.Meta):
+        fields = [*RolloutSerializer.Meta.fields, "comparison"]
+        read_only_fields = fields
+
+
+class RolloutQuerySerializer(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1, required=False)
+    status = serializers.ChoiceField(choices=Rollout.Status.choices, required=False)
+    target = serializers.CharField(max_length=100, required=False, validators=[validate_target_key])
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -32,6 +32,7 @@ from forecasting.monitoring.alerts import alert_acknowledge
 from forecasting.monitoring.health import health_check
 from forecasting.monitoring.models import Alert
 from forecasting.registry.models import ModelVersion
+from forecasting.registry.rollouts import rollout_start
 from forecasting.registry.services import (
     RegistryError,
     model_version_delete,
@@ -76,6 +77,8 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
             return serializers.ModelVersionDetailSerializer
         if self.action in ("deploy", "retrain"):
             return serializers.ReasonSerializer
+        if self.action == "rollout":
+            return serializers.RolloutStartSerializer
         return serializers.ModelVersionSerializer
 
     def refine_queryset(self, queryset):  # noqa: ANN001, ANN201
@@ -105,6 +108,35 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
         except RegistryError as exc:
             raise Conflict({"detail": str(exc)}) from None
         return Response(serializers.DeploymentSerializer(deployment).data)
+
+    @extend_schema(
+        request=serializers.RolloutStartSerializer,
+        responses={
+            201: serializers.RolloutSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input; the body names the field "
+                                                                  "(mode, share)."),
+            403: OpenApiResponse(serializers.ErrorSerializer, description="Your role is not manager or owner."),
+            404: OpenApiResponse(serializers.ErrorSerializer, description="No such version in your workspaces."),
+            409: OpenApiResponse(serializers.ErrorSerializer, description=(
+                "The version cannot be rolled out: it is deployed, failed or a classifier, nothing is deployed at its "
+                "frequency, or a rollout of its target and frequency is already open.")),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def rollout(self, request: Request, pk: str | None = None) -> Response:
+        """Serve this version beside the deployed one of its target and frequency: as a
+        canary (``share`` of the request keys get its answers) or in shadow (computed and
+        logged for ``share`` of the requests, never returned). Manager role."""
+        version = self.get_object()
+        body = serializers.RolloutStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            rollout = rollout_start(challenger=version, mode=data["mode"], share=data["share"], user=request.user,
+                                    reason=data["reason"])
+        except RegistryError as exc:
+            raise Conflict({"detail": str(exc)}) from None
+        return Response(serializers.RolloutSerializer(rollout).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.ReasonSerializer,
                    responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer})
@@ -254,7 +286,10 @@ class HealthView(APIView):
 class ForecastView(APIView):
     """``GET /api/v1/forecasts/{metric}/``: dates, point forecast, 80/95 % intervals, and
     the model version that made it with its backtest metrics — the target's deployed model
-    of ``frequency`` (monthly by default); 404 when that frequency has none."""
+    of ``frequency`` (monthly by default; 404 when that frequency has none), or the
+    challenger of an open canary for the request keys under its share (``key``, else the
+    user). A deployed model whose artifact fails its integrity check is replaced by the
+    previous intact one; 503 only when none is left."""
 
     @extend_schema(
         parameters=[serializers.ForecastQuerySerializer,
@@ -276,7 +311,7 @@ class ForecastView(APIView):
         try:
             output = forecast_predict(
                 workspace=workspace, target=target, periods=q["periods"], frequency=q["frequency"],
-                model_type=q.get("model_type"), user=request.user,
+                model_type=q.get("model_type"), user=request.user, key=q.get("key"),
             )
         except NoModel as exc:
             raise NotFound(str(exc)) from None

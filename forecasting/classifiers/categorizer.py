@@ -297,6 +297,11 @@ class TransactionCategorizer(ClassifierMixin, BaseEstimator):
                 keep = np.isin(self.classes_, np.asarray(list(allowed[row]), dtype=object))
                 p[~keep] = -1.0
             order = np.argsort(-p, kind="stable")
+            if sources[row] == "correction" and p[self.raw_.index[corrected]] >= 0:
+                # The user's word wins even when calibration rates it below the uniform
+                # spread of the other categories (a new version calibrated on few rows).
+                chosen = self.raw_.index[corrected]
+                order = np.array([chosen, *(i for i in order if i != chosen)])
             if p[order[0]] < 0:
                 result.append(None)
                 continue

@@ -1,5 +1,8 @@
-"""The deployed classifiers of a workspace, loaded once per process and integrity-checked
-(the categoriser, the fraud and the anomaly detector), and the errors of this feature."""
+"""The deployed classifiers of a workspace (the categoriser, the fraud and the anomaly
+detector), as every process sees them now (:mod:`forecasting.serving.deployed`: the
+deployment generation is checked on every call), integrity-checked and loaded once per
+process; and the errors of this feature. A classifier whose artifact fails its check is
+replaced by its previous intact version (an automatic fallback), or is unavailable."""
 
 from __future__ import annotations
 
@@ -9,26 +12,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
-
 from forecasting.classifiers.selectors import (
     ANOMALY,
     CATEGORIZER,
     CLASSIFIER_TARGETS,
     FRAUD,
 )
-from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_load
-from forecasting.registry.models import ModelKind, ModelVersion
-from forecasting.serving.cache import (
-    classifiers_cache_key,
+from forecasting.registry.models import ModelKind
+from forecasting.serving.deployed import (
+    ModelUnavailable,
+    served_model_load,
+    serving_state,
+    serving_versions,
 )
 
 logger = logging.getLogger(__name__)
 
-
-
-
-REFS_TTL = 300  # seconds; deploys invalidate at once, the TTL bounds a racing reader
 KIND_OF_TARGET = {CATEGORIZER: ModelKind.CATEGORIZER, FRAUD: ModelKind.FRAUD, ANOMALY: ModelKind.ANOMALY}
 ALGORITHM = {CATEGORIZER: "tfidf_logreg_memory", FRAUD: "random_forest", ANOMALY: "isolation_forest"}
 
@@ -55,41 +54,47 @@ class LoadedModel:
     created_at: dt.datetime | None
 
 
-def _deployed_refs(workspace_id: int) -> dict[str, dict[str, Any]]:
-    """The deployed classifier versions of a workspace (cached until the next deploy)."""
-    key = classifiers_cache_key(workspace_id=workspace_id)
-    refs = cache.get(key)
-    if refs is None:
-        refs = {
-            v.target: {"id": v.pk, "path": v.artifact_path, "sha256": v.artifact_sha256, "version": v.version,
-                       "metrics": _summary(v.metrics), "trained_until": v.training_end, "created_at": v.created_at}
-            for v in ModelVersion.objects.filter(
-                workspace_id=workspace_id, target__in=CLASSIFIER_TARGETS, status=ModelVersion.Status.DEPLOYED
-            ).only("pk", "target", "artifact_path", "artifact_sha256", "version", "metrics", "training_end",
-                   "created_at")
-        }
-        cache.set(key, refs, timeout=REFS_TTL)
-    return refs
-
-
 def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in ("accuracy", "precision", "recall", "f1", "macro_f1", "ece") if k in metrics}
 
 
-def deployed_classifiers(*, workspace_id: int, targets: Iterable[str] = CLASSIFIER_TARGETS) -> dict[str, LoadedModel]:
+@dataclass(frozen=True)
+class ClassifiersServing:
+    """The loaded classifiers of a workspace, and why a deployed one is not among them."""
+
+    loaded: dict[str, LoadedModel]
+    unavailable: dict[str, str]
+
+
+def classifiers_deployed(*, workspace_id: int) -> bool:
+    """Whether the workspace has a deployed classifier (one cache read on the per-row
+    write path; no query while the deployment generation has not moved)."""
+    deployed = serving_state(workspace_id=workspace_id).deployed
+    return any((target, "") in deployed for target in CLASSIFIER_TARGETS)
+
+
+def classifiers_serving(*, workspace_id: int, targets: Iterable[str] = CLASSIFIER_TARGETS) -> ClassifiersServing:
     """The deployed, integrity-checked classifier models of a workspace. A tampered
-    artifact is left out (scoring goes on without it; monitoring raises the alert)."""
-    loaded = {}
-    for target, ref in _deployed_refs(workspace_id).items():
-        if target not in targets:
-            continue
+    artifact falls back to the previous intact version of that classifier (the registry
+    records it; monitoring raises the alert); with none left the classifier is
+    ``unavailable`` (with the reason) and scoring goes on without it."""
+    loaded: dict[str, LoadedModel] = {}
+    unavailable: dict[str, str] = {}
+    wanted = set(targets)
+    versions = serving_versions(workspace_id=workspace_id, targets=[t for t in CLASSIFIER_TARGETS if t in wanted],
+                                frequencies=[""])
+    for target, version in versions.items():
         try:
-            model = artifact_load(version_id=ref["id"], path=ref["path"], sha256=ref["sha256"])
-        except ArtifactIntegrityError as exc:
+            version, model = served_model_load(version=version)
+        except ModelUnavailable as exc:
             logger.error("Classifier %s of workspace %s not loaded: %s", target, workspace_id, exc)
+            unavailable[target] = str(exc)
             continue
-        loaded[target] = LoadedModel(ref["id"], ref["version"], target, model, ref["metrics"], ref["trained_until"],
-                                     ref["created_at"])
-    return loaded
+        loaded[target] = LoadedModel(version.pk, version.version, target, model, _summary(version.metrics),
+                                     version.training_end, version.created_at)
+    return ClassifiersServing(loaded=loaded, unavailable=unavailable)
 
 
+def deployed_classifiers(*, workspace_id: int, targets: Iterable[str] = CLASSIFIER_TARGETS) -> dict[str, LoadedModel]:
+    """The loaded classifiers of :func:`classifiers_serving` (those that can serve)."""
+    return classifiers_serving(workspace_id=workspace_id, targets=targets).loaded

@@ -28,7 +28,8 @@ from finance.models import Category, Transaction, Workspace
 from forecasting.classifiers.loading import (
     ALGORITHM,
     LoadedModel,
-    _deployed_refs,
+    classifiers_deployed,
+    classifiers_serving,
     deployed_classifiers,
 )
 from forecasting.classifiers.selectors import (
@@ -44,10 +45,6 @@ from forecasting.classifiers.selectors import (
 from forecasting.monitoring.alerts import alert_raise
 from forecasting.monitoring.models import Alert
 from forecasting.registry.models import ModelVersion
-from forecasting.serving.cache import (
-    CLASSIFIERS_LOCAL_SECONDS,
-    classifiers_local,
-)
 from forecasting.serving.predictions import PredictionEntry, prediction_log
 
 logger = logging.getLogger(__name__)
@@ -119,7 +116,8 @@ def transactions_categorize(
 ) -> dict[str, Any]:
     """Suggestions for descriptions that are not (yet) transactions — the categorise API.
     Logged as one :class:`~forecasting.models.Prediction`."""
-    model = deployed_classifiers(workspace_id=workspace.pk, targets=(CATEGORIZER,)).get(CATEGORIZER)
+    serving = classifiers_serving(workspace_id=workspace.pk, targets=(CATEGORIZER,))
+    model = serving.loaded.get(CATEGORIZER)
     suggestions = categories_suggest(workspace_id=workspace.pk, records=records, model=model)
     results = []
     for record, suggestion in zip(records, suggestions, strict=True):
@@ -135,8 +133,12 @@ def transactions_categorize(
         results.append(item)
     output: dict[str, Any] = {"workspace": workspace.pk, "results": results}
     if model is None:
-        readiness = classifier_readiness(workspace_id=workspace.pk, target=CATEGORIZER)
         output["model"] = None
+        if CATEGORIZER in serving.unavailable:  # deployed, but no intact version is left
+            output["detail"] = (f"The categoriser is unavailable: {serving.unavailable[CATEGORIZER]} "
+                                "No suggestions until it is retrained or restored.")
+            return output
+        readiness = classifier_readiness(workspace_id=workspace.pk, target=CATEGORIZER)
         output["detail"] = (readiness.reason if not readiness.ready
                             else "The categoriser has not been trained yet; no suggestions until it is.")
         return output
@@ -264,15 +266,12 @@ def transactions_score_on_commit(*, workspace_id: int, ids: Sequence[int]) -> No
 
 
 def transactions_score_committed(*, workspace_id: int, ids: list[int]) -> None:
-    """Score rows that are committed (see :func:`transactions_score_on_commit`); with no
-    classifier deployed it costs one cache read."""
+    """Score rows that are committed (see :func:`transactions_score_on_commit`) with the
+    classifiers deployed now; with none deployed it costs one cache read (the deployment
+    generation: a deploy committed by any process is seen by the next row)."""
     try:
-        refs = classifiers_local.get(workspace_id)
-        if refs is None:
-            refs = _deployed_refs(workspace_id)
-            classifiers_local.set(workspace_id, refs, seconds=CLASSIFIERS_LOCAL_SECONDS)
-        if not refs:
-            return  # nothing deployed: nothing to do (at most one cache read a second)
+        if not classifiers_deployed(workspace_id=workspace_id):
+            return  # nothing deployed: nothing to do
         if len(ids) > INLINE_SCORING_LIMIT:
             from forecasting.classifiers.tasks import transactions_score_task
 

@@ -1,6 +1,9 @@
 """The model registry: every fitted version with its verified artifact, the history of
-deployments and rollbacks ("what served on date X"), and the state of each target
-(new-data counters, last training, the lock that serialises its trainings and deploys)."""
+deployments and rollbacks ("what served on date X"), rollouts (a challenger on a share
+of the traffic, or in shadow), the deployment generation of each workspace (what every
+process compares to know whether what it remembers still serves), and the state of each
+target (new-data counters, last training, the lock that serialises its trainings and
+deploys)."""
 
 from __future__ import annotations
 
@@ -100,10 +103,18 @@ class Deployment(models.Model):
         DEPLOY = "deploy", "Deploy"
         ROLLBACK = "rollback", "Roll back"
         AUTO_DEPLOY = "auto_deploy", "Automatic deploy (champion/challenger)"
+        AUTO_FALLBACK = "auto_fallback", "Automatic fallback (artifact failed its integrity check)"
+        ROLLOUT_START = "rollout_start", "Rollout started (canary or shadow)"
+        ROLLOUT_PROMOTE = "rollout_promote", "Rollout promoted"
+        ROLLOUT_ABORT = "rollout_abort", "Rollout ended without promotion"
+
+    #: The actions by which someone (or champion/challenger) chose the ``to_version`` to
+    #: serve: a rollback walks back past rollbacks and fallbacks to the last of these.
+    CHOSEN = (Action.DEPLOY, Action.AUTO_DEPLOY, Action.ROLLOUT_PROMOTE)
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="deployments")
     target = models.CharField(max_length=100)
-    action = models.CharField(max_length=12, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
     from_version = models.ForeignKey(
         ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments_from"
     )
@@ -121,6 +132,75 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.target}: {self.from_version_id} → {self.to_version_id}"
+
+
+class Rollout(models.Model):
+    """A challenger served beside the deployed champion of one (workspace, target,
+    frequency): on a share of the requests (canary, chosen by a hash of the request key so
+    that one key always gets the same version) or in shadow (computed and logged for that
+    share, never returned). Promote deploys the challenger; abort ends it."""
+
+    class Mode(models.TextChoices):
+        CANARY = "canary", "Canary (a share of the answers)"
+        SHADOW = "shadow", "Shadow (computed and logged, never returned)"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PROMOTED = "promoted", "Promoted"
+        ABORTED = "aborted", "Aborted"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="rollouts")
+    target = models.CharField(max_length=100)
+    frequency = models.CharField(max_length=1, blank=True, default="")
+    champion = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, related_name="rollouts_as_champion"
+    )
+    challenger = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, related_name="rollouts_as_challenger"
+    )
+    mode = models.CharField(max_length=6, choices=Mode.choices)
+    share = models.FloatField(help_text="Share of the request keys the challenger answers (canary) or shadows.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    reason = models.TextField(blank=True, default="")
+    end_reason = models.TextField(blank=True, default="")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "target", "frequency"], condition=Q(status="open"),
+                name="one_open_rollout_per_target_frequency",
+            ),
+            models.CheckConstraint(condition=Q(share__gt=0) & Q(share__lte=1), name="rollout_share_in_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.target} → version {self.challenger_id} ({self.share:.0%}, {self.status})"
+
+
+class ServingGeneration(models.Model):
+    """The deployment generation of a workspace: a counter bumped in the same transaction
+    as every change of what serves it (deploy, rollback, fallback, rollout start, promote,
+    abort) and mirrored in the shared cache after commit. A process compares it with the
+    generation of what it remembers, on every request, and reloads when they differ."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, primary_key=True, related_name="serving_generation"
+    )
+    generation = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: generation {self.generation}"
+
 
 class TargetState(models.Model):
     """Learning state of one (workspace, target): new-data counters, last training, and the

@@ -1,5 +1,8 @@
-"""The prediction cache: Django's cache, with a per-workspace generation number so a
-deploy or new data invalidates every cached forecast of the workspace at once."""
+"""The prediction cache: Django's cache, with a per-workspace data generation so that new
+data (an auto-learn check, a training) invalidates every cached forecast of the workspace
+at once. A change of what serves needs no invalidation: a cached forecast is named by the
+version that made it and the deployment generation it was served at
+(:func:`~forecasting.serving.predictions.forecast_cache_parts`)."""
 
 from __future__ import annotations
 
@@ -30,16 +33,11 @@ def forecast_cache_invalidate(*, workspace_id: int) -> None:
         cache.set(key, 2, timeout=None)
 
 
-def classifiers_cache_key(*, workspace_id: int) -> str:
-    """Where the deployed classifier versions of a workspace are cached (read on every
-    new transaction, so that a workspace without classifiers costs no query)."""
-    return f"ml-classifiers:{workspace_id}"
-
-
 class ProcessMemo:
     """Answers this process remembers for a few seconds in front of the shared cache, for
     the per-row write path (benchmarks/signals): an entry holds until its time is up.
-    Every memo is forgotten when the cache is replaced (tests give each test its own)."""
+    Every memo is forgotten when the cache is replaced (tests give each test its own).
+    (What serves a workspace is never remembered this way: see serving/deployed.py.)"""
 
     MAX_ENTRIES: ClassVar[int] = 10_000
     _instances: ClassVar[list[ProcessMemo]] = []
@@ -79,18 +77,7 @@ def _process_memos_reset(*, setting: str, **kwargs: object) -> None:
             memo.clear()
 
 
-def classifiers_cache_invalidate(*, workspace_id: int) -> None:
-    classifiers_local.forget(workspace_id)
-    cache.delete(classifiers_cache_key(workspace_id=workspace_id))
-
-
-#: How long a process trusts the deployed classifiers it read for a workspace before it
-#: asks the shared cache again. The scoring hook runs on every new transaction: with this
-#: a burst of writes costs one shared-cache read (a Redis round trip) a second instead of
-#: one per row. A deploy made by another process is seen at most this late, so every
-#: classifier deploy queues a pass over the rows its model has not seen that starts
-#: ``CLASSIFIERS_BACKLOG_DELAY`` seconds after it: a row written meanwhile is scored then.
-CLASSIFIERS_LOCAL_SECONDS = 1.0
+#: How long after a classifier deploy the pass over the rows its model has not seen
+#: starts (seconds): the deploy is served by every process from its next request (the
+#: deployment generation), the delay only lets the rows committed meanwhile join the pass.
 CLASSIFIERS_BACKLOG_DELAY = 2
-#: workspace id → the deployed classifier refs this process read last.
-classifiers_local = ProcessMemo()

@@ -3,8 +3,10 @@
 :func:`forecasts_read` is :func:`forecasting.serving.predictions.forecast_predict` for
 several targets at once, without the log: pages read, they write nothing. It shares that
 function's cache entries (same keys, same output) and loads each deployed model through
-the same verified loader, but reads the deployed versions in one query, so a page's query
-count does not grow with the number of products or categories that have a model.
+the same verified loader (with its fallback to the previous intact version), and the
+deployed versions come from the same place (:mod:`forecasting.serving.deployed`), so a
+page's query count does not grow with the number of products or categories that have a
+model. Pages show the champion: rollouts route API requests, which carry a key.
 :func:`forecast_predict_many` adds the prediction log (one ``bulk_create``) for APIs.
 
 It also holds what pages and the inventory planning read off a forecast: the total over a
@@ -13,11 +15,12 @@ date window (:func:`window_forecast`) and the target of a product's demand model
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,15 +30,14 @@ from django.core.cache import cache
 from finance.models import Workspace
 from forecasting.engine.base import Z80, Z95
 from forecasting.registry.models import ModelKind, ModelVersion
-from forecasting.series.frequency import PREFERENCE, Frequency, preference_rank
+from forecasting.series.frequency import PREFERENCE, Frequency
 from forecasting.series.targets import Target
 from forecasting.serving.cache import forecast_cache_key
+from forecasting.serving.deployed import ModelUnavailable, served_model_load, serving_versions
 from forecasting.serving.predictions import (
-    ModelUnavailable,
     PredictionEntry,
     forecast_cache_parts,
     forecast_output_build,
-    model_version_load,
     prediction_log,
 )
 
@@ -70,20 +72,25 @@ def deployed_forecasters(
 ) -> dict[str, ModelVersion]:
     """``{target: deployed version}`` for those of ``targets`` that have one at one of
     ``frequencies``: of a target deployed at several, the version of the first in that
-    order (by default any frequency, monthly first). One query."""
-    versions = ModelVersion.objects.filter(
-        workspace=workspace,
-        kind=ModelKind.FORECASTER,
-        status=ModelVersion.Status.DEPLOYED,
-        frequency__in=list(frequencies),
-        target__in=list(targets),
-    ).defer("backtest").order_by(preference_rank(tuple(frequencies)))
-    if not with_training_data:
-        versions = versions.defer("training_data")
-    chosen: dict[str, ModelVersion] = {}
-    for version in versions:
-        chosen.setdefault(version.target, version)
+    order (by default any frequency, monthly first). What serves, as every process sees
+    it now (:func:`~forecasting.serving.deployed.serving_versions`); ``with_training_data``
+    reads the versions' training series too (one query)."""
+    chosen = serving_versions(workspace_id=workspace.pk, targets=targets,
+                              frequencies=[Frequency(f).value for f in frequencies], kinds=[ModelKind.FORECASTER])
+    if with_training_data and chosen:
+        series = dict(ModelVersion.objects.filter(pk__in=[v.pk for v in chosen.values()])
+                      .values_list("pk", "training_data"))
+        chosen = {target: _with_training_data(version, series.get(version.pk) or {})
+                  for target, version in chosen.items()}
     return chosen
+
+
+def _with_training_data(version: ModelVersion, training_data: dict[str, Any]) -> ModelVersion:
+    """A copy of a served version (shared by the requests of this process: never changed
+    in place) holding its training series."""
+    version = copy.copy(version)
+    version.training_data = training_data
+    return version
 
 
 def periods_to_cover(*, version: ModelVersion, today: dt.date) -> int:
@@ -121,26 +128,28 @@ def forecasts_read(
     fresh: dict[str, dict[str, Any]] = {}
     for target, version in versions.items():
         output = found.get(keys[target])
-        if output is None or output.get("model", {}).get("id") != version.pk:
-            try:
-                forecast = model_version_load(version=version).predict(periods[target])
-                output = forecast_output_build(version=version, forecast=forecast)
-            except ModelUnavailable as exc:
-                results[target] = PageForecast(target=target, version=version, output=None, error=str(exc))
-                continue
-            except Exception:  # a model that fails to predict must not break the page
-                logger.exception("Forecast of %s (version %s) failed on a page", target, version.pk)
-                results[target] = PageForecast(
-                    target=target, version=version, output=None,
-                    error=f"The {version.algorithm} model could not forecast {target}.",
-                )
-                continue
+        if output is not None and output.get("model", {}).get("id") == version.pk:
+            results[target] = PageForecast(target=target, version=version, output=output, from_cache=True)
+            continue
+        try:
+            answering, model = served_model_load(version=version)
+            output = forecast_output_build(version=answering, forecast=model.predict(periods[target]))
+        except ModelUnavailable as exc:
+            results[target] = PageForecast(target=target, version=version, output=None, error=str(exc))
+            continue
+        except Exception:  # a model that fails to predict must not break the page
+            logger.exception("Forecast of %s (version %s) failed on a page", target, version.pk)
+            results[target] = PageForecast(
+                target=target, version=version, output=None,
+                error=f"The {version.algorithm} model could not forecast {target}.",
+            )
+            continue
+        if answering.pk == version.pk:  # else a fallback answered (its own key, next time)
             fresh[keys[target]] = output
-        results[target] = PageForecast(target=target, version=version, output=output)
+        results[target] = PageForecast(target=target, version=answering, output=output)
     if fresh:
         cache.set_many(fresh, timeout=settings.ML_FORECAST_CACHE_TTL)
-    return {target: replace(result, from_cache=keys[target] not in fresh) if result.ok else result
-            for target, result in results.items()}
+    return results
 
 
 def forecast_predict_many(

@@ -12,7 +12,9 @@ from finance.models import Transaction, Workspace
 
 
 class Prediction(models.Model):
-    """A logged prediction: which version answered what, so feedback can be tied to it."""
+    """A logged prediction: which version answered what, so feedback can be tied to it.
+    While a rollout is open every answer of its target names it, and a challenger's
+    answer computed in shadow (never returned) is logged with ``shadow``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="predictions")
@@ -23,6 +25,10 @@ class Prediction(models.Model):
     request = models.JSONField(default=dict, blank=True)
     output = models.JSONField(default=dict, blank=True)
     from_cache = models.BooleanField(default=False)
+    rollout = models.ForeignKey(
+        "forecasting.Rollout", on_delete=models.SET_NULL, null=True, blank=True, related_name="predictions"
+    )
+    shadow = models.BooleanField(default=False, help_text="Computed in shadow: logged, not returned.")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,5 +1,7 @@
-"""Serving forecasts: cache → deployed (or requested) version of the asked frequency →
-verified artifact → point forecast with 80/95 % intervals → prediction log.
+"""Serving forecasts: the version that serves the asked frequency now (the deployed one,
+or a rollout's challenger, :mod:`forecasting.serving.deployed`; or the requested
+algorithm's) → cache → verified artifact (falling back to the previous intact version) →
+point forecast with 80/95 % intervals → prediction log of the version that answered.
 
 Two things every answer shares live here: :func:`forecast_output_build`, the one shape
 of a forecast (the API's, the pages', what the cache holds), and :func:`prediction_log`,
@@ -8,6 +10,7 @@ the one way an answer — a forecast or a classifier's — is logged.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,45 +23,35 @@ from django.db.models import Case, Value, When
 from finance.models import Workspace
 from forecasting.engine.base import Forecast
 from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_load
-from forecasting.registry.models import ModelVersion
+from forecasting.registry.generation import generation_current
+from forecasting.registry.models import ModelVersion, Rollout
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.serving.cache import forecast_cache_key
+from forecasting.serving.deployed import ModelUnavailable, Route, served_model_load, serving_route
 from forecasting.serving.metrics import predictions_count
 from forecasting.serving.models import Prediction
+
+logger = logging.getLogger(__name__)
 
 
 class NoModel(LookupError):
     """No usable model answers this request."""
 
 
-class ModelUnavailable(RuntimeError):
-    """The model exists but must not be used (its artifact failed the integrity check)."""
-
-
-def _version_for(
-    *, workspace: Workspace, target: Target, frequency: Frequency, model_type: str | None
-) -> ModelVersion:
-    versions = ModelVersion.objects.filter(workspace=workspace, target=target.key, frequency=frequency)
-    if model_type:
-        deployed_first = Case(When(status=ModelVersion.Status.DEPLOYED, then=Value(0)), default=Value(1))
-        version = (
-            versions.filter(algorithm=model_type)
-            .exclude(status=ModelVersion.Status.FAILED)
-            .order_by(deployed_first, "-version")
-            .first()
-        )
-        if version is None:
-            raise NoModel(
-                f"No {frequency.label.lower()} {model_type} model has been trained for {target} in this workspace."
-            )
-        return version
-    version = versions.filter(status=ModelVersion.Status.DEPLOYED).first()
+def _version_for(*, workspace: Workspace, target: Target, frequency: Frequency, model_type: str) -> ModelVersion:
+    """The version a request naming an algorithm gets: its deployed one, else its newest
+    that did not fail."""
+    deployed_first = Case(When(status=ModelVersion.Status.DEPLOYED, then=Value(0)), default=Value(1))
+    version = (
+        ModelVersion.objects.filter(workspace=workspace, target=target.key, frequency=frequency,
+                                    algorithm=model_type)
+        .exclude(status=ModelVersion.Status.FAILED)
+        .order_by(deployed_first, "-version")
+        .first()
+    )
     if version is None:
-        raise NoModel(
-            f"No {frequency.label.lower()} model (frequency={frequency.value}) is deployed for {target} "
-            "in this workspace yet; train one at that frequency first."
-        )
+        raise NoModel(f"No {frequency.label.lower()} {model_type} model has been trained for {target} in this workspace.")
     return version
 
 
@@ -99,9 +92,17 @@ def forecast_output_build(*, version: ModelVersion, forecast: Forecast) -> dict[
     }
 
 
-def forecast_cache_parts(*, target: str, frequency: str, periods: int, model_type: str | None) -> tuple[Any, ...]:
-    """What names a cached forecast of the workspace (shared by the API and the pages)."""
-    return (target, Frequency.of(frequency).value, periods, model_type or "deployed")
+def forecast_cache_parts(
+    *, target: str, frequency: str, periods: int, model_type: str | None, version_id: int | None = None,
+    generation: int | None = None,
+) -> tuple[Any, ...]:
+    """What names a cached forecast of the workspace (shared by the API, the batch and the
+    pages): the deployed version's (checked against the version that serves before it is
+    used), a rollout challenger's by its version (``version_id``: a canary's two versions
+    answer side by side), or the algorithm asked for at a deployment ``generation``."""
+    parts = (target, Frequency.of(frequency).value, periods,
+             f"v{version_id}" if version_id is not None else model_type or "deployed")
+    return parts if generation is None else (*parts, f"g{generation}")
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,18 @@ class PredictionEntry:
     request: dict[str, Any]
     output: dict[str, Any]
     from_cache: bool = False
+    rollout_id: int | None = None
+    shadow: bool = False
 
     @classmethod
-    def of_forecast(cls, output: dict[str, Any], *, request: dict[str, Any], from_cache: bool) -> PredictionEntry:
+    def of_forecast(cls, output: dict[str, Any], *, request: dict[str, Any], from_cache: bool,
+                    rollout_id: int | None = None, shadow: bool = False) -> PredictionEntry:
         """A forecast (:func:`forecast_output_build`'s dictionary), logged by its dates and
         point forecast."""
         return cls(
             model_version_id=output["model"]["id"], target=output["target"], request=request,
             output={"dates": output["dates"], "forecast": output["forecast"]}, from_cache=from_cache,
+            rollout_id=rollout_id, shadow=shadow,
         )
 
 
@@ -141,6 +146,7 @@ def prediction_log(
         Prediction(
             workspace=workspace, model_version_id=entry.model_version_id, target=entry.target,
             request=entry.request, output=entry.output, from_cache=entry.from_cache, user=logged_user,
+            rollout_id=entry.rollout_id, shadow=entry.shadow,
         )
         for entry in entries
     ])
@@ -154,27 +160,104 @@ def forecast_predict(
     frequency: str = Frequency.MONTHLY,
     model_type: str | None = None,
     user: AbstractBaseUser | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
-    """A forecast of ``periods`` periods for ``target`` from its deployed model of
+    """A forecast of ``periods`` periods for ``target`` from the version that serves
     ``frequency`` (monthly unless asked; :class:`NoModel` when that frequency has none),
-    cached until the next deploy, training or auto-learn check of new data."""
+    or from the newest ``model_type`` model. An open rollout routes by the request ``key``
+    (the user when none is given): a canary's challenger may answer, a shadow's is logged
+    beside the champion. Cached per version until the next change of what serves the
+    workspace, training or auto-learn check of new data."""
     frequency = Frequency(frequency)
-    key = forecast_cache_key(
-        workspace_id=workspace.pk,
-        parts=forecast_cache_parts(target=target.key, frequency=frequency, periods=periods, model_type=model_type),
-    )
+    request = {"periods": periods, "frequency": frequency.value, "model_type": model_type}
+    if model_type:
+        output, cached = _forecast_of_algorithm(workspace=workspace, target=target, frequency=frequency,
+                                                periods=periods, model_type=model_type)
+        [prediction] = prediction_log(workspace=workspace, user=user, entries=[
+            PredictionEntry.of_forecast(output, request=request, from_cache=cached)])
+        return output | {"prediction_id": str(prediction.pk), "cached": cached}
+    if key is None and user is not None and user.is_authenticated:
+        key = f"user:{user.pk}"
+    route = serving_route(workspace_id=workspace.pk, target=target.key, frequency=frequency, key=key)
+    if route is None:
+        raise NoModel(
+            f"No {frequency.label.lower()} model (frequency={frequency.value}) is deployed for {target} "
+            "in this workspace yet; train one at that frequency first."
+        )
+    output, cached = forecast_serve(workspace_id=workspace.pk, route=route, version=route.version, periods=periods)
+    rollout_id = _rollout_of(route, output)
+    entries = [PredictionEntry.of_forecast(output, request=request, from_cache=cached, rollout_id=rollout_id)]
+    if route.shadow is not None and rollout_id is not None:
+        entries += _shadow_entries(workspace_id=workspace.pk, route=route, periods=periods, request=request)
+    [prediction, *_] = prediction_log(workspace=workspace, user=user, entries=entries)
+    answer = output | {"prediction_id": str(prediction.pk), "cached": cached}
+    if rollout_id is not None:
+        answer["rollout"] = {"id": rollout_id, "mode": route.rollout.mode,
+                             "role": "challenger" if output["model"]["id"] != route.champion.pk else "champion"}
+    return answer
+
+
+def forecast_serve(
+    *, workspace_id: int, route: Route, version: ModelVersion, periods: int,
+) -> tuple[dict[str, Any], bool]:
+    """``(forecast, from the cache?)`` of ``version`` (one of ``route``'s) for ``periods``
+    periods. A version whose artifact fails its check is replaced as
+    :func:`~forecasting.serving.deployed.served_model_load` says; the answer names the
+    version that made it."""
+    key = forecast_cache_key(workspace_id=workspace_id, parts=forecast_cache_parts(
+        target=version.target, frequency=version.frequency, periods=periods, model_type=None,
+        version_id=None if version.pk == route.champion.pk else version.pk))
     output = cache.get(key)
-    cached = output is not None
-    if output is None:
-        version = _version_for(workspace=workspace, target=target, frequency=frequency, model_type=model_type)
-        forecast = model_version_load(version=version).predict(periods)
-        output = forecast_output_build(version=version, forecast=forecast)
+    if output is not None and output["model"]["id"] == version.pk:
+        # (the version's status as it is now, not as when the answer was cached)
+        return output | {"model": output["model"] | {"status": version.status}}, True
+    answering, model = served_model_load(version=version, rollout=route.rollout)
+    output = forecast_output_build(version=answering, forecast=model.predict(periods))
+    if answering.pk == version.pk:  # else a fallback answered: another version's key
         cache.set(key, output, timeout=settings.ML_FORECAST_CACHE_TTL)
-    [prediction] = prediction_log(workspace=workspace, user=user, entries=[PredictionEntry.of_forecast(
-        output, request={"periods": periods, "frequency": frequency.value, "model_type": model_type},
-        from_cache=cached,
-    )])
-    return output | {"prediction_id": str(prediction.pk), "cached": cached}
+    return output, False
+
+
+def _rollout_of(route: Route, output: dict[str, Any]) -> int | None:
+    """The open rollout an answer was made under (by its champion or its challenger)."""
+    rollout: Rollout | None = route.rollout
+    if rollout is None or output["model"]["id"] not in (rollout.champion_id, rollout.challenger_id):
+        return None
+    return rollout.pk
+
+
+def _shadow_entries(
+    *, workspace_id: int, route: Route, periods: int, request: dict[str, Any],
+) -> list[PredictionEntry]:
+    """The shadow's forecast, to log and never to return; a shadow that fails (its
+    artifact aborts the rollout) costs the answer nothing."""
+    try:
+        output, cached = forecast_serve(workspace_id=workspace_id, route=route, version=route.shadow,
+                                        periods=periods)
+    except Exception:
+        logger.exception("Shadow forecast of %s by version %s failed", route.shadow.target, route.shadow.pk)
+        return []
+    if output["model"]["id"] != route.shadow.pk:
+        return []
+    return [PredictionEntry.of_forecast(output, request=request, from_cache=cached, rollout_id=route.rollout.pk,
+                                        shadow=True)]
+
+
+def _forecast_of_algorithm(
+    *, workspace: Workspace, target: Target, frequency: Frequency, periods: int, model_type: str,
+) -> tuple[dict[str, Any], bool]:
+    """The newest ``model_type`` version's forecast (the deployed one first): no fallback,
+    the caller asked for that model."""
+    key = forecast_cache_key(workspace_id=workspace.pk, parts=forecast_cache_parts(
+        target=target.key, frequency=frequency, periods=periods, model_type=model_type,
+        generation=generation_current(workspace_id=workspace.pk)))
+    output = cache.get(key)
+    if output is not None:
+        return output, True
+    version = _version_for(workspace=workspace, target=target, frequency=frequency, model_type=model_type)
+    output = forecast_output_build(version=version, forecast=model_version_load(version=version).predict(periods))
+    cache.set(key, output, timeout=settings.ML_FORECAST_CACHE_TTL)
+    return output, False
 
 
 def _floats(values: Any) -> list[float]:

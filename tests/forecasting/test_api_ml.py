@@ -318,8 +318,8 @@ class TestForecastApi:
             handle.write(b"\x00\x01\x02")
         response = client_for(member).get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk})
         assert response.status_code == 503
-        assert response.json() == {"detail": "Model revenue v1 failed its integrity check and was not loaded; "
-                                             "staff have been alerted."}
+        assert response.json() == {"detail": "Model revenue v1 failed its integrity check and was not loaded, and "
+                                             "no earlier deployed version is intact; staff have been alerted."}
         assert Alert.objects.get().kind == "integrity"
         assert Prediction.objects.count() == 0
 

@@ -215,8 +215,8 @@ class TestOverviewForecast:
         from forecasting.serving import forecasts
 
         revenue = deployed(workspace, "revenue", VARIED)
-        loads, load = [], forecasts.model_version_load
-        monkeypatch.setattr(forecasts, "model_version_load", lambda *, version: loads.append(version.pk) or load(
+        loads, load = [], forecasts.served_model_load
+        monkeypatch.setattr(forecasts, "served_model_load", lambda *, version: loads.append(version.pk) or load(
             version=version))
         client = logged_in(member)
         # When the overview is viewed twice
@@ -355,8 +355,8 @@ class TestInventoryDemand:
 
         flour = deployed(workspace, f"inventory:product={stock['flour'].pk}", [300.0] * 12)
         total = deployed(workspace, "inventory", [800.0] * 12)
-        loads, load = [], forecasts.model_version_load
-        monkeypatch.setattr(forecasts, "model_version_load", lambda *, version: loads.append(version.pk) or load(
+        loads, load = [], forecasts.served_model_load
+        monkeypatch.setattr(forecasts, "served_model_load", lambda *, version: loads.append(version.pk) or load(
             version=version))
         client = logged_in(member)
         # When the inventory page is opened, or shown again by a refused plan form
@@ -379,12 +379,14 @@ class TestInventoryDemand:
 
 # --- query counts (Zulip-style): pinned, and flat in the number of rows and models -------------
 # Every page: session (1) + user (1) + the user's memberships with workspaces (1), then:
-#   overview   monthly totals (1) + budget use (1) + deployed forecasters (1)
-#              + expense shares (1, a budget without its own model) = 7 (pages log nothing)
+#   overview   monthly totals (1) + budget use (1) + what serves the workspace (1: from the
+#              process's memory between deploys, outside a transaction — these tests run in
+#              one) + the served forecasters' training series (1) + expense shares (1, a
+#              budget without its own model) = 8 (pages log nothing)
 #   inventory  warehouses (1) + count (1) + products page (1) + stock (1)
 #              + reorder points: stock per pair (1) + first sales (1) + daily sales (1)
-#              + deployed (1), once for the demand column and the reorder points (one
-#                demand rule) + units sold in total (1, a product without a model)
+#              + what serves (1, as above), once for the demand column and the reorder
+#                points (one demand rule) + units sold in total (1, a product without a model)
 #              + latest stock plan (1)                                                    = 13
 #              (+ the plan's orders (1) once a plan exists: see TestInventoryPlanningPage)
 #   models     target states (1) + deployed versions (1) + active jobs (1) + open alerts (1)
@@ -427,7 +429,7 @@ class TestQueryCounts:
     def test_overview(self, client, django_assert_num_queries, size, cache):
         if cache == "warm":
             client.get(OVERVIEW)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(OVERVIEW)
         assert len(response.context["ml"].risks) == size
         assert all(p.has_forecast for p in response.context["panels"])

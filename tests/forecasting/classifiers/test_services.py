@@ -3,7 +3,6 @@ corrections, acceptance, fraud and anomaly scores, alerts and auto-learning."""
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,11 +20,8 @@ from forecasting.classifiers.training import categorizer_train
 from forecasting.monitoring.models import Alert
 from forecasting.monitoring.services import model_version_evaluate
 from forecasting.registry.models import ModelVersion, TargetState
-from forecasting.serving.cache import (
-    CLASSIFIERS_BACKLOG_DELAY,
-    CLASSIFIERS_LOCAL_SECONDS,
-    classifiers_cache_invalidate,
-)
+from forecasting.serving import deployed
+from forecasting.serving.cache import CLASSIFIERS_BACKLOG_DELAY
 from forecasting.serving.models import Feedback
 from forecasting.training.autolearn import should_retrain
 from forecasting.training.classifiers import classifiers_sweep
@@ -132,39 +128,15 @@ class TestSuggestions:
         assert (txn.category, txn.category_source) == (categories["Coffee"], "model")
         assert 0.5 < txn.category_confidence <= 1.0
 
-    def test_a_deploy_queues_the_backlog_pass_after_every_process_forgot_the_old_deployment(
-            self, workspace, history, _no_broker, django_capture_on_commit_callbacks):
+    def test_a_deploy_queues_the_backlog_pass(self, workspace, history, _no_broker,
+                                             django_capture_on_commit_callbacks):
         # When the categoriser is trained and deployed
         with django_capture_on_commit_callbacks(execute=True):
             train(workspace)
-        # Then the pass over the rows it has not seen is queued to start after the
-        # processes' memory of the deployed classifiers has expired
+        # Then the pass over the rows it has not seen is queued (after the rows committed
+        # meanwhile have joined it)
         assert [s for s in _no_broker if s[0] == "backlog"] == [
             ("backlog", (), {"args": [workspace.pk, "categorizer"], "countdown": CLASSIFIERS_BACKLOG_DELAY})]
-        assert CLASSIFIERS_BACKLOG_DELAY > CLASSIFIERS_LOCAL_SECONDS
-
-    def test_a_burst_of_new_rows_reads_the_deployed_classifiers_once_a_second(
-            self, workspace, monkeypatch, django_capture_on_commit_callbacks):
-        # Given a clock and a count of the shared-cache lookups of the deployed classifiers
-        from forecasting.classifiers import scoring as classification
-
-        clock, reads, lookup = [1000.0], [], classification._deployed_refs
-        monkeypatch.setattr("forecasting.serving.cache.time", SimpleNamespace(monotonic=lambda: clock[0]))
-        monkeypatch.setattr(classification, "_deployed_refs", lambda pk: reads.append(pk) or lookup(pk))
-        # When three rows commit within the same second
-        with django_capture_on_commit_callbacks(execute=True):
-            for i in range(3):
-                new_transaction(workspace, f"Row {i}")
-        # Then the shared cache was asked once
-        assert reads == [workspace.pk]
-        # And again after a second, or at once after a deploy made by this process
-        clock[0] += CLASSIFIERS_LOCAL_SECONDS + 0.1
-        with django_capture_on_commit_callbacks(execute=True):
-            new_transaction(workspace, "Later")
-        classifiers_cache_invalidate(workspace_id=workspace.pk)
-        with django_capture_on_commit_callbacks(execute=True):
-            new_transaction(workspace, "After a deploy")
-        assert reads == [workspace.pk] * 3
 
     def test_a_user_set_category_is_never_overwritten(self, workspace, history, categories,
                                                       django_capture_on_commit_callbacks):
@@ -398,3 +370,29 @@ class TestAutoLearning:
         }
         # A second sweep does not queue the same training twice
         assert classifiers_sweep().queued == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_new_row_reads_the_deployment_generation_and_sees_a_deploy_at_once(
+        workspace, history, categories, settings, tmp_path, monkeypatch):
+    # Given a cache every process shares, no classifier deployed, and a count of the
+    # generation reads and of the loads of what serves the workspace
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path / "cache")}}
+    reads, loads = [], []
+    read, load = deployed.generation_current, deployed._state_load
+    monkeypatch.setattr(deployed, "generation_current", lambda *, workspace_id: reads.append(workspace_id) or read(
+        workspace_id=workspace_id))
+    monkeypatch.setattr(deployed, "_state_load", lambda workspace_id, generation: loads.append(workspace_id) or load(
+        workspace_id, generation))
+    # When three rows commit
+    for i in range(3):
+        new_transaction(workspace, f"Row {i}")
+    # Then each asked for the generation once (one cache read) and what serves was read once
+    assert (reads, loads) == ([workspace.pk] * 3, [workspace.pk])
+    # When the categoriser is trained and deployed (by any process: the generation moves)
+    assert train(workspace).status == "succeeded"
+    # Then the very next row is categorised by it, with no wait
+    txn = new_transaction(workspace, "STARBUCKS STORE 11734", "Starbucks")
+    txn.refresh_from_db()
+    assert (txn.category, txn.category_source) == (categories["Coffee"], "model")
