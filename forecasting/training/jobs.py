@@ -4,6 +4,7 @@ end with the target's lock held, or fail it with the reason."""
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -24,6 +25,22 @@ from forecasting.training.lifecycle import job_finish, target_lock_acquire, targ
 from forecasting.training.models import TrainingJob
 
 logger = logging.getLogger(__name__)
+
+
+ERROR_MESSAGE_MAX = 300
+ERROR_DETAIL_MAX = 20_000
+# An absolute file path (/srv/app/x.py, C:\app\x.py): a server's insides, not for members.
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.\-]+){2,}[\\/]?")
+
+
+def training_error_message(exc: BaseException) -> str:
+    """What a workspace's members read about a failed training: the exception's kind and
+    the first line of its message without file paths, at most ``ERROR_MESSAGE_MAX``
+    characters. The traceback goes to the logs and the job's staff-only ``error_detail``."""
+    lines = str(exc).strip().splitlines()
+    text = _PATH.sub("…", lines[0].strip()) if lines else ""
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return message if len(message) <= ERROR_MESSAGE_MAX else message[: ERROR_MESSAGE_MAX - 1] + "…"
 
 
 class TrainingRefused(ValueError):
@@ -99,17 +116,21 @@ def training_job_run(*, job_id: int) -> TrainingJob:
     except Exception as exc:
         logger.exception("Training job %s failed", job.pk)
         target_lock_release(job=job, trained=False)
-        return training_job_fail(job_id=job.pk, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+        return training_job_fail(job_id=job.pk, error=training_error_message(exc), detail=traceback.format_exc())
     target_lock_release(job=job, trained=job.status == TrainingJob.Status.SUCCEEDED, rows_consumed=rows_seen)
     return job
 
 
-def training_job_fail(*, job_id: int, error: str) -> TrainingJob:
-    """Mark a job failed with the reason, free its lock and raise a training alert."""
+def training_job_fail(*, job_id: int, error: str, detail: str = "") -> TrainingJob:
+    """Mark a job failed with the reason (``error``: one line the workspace's members may
+    read; ``detail``: the traceback, for staff only), free its lock and raise a training alert."""
     job = TrainingJob.objects.select_related("workspace").get(pk=job_id)
     target_lock_release(job=job, trained=False)
     if job.status in (TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.SKIPPED):
         return job
+    if detail:
+        job.error_detail = detail[-ERROR_DETAIL_MAX:]  # a traceback's end says the most
+        TrainingJob.objects.filter(pk=job.pk).update(error_detail=job.error_detail)
     job_finish(job, TrainingJob.Status.FAILED, error=error)
     alert_raise(
         workspace=job.workspace, kind="training", target=job.target,

@@ -37,7 +37,12 @@ class TrainingJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     results = models.JSONField(default=list, blank=True, help_text="Per-algorithm status, reason, metrics.")
     decision = models.TextField(blank=True, default="", help_text="Why the winner was or was not deployed.")
-    error = models.TextField(blank=True, default="")
+    error = models.TextField(
+        blank=True, default="", help_text="Why it failed, in one line for the workspace's members."
+    )
+    error_detail = models.TextField(
+        blank=True, default="", help_text="The traceback of a failure: staff only (admin and logs), never the API."
+    )
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
     requested_by = models.ForeignKey(

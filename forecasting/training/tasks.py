@@ -12,7 +12,7 @@ from config.celery import TRANSIENT_ERRORS
 from finance.models import Workspace
 from forecasting.training.autolearn import autolearn_check
 from forecasting.training.classifiers import classifiers_sweep
-from forecasting.training.jobs import training_job_fail, training_job_run
+from forecasting.training.jobs import training_error_message, training_job_fail, training_job_run
 from forecasting.training.sweeps import (
     continuous_learning_sweep,
     deployed_models_evaluate,
@@ -86,4 +86,6 @@ def _training_task_failed(sender=None, task_id=None, exception=None, args=None, 
     marked failed with the reason and its lock released."""
     job_id = (args or [None])[0] if args else (kwargs or {}).get("job_id")
     if job_id is not None:
-        training_job_fail(job_id=job_id, error=f"{type(exception).__name__}: {exception}")
+        training_job_fail(
+            job_id=job_id, error=training_error_message(exception), detail=str(extra.get("einfo") or "")
+        )
