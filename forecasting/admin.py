@@ -27,10 +27,18 @@ from forecasting.pages.inspect import (
     model_version_unit,
     params_summary,
 )
-from forecasting.registry.models import Deployment, ModelKind, ModelVersion, Rollout, TargetState
+from forecasting.registry.models import (
+    Deployment,
+    ModelKind,
+    ModelVersion,
+    ModelVersionDeletion,
+    Rollout,
+    TargetState,
+)
 from forecasting.registry.rollouts import rollout_abort, rollout_promote, rollout_start
 from forecasting.registry.services import (
     RegistryError,
+    model_version_delete,
     model_version_deploy,
     model_version_rollback,
 )
@@ -83,8 +91,9 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["workspace"]
     actions = ["deploy_selected", "rollback_selected", "start_canary_selected", "start_shadow_selected",
-               "retrain_selected", "compare_selected"]
+               "retrain_selected", "compare_selected", "delete_versions"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    delete_confirmation_template = "admin/forecasting/modelversion/delete_confirmation.html"
     params_summary = staticmethod(params_summary)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -95,6 +104,26 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # read-only record; lifecycle changes go through the actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status == ModelVersion.Status.DEPLOYED:
+            return False  # deploy another version (or roll back) first
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # ``delete_versions`` asks why and refuses a deployed one
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: ModelVersion) -> None:
+        try:
+            model_version_delete(version=obj, user=request.user, reason=request.POST.get("reason", "").strip())
+        except RegistryError as exc:  # deployed since the confirmation page was shown
+            raise PermissionDenied(str(exc)) from exc
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for version in queryset:
+            self.delete_model(request, version)
 
     def has_deploy_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("forecasting.deploy_modelversion")
@@ -212,6 +241,33 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
                               question="Queue a new training (all algorithms) for each selected target?",
                               perform=perform)
 
+    @admin.action(description="Delete the selected versions", permissions=["delete"])
+    def delete_versions(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        deployed = [str(v) for v in queryset.filter(status=ModelVersion.Status.DEPLOYED)]
+        if deployed:
+            self.message_user(request, f"Nothing was deleted: {', '.join(deployed)} "
+                                       f"{'is' if len(deployed) == 1 else 'are'} deployed; deploy another version "
+                                       "or roll back first.", messages.ERROR)
+            return None
+
+        def perform(qs: QuerySet) -> None:
+            reason = request.POST.get("reason", "").strip()
+            deleted = 0
+            for version in qs:
+                try:
+                    model_version_delete(version=version, user=request.user, reason=reason)
+                except RegistryError as exc:
+                    self.message_user(request, f"{version}: {exc}", messages.ERROR)
+                else:
+                    deleted += 1
+            self.message_user(request, f"Deleted {deleted} version{'s' if deleted != 1 else ''} "
+                                       "(recorded under Model version deletions).")
+
+        return confirm_action(self, request, queryset, title="Delete model versions",
+                              question="Delete these versions and their artifacts? The deletion is recorded "
+                                       "with your name and the reason.",
+                              perform=perform, with_reason=True)
+
     @admin.action(description="Compare the selected versions")
     def compare_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         versions = list(queryset.order_by("target", "version"))
@@ -262,6 +318,26 @@ class TrainingJobAdmin(WorkspaceScopedAdmin):
     @admin.display(description="Progress")
     def progress_bar(self, obj: TrainingJob) -> str:
         return format_html('<progress value="{}" max="100"></progress> {}%', obj.progress, obj.progress)
+
+
+@admin.register(ModelVersionDeletion)
+class ModelVersionDeletionAdmin(WorkspaceScopedAdmin):
+    """Who deleted which model version, when and why (append-only)."""
+
+    list_display = ["deleted_at", "target", "version", "algorithm", "status", "user", "reason", "workspace"]
+    list_filter = ["status", "kind", "workspace"]
+    search_fields = ["target", "algorithm", "reason", "user__username", "artifact_sha256"]
+    date_hierarchy = "deleted_at"
+    list_select_related = ["user", "workspace"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Deployment)

@@ -15,4 +15,5 @@ class ForecastingConfig(AppConfig):
         from forecasting.classifiers import receivers as _classifiers  # noqa: F401
         from forecasting.monitoring import receivers as _monitoring  # noqa: F401
         from forecasting.pages import panels as _panels  # noqa: F401 - registers the finance page panels
+        from forecasting.registry import audit as _audit  # noqa: F401 - records every version deletion
         from forecasting.training import receivers as _training  # noqa: F401

@@ -4,11 +4,17 @@ only gathers them under the ``forecasting`` app label, so the migrations stay as
 
 from forecasting.inventory.models import StockPlan, StockPlanLine
 from forecasting.monitoring.models import Alert, NotificationChannel, PerformanceSnapshot
-from forecasting.registry.models import Deployment, ModelKind, ModelVersion, TargetState
+from forecasting.registry.models import (
+    Deployment,
+    ModelKind,
+    ModelVersion,
+    ModelVersionDeletion,
+    TargetState,
+)
 from forecasting.serving.models import Feedback, Prediction
 from forecasting.training.models import TrainingJob
 
 __all__ = [
-    "Alert", "Deployment", "Feedback", "ModelKind", "ModelVersion", "NotificationChannel", "PerformanceSnapshot",
-    "Prediction", "StockPlan", "StockPlanLine", "TargetState", "TrainingJob",
+    "Alert", "Deployment", "Feedback", "ModelKind", "ModelVersion", "ModelVersionDeletion", "NotificationChannel",
+    "PerformanceSnapshot", "Prediction", "StockPlan", "StockPlanLine", "TargetState", "TrainingJob",
 ]

@@ -91,7 +91,7 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
 
     def perform_destroy(self, instance: ModelVersion) -> None:
         try:
-            model_version_delete(version=instance)
+            model_version_delete(version=instance, user=self.request.user, reason="Deleted through the API.")
         except RegistryError as exc:
             raise Conflict({"detail": str(exc)}) from None
 

@@ -227,3 +227,31 @@ class TargetState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace} {self.target}: {self.new_rows} new rows"
+
+
+class ModelVersionDeletion(models.Model):
+    """A deleted model version: which one (its id, target, number, algorithm, status and
+    artifact), who deleted it, when and why. Written in the transaction of the delete by
+    :mod:`forecasting.registry.audit`, whatever deleted it; append-only. A workspace's
+    versions deleted with the workspace itself leave no record (the records would go too)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="model_version_deletions")
+    version_id = models.PositiveBigIntegerField(help_text="The id the deleted version had.")
+    target = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=ModelKind.choices, default=ModelKind.FORECASTER)
+    frequency = models.CharField(max_length=1, blank=True, default="")
+    version = models.PositiveIntegerField(help_text="Its version number within the target.")
+    algorithm = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=ModelVersion.Status.choices, help_text="Its status when deleted.")
+    artifact_sha256 = models.CharField(max_length=64, blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    deleted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.target} v{self.version} {self.algorithm} deleted {self.deleted_at:%Y-%m-%d %H:%M}"

@@ -27,6 +27,7 @@ from forecasting.registry.artifacts import (
     artifact_read_verified,
     model_cache,
 )
+from forecasting.registry.audit import model_version_deletion_by
 from forecasting.registry.generation import generation_bump
 from forecasting.registry.models import Deployment, ModelVersion, Rollout, TargetState
 from forecasting.registry.signals import deployment_changed
@@ -177,8 +178,9 @@ def model_version_retire(*, version: ModelVersion) -> ModelVersion:
 
 
 @transaction.atomic
-def model_version_delete(*, version: ModelVersion) -> None:
-    """Delete a version and its artifact; refused for the deployed version."""
+def model_version_delete(*, version: ModelVersion, user: AbstractBaseUser | None = None, reason: str = "") -> None:
+    """Delete a version and its artifact, recorded with who and why
+    (:class:`~forecasting.registry.models.ModelVersionDeletion`); refused for the deployed version."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == ModelVersion.Status.DEPLOYED:
         raise RegistryError("The deployed version cannot be deleted; deploy another version first.")
@@ -186,7 +188,8 @@ def model_version_delete(*, version: ModelVersion) -> None:
         raise RegistryError("The version is the challenger of an open rollout; abort the rollout first.")
     path = version.artifact_path
     model_cache.discard(version.pk)
-    version.delete()
+    with model_version_deletion_by(user=user, reason=reason):
+        version.delete()
     transaction.on_commit(lambda: artifact_delete(path=path))
 
 
