@@ -31,3 +31,13 @@ def logging_setup(**kwargs: object) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+# Worker processes pin the math libraries to one thread each (config/threads.py): several
+# pool processes × one BLAS/OpenMP thread per core made an ARIMA fit many times slower.
+from celery.signals import worker_init, worker_process_init  # noqa: E402
+
+from config import threads  # noqa: E402
+
+worker_init.connect(threads.worker_threads_pin, weak=False, dispatch_uid=threads.WORKER_INIT_UID)
+worker_process_init.connect(threads.worker_threads_pin, weak=False, dispatch_uid=threads.WORKER_PROCESS_INIT_UID)

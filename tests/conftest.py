@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from config.threads import math_threads_pin
 from finance.models import Membership
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+# Test processes fit models side by side (pytest-xdist, the integration worker): one
+# BLAS/OpenMP thread each, as in a Celery worker (config/threads.py).
+math_threads_pin()
 
 
 def pytest_configure(config):
