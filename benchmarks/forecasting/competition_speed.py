@@ -99,7 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "superstore_orders.csv"))
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--jobs", type=int, default=None, help="n_jobs of run_competition (default: all cores)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="n_jobs of run_competition (default: ML_COMPETITION_JOBS, else the cores but one)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="do not update README.md")
     args = parser.parse_args()
@@ -110,7 +111,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     cold = cold_runs(args)
     warm = warm_runs(args)
-    jobs = f"n_jobs={args.jobs}" if args.jobs is not None else f"n_jobs=None (all {os.cpu_count()} cores)"
+    jobs = f"n_jobs={args.jobs}" if args.jobs is not None else "n_jobs=None (ML_COMPETITION_JOBS, else the cores but one)"
     rows = ["| runs | repetitions | median (s) | max (s) | all runs (s) | under 10 s |",
             "|---|---:|---:|---:|---|---|"]
     for label, runs in (("cold (fresh process each)", cold), ("warm (workers up)", warm)):

@@ -19,14 +19,23 @@ the ranking rule. Either way the combination is scored on the backtest windows i
 members share, and its fitted forecaster wraps the members already refit on the full
 series, so what is deployed is what was backtested.
 
-Candidates run in parallel processes (joblib's loky backend: fresh interpreters, safe
-for PyTorch and Prophet/cmdstanpy, unlike ``fork``); inside a daemonic process (a Celery
-prefork worker) joblib falls back to running them one after the other.
+Parallel candidates: with ``n_jobs`` above 1 the backtest windows and refits run in that
+many worker processes (joblib's loky backend: fresh interpreters, safe for PyTorch and
+Prophet/cmdstanpy, unlike ``fork``), each with one BLAS/OpenMP thread. ``n_jobs=None``
+reads the environment variable ``ML_COMPETITION_JOBS`` and otherwise uses one process
+per core but one (at least 1: on two cores, one after the other in this process), so a
+competition leaves a core to the web process and the other workers. Inside a daemonic
+process — a Celery prefork pool process, a multiprocessing pool worker — which may not
+start processes of its own, the candidates run **one after the other in this process**
+(not in threads: the LSTM and Prophet seed process-wide random generators, so threads
+could not give the sequential run's results); there the worker's own concurrency is
+what runs trainings side by side. Whatever the route, every fit runs with one
+BLAS/OpenMP thread (:func:`~forecasting.engine.parallel.one_thread`) and the results are identical: the same
+windows, the same seeds, the same thread count.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from collections.abc import Iterable, Sequence
@@ -44,6 +53,7 @@ from forecasting.engine.backtest import (
 from forecasting.engine.base import BaseForecaster, SeriesTooShortError, validate_series
 from forecasting.engine.combination import ANCHOR, Combination, combine_forecasts
 from forecasting.engine.metrics import json_number
+from forecasting.engine.parallel import default_jobs, in_daemon_process, one_thread
 from forecasting.engine.registry import ALGORITHMS, COMBINATION, build_forecaster
 
 OK, SKIPPED, FAILED = "ok", "skipped", "failed"
@@ -158,6 +168,8 @@ class CompetitionResult:
     n_windows: int
     step: int
     seconds: float
+    #: How many processes ran the candidates (1: one after the other in this process).
+    n_jobs: int = 1
 
     def ranking(self) -> list[Candidate]:
         """Candidates with status ok: the winner first, then the others by the ranking rule."""
@@ -264,20 +276,24 @@ def _bundles(tasks: list[tuple[_Spec, int | None]], workers: int) -> list[list[i
 
 
 def _execute(tasks: list[tuple[_Spec, int | None]], y: np.ndarray, horizon: int,
-             n_jobs: int) -> list[dict[str, Any]]:
-    if n_jobs == 1 or len(tasks) <= 1:
-        return _run_bundle(tasks, y, horizon)
-    from joblib import Parallel, delayed
+             n_jobs: int) -> tuple[list[dict[str, Any]], int]:
+    """Every task's output, and the number of processes that ran them."""
+    if n_jobs == 1 or len(tasks) <= 1 or in_daemon_process():
+        with one_thread():
+            return _run_bundle(tasks, y, horizon), 1
+    from joblib import Parallel, delayed, parallel_config
 
     bundles = _bundles(tasks, n_jobs)
-    results = Parallel(n_jobs=len(bundles), backend="loky")(
-        delayed(_run_bundle)([tasks[i] for i in bundle], y, horizon, True) for bundle in bundles
-    )
+    # The workers start with one BLAS/OpenMP thread each (set in their environment).
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        results = Parallel(n_jobs=len(bundles))(
+            delayed(_run_bundle)([tasks[i] for i in bundle], y, horizon, True) for bundle in bundles
+        )
     outputs: list[dict[str, Any]] = [{}] * len(tasks)
     for bundle, result in zip(bundles, results, strict=True):
         for i, out in zip(bundle, result, strict=True):
             outputs[i] = out
-    return outputs
+    return outputs, len(bundles)
 
 
 def _resolve(algorithms: Iterable[str | type[BaseForecaster]] | None) -> list[tuple[str, type[BaseForecaster]]]:
@@ -332,7 +348,9 @@ def run_competition(
 ) -> CompetitionResult:
     """Backtest, refit and rank ``algorithms`` (default: every registered one) on ``y``.
 
-    ``n_jobs``: worker processes (None → all cores, 1 → in this process).
+    ``n_jobs``: worker processes (1 → in this process; None or below 1 →
+    :func:`~forecasting.engine.parallel.default_jobs`: ``ML_COMPETITION_JOBS``, else the cores but one); in a daemonic
+    process (a Celery prefork worker) always in this process, one candidate after the other.
     ``group_series``: the aggregate ``y`` belongs to, over the same periods (all expenses
     for one category's expenses); the algorithms that accept it borrow its seasonal
     pattern (:func:`~forecasting.engine.seasonality.group_seasonal_indices`).
@@ -379,8 +397,8 @@ def run_competition(
         origins_of[name] = origins
         tasks += [(spec, o) for o in origins] + [(spec, None)]
 
-    workers = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 1 else n_jobs
-    outputs = _execute(tasks, series, horizon, workers)
+    workers = default_jobs() if n_jobs is None or n_jobs < 1 else int(n_jobs)
+    outputs, processes = _execute(tasks, series, horizon, workers)
 
     collected: dict[str, dict[str, Any]] = {name: {"windows": [], "errors": []} for name in origins_of}
     for (spec, origin), out in zip(tasks, outputs, strict=True):
@@ -433,7 +451,7 @@ def run_competition(
     return CompetitionResult(
         candidates=ordered, winner=winner, horizon=horizon,
         season_length=season_length, n_obs=n, n_windows=n_windows, step=step_,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, n_jobs=processes,
     )
 
 

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--algorithms", default="",
                             help="comma-separated algorithms (default: all registered)")
         parser.add_argument("--jobs", type=int, default=None,
-                            help="worker processes per competition (default: all cores)")
+                            help="worker processes per competition (default: ML_COMPETITION_JOBS, else the cores but one)")
         parser.add_argument("--group", default=None, metavar="UNIQUE_ID",
                             help="the series the others are parts of (e.g. total): they borrow its seasonal pattern")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")

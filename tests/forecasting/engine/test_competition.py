@@ -1,15 +1,20 @@
 """The competition: skipped/failed candidates, the ranking rule, combination, JSON."""
 
 import json
+import multiprocessing
 import pickle
+import sys
+from types import SimpleNamespace
 from typing import ClassVar
 
 import numpy as np
 import pytest
 
+from forecasting.engine import parallel
 from forecasting.engine.base import BaseForecaster, Forecast
 from forecasting.engine.combination import Combination
 from forecasting.engine.competition import backtest_score, run_competition
+from forecasting.engine.parallel import default_jobs
 from forecasting.engine.registry import build_forecaster
 from tests.forecasting.engine.conftest import monthly_series
 
@@ -178,10 +183,13 @@ def test_full_competition_in_parallel_processes_matches_sequential():
     # When run in worker processes and in this process
     parallel = run_competition(y, horizon=6, season_length=12, n_jobs=2)
     sequential = run_competition(y, horizon=6, season_length=12, n_jobs=1)
-    # Then nothing failed, the ranking is identical and the winner is deployable
+    # Then nothing failed, the ranking, the winner and every metric are identical and the
+    # winner is deployable
+    assert (parallel.n_jobs, sequential.n_jobs) == (2, 1)
     assert {c.name: c.status for c in parallel.candidates if c.status != "ok"} == {}
     assert [c.name for c in parallel.ranking()] == [c.name for c in sequential.ranking()]
     assert parallel.winner.name == sequential.winner.name
+    assert_same_metrics(parallel, sequential)
     restored = pickle.loads(pickle.dumps(parallel.winner.forecaster))
     np.testing.assert_allclose(restored.predict(6).mean, sequential.winner.forecaster.predict(6).mean,
                                rtol=1e-6)
@@ -261,3 +269,93 @@ def test_models_from_worker_processes_are_unpickled_on_first_access():
     np.testing.assert_allclose(theta.forecaster.predict(4).mean, here.predict(4).mean)
     assert theta.forecaster is theta.forecaster
     assert theta.metrics["aic"] is None and theta.metrics["n_windows"] == 3
+
+
+# --- parallel candidates -----------------------------------------------------------------
+
+
+def assert_same_metrics(first, second, tolerance=1e-9):
+    """The same candidates with the same statuses and every metric equal to ``tolerance``."""
+    assert [(c.name, c.status) for c in first.candidates] == [(c.name, c.status) for c in second.candidates]
+    for a, b in zip(first.candidates, second.candidates, strict=True):
+        assert a.metrics.keys() == b.metrics.keys(), a.name
+        for key, value in b.metrics.items():
+            if value is None:
+                assert a.metrics[key] is None, (a.name, key)
+            else:
+                assert a.metrics[key] == pytest.approx(value, rel=tolerance, abs=tolerance), (a.name, key)
+
+
+STATISTICAL = ["naive", "seasonal_naive", "linear_regression", "arima", "ets", "theta", "dynamic_theta"]
+
+
+def test_candidates_in_two_processes_give_the_sequential_results():
+    # Given a fixed series
+    y = monthly_series(48)
+    # When the competition runs in two processes and in this one
+    parallel = run_competition(y, horizon=6, season_length=12, algorithms=STATISTICAL, n_jobs=2)
+    sequential = run_competition(y, horizon=6, season_length=12, algorithms=STATISTICAL, n_jobs=1)
+    # Then two processes ran it, and the winner, every metric and the forecast are the same
+    assert (parallel.n_jobs, sequential.n_jobs) == (2, 1)
+    assert parallel.winner.name == sequential.winner.name
+    assert_same_metrics(parallel, sequential)
+    np.testing.assert_allclose(parallel.winner.forecaster.predict(6).mean,
+                               sequential.winner.forecaster.predict(6).mean, rtol=1e-9)
+
+
+def test_default_jobs_are_the_setting_or_every_core_but_one(monkeypatch):
+    monkeypatch.delenv("ML_COMPETITION_JOBS", raising=False)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 8)
+    assert default_jobs() == 7
+    monkeypatch.setattr(parallel, "available_cores", lambda: 1)
+    assert default_jobs() == 1
+    monkeypatch.setenv("ML_COMPETITION_JOBS", "3")
+    assert default_jobs() == 3
+
+
+@pytest.mark.parametrize(("value", "message"), [("two", "whole number"), ("0", "at least 1")])
+def test_a_wrong_jobs_setting_is_refused(monkeypatch, value, message):
+    monkeypatch.setenv("ML_COMPETITION_JOBS", value)
+    with pytest.raises(ValueError, match=f"ML_COMPETITION_JOBS must be .*{message}"):
+        run_competition(monthly_series(30), horizon=3, season_length=12, algorithms=["naive"])
+
+
+def test_on_two_cores_a_competition_runs_in_this_process_by_default(monkeypatch):
+    monkeypatch.delenv("ML_COMPETITION_JOBS", raising=False)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    result = run_competition(monthly_series(30), horizon=3, season_length=12, algorithms=["naive", "theta"])
+    assert result.n_jobs == 1
+
+
+def test_in_a_celery_pool_process_the_candidates_run_one_after_the_other(monkeypatch):
+    # Given a Celery prefork pool process: billiard records it as daemonic
+    pool = SimpleNamespace(current_process=lambda: SimpleNamespace(daemon=True))
+    monkeypatch.setitem(sys.modules, "billiard.process", pool)
+    # When a competition asks for two processes
+    y = monthly_series(30)
+    result = run_competition(y, horizon=3, season_length=12, algorithms=["naive", "theta"], n_jobs=2)
+    # Then it ran here, one candidate after the other, with the results of a sequential run
+    assert result.n_jobs == 1
+    assert_same_metrics(result, run_competition(y, horizon=3, season_length=12, algorithms=["naive", "theta"],
+                                                n_jobs=1))
+
+
+def _competition_in_child(queue):
+    result = run_competition(monthly_series(30), horizon=3, season_length=12, algorithms=["naive", "seasonal_naive"],
+                             n_jobs=2)
+    queue.put((result.n_jobs, [(c.name, c.status) for c in result.candidates]))
+
+
+def test_in_a_daemonic_process_the_candidates_run_one_after_the_other():
+    # Given a daemonic process (which may not start processes of its own)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_competition_in_child, args=(queue,), daemon=True)
+    # When it runs a competition asking for two processes
+    child.start()
+    n_jobs, statuses = queue.get(timeout=120)
+    child.join(timeout=60)
+    # Then it ran the candidates itself, and every one of them
+    assert child.exitcode == 0
+    assert n_jobs == 1
+    assert statuses == [("naive", "ok"), ("seasonal_naive", "ok"), ("combination", "ok")]
