@@ -215,3 +215,12 @@ class Deseasonaliser:
             return values.copy()
         s = self._at(start, len(values))
         return values * s if self.multiplicative else values + s
+
+
+def fourier_terms(t: np.ndarray, period: float, k: int) -> np.ndarray:
+    """``k`` pairs of Fourier terms ``sin(2πjt/period), cos(2πjt/period)``, j = 1..k, at the
+    positions ``t`` (shape ``(len(t), 2k)``): a smooth season of any length in ``2k``
+    regressors, where seasonal dummies or a seasonal ARIMA need one per period."""
+    t = np.asarray(t, dtype=float)
+    angles = 2 * np.pi * np.outer(t, np.arange(1, k + 1)) / float(period)
+    return np.column_stack([np.sin(angles), np.cos(angles)])

@@ -18,13 +18,22 @@ from typing import Any, ClassVar
 import numpy as np
 
 from forecasting.engine.base import BaseForecaster, Forecast
-from forecasting.engine.seasonality import Deseasonaliser, dummies_seasonal, seasonal_strength
+from forecasting.engine.seasonality import (
+    Deseasonaliser,
+    dummies_seasonal,
+    fourier_terms,
+    seasonal_strength,
+)
 
 #: Seasonal differencing is used when the strength of seasonality exceeds this (as in
 #: the forecast package's ``nsdiffs``).
 SEASONAL_STRENGTH_THRESHOLD = 0.64
 #: Simulated sample paths behind the dynamic Theta model's prediction intervals.
 SIMULATED_PATHS = 1000
+#: Seasons longer than this (52 weeks) are modelled by Fourier terms, not a seasonal ARIMA.
+LONG_SEASON = 24
+#: The most pairs of Fourier terms a long season is given.
+MAX_FOURIER_TERMS = 10
 
 
 def _reseasonalised(forecast: Forecast, deseasonaliser: Deseasonaliser | None, start: int) -> Forecast:
@@ -71,13 +80,14 @@ def _arima_fit(
     order: tuple[int, int, int],
     seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
     trend: str = "n",
+    exog: np.ndarray | None = None,
 ) -> Any | None:
     from statsmodels.tsa.arima.model import ARIMA
 
     try:
         with quiet():
             result = ARIMA(
-                y, order=order, seasonal_order=seasonal_order, trend=trend,
+                y, exog=exog, order=order, seasonal_order=seasonal_order, trend=trend,
                 enforce_stationarity=True, enforce_invertibility=True,
             ).fit()
     except (ValueError, np.linalg.LinAlgError, IndexError):
@@ -100,9 +110,9 @@ def _best(results: list[tuple[Any, dict]]) -> tuple[Any, dict]:
     return min(fitted, key=lambda item: item[0].aic)
 
 
-def _forecast_from_statespace(result: Any, horizon: int) -> Forecast:
+def _forecast_from_statespace(result: Any, horizon: int, exog: np.ndarray | None = None) -> Forecast:
     with quiet():
-        pred = result.get_forecast(horizon)
+        pred = result.get_forecast(horizon, exog=exog)
         mean = np.asarray(pred.predicted_mean, dtype=float)
         ci80 = np.asarray(pred.conf_int(alpha=0.20), dtype=float)
         ci95 = np.asarray(pred.conf_int(alpha=0.05), dtype=float)
@@ -163,15 +173,29 @@ class ARIMAForecaster(BaseForecaster):
 
 
 class SARIMAForecaster(BaseForecaster):
-    """Seasonal ARIMA(p, d, q)(P, D, Q)m.
+    """Seasonal ARIMA(p, d, q)(P, D, Q)m, or for a long season (more than
+    :data:`LONG_SEASON` periods: weekly data's 52) regression on Fourier terms with ARIMA
+    errors.
 
-    ``D`` is 1 when the strength of seasonality exceeds 0.64, ``d`` by KPSS on the
-    seasonally differenced series; then ``(p, q)`` with a seasonal MA(1), the seasonal
-    order and the drift are chosen in turn by AIC.
+    Seasons up to :data:`LONG_SEASON`: ``D`` is 1 when the strength of seasonality exceeds
+    0.64, ``d`` by KPSS on the seasonally differenced series; then ``(p, q)`` with a
+    seasonal MA(1), the seasonal order and the drift are chosen in turn by AIC.
+
+    Long seasons: a seasonal ARIMA with 52 lags is a state space of over 50 states, slow
+    to fit (``benchmarks/forecasting/README.md``), and estimates a season from a handful
+    of years poorly; forecasters use a smooth season instead — ``K`` pairs of Fourier terms as
+    regressors and the rest an ARIMA (dynamic harmonic regression, Hyndman &
+    Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §12.1). ``d`` by KPSS
+    on the residuals of the least-squares regression on the terms (as ``auto.arima`` does
+    with regressors), ``K`` = 1, 2, … with ARIMA(1, d, 1) errors while the AIC falls (at
+    most :data:`MAX_FOURIER_TERMS`), then ``(p, q)`` and the drift by AIC;
+    ``fourier_terms_`` holds ``K`` and ``seasonal_order_`` has no seasonal part.
     """
 
     name: ClassVar[str] = "sarima"
     monthly_min_points: ClassVar[int] = 36
+    #: Pairs of Fourier terms (0: a seasonal ARIMA); a class default for stored models.
+    fourier_terms_: int = 0
 
     def __init__(self, *, season_length: int = 12, clip_outliers: bool = False) -> None:
         self.season_length = season_length
@@ -185,6 +209,9 @@ class SARIMAForecaster(BaseForecaster):
         m = int(self.season_length)
         if m <= 1:
             raise ValueError("sarima needs a season length of at least 2")
+        if m > LONG_SEASON:
+            self._fit_fourier(y, m)
+            return
         big_d = 1 if seasonal_strength(y, m) > SEASONAL_STRENGTH_THRESHOLD else 0
         x = y[m:] - y[:-m] if big_d else y
         d = ndiffs(x, max_d=1 if big_d else 2)
@@ -202,15 +229,47 @@ class SARIMAForecaster(BaseForecaster):
         if trend == "t":
             spq = (spec["seasonal_order"][0], spec["seasonal_order"][2])
             best, spec = _best([(best, spec), fit(pq, spq, "n")])
+        self._keep(best, spec)
+
+    def _fit_fourier(self, y: np.ndarray, m: int) -> None:
+        t = np.arange(len(y))
+        most = min(MAX_FOURIER_TERMS, (m - 1) // 2)
+        regressors = np.column_stack([np.ones(len(y)), fourier_terms(t, m, most)])
+        residuals = y - regressors @ np.linalg.lstsq(regressors, y, rcond=None)[0]
+        d = ndiffs(residuals)
+        trend = _trend_for(d)
+
+        def fit(k: int, pq: tuple[int, int], trend_: str) -> tuple[Any, dict]:
+            spec = {"order": (pq[0], d, pq[1]), "seasonal_order": (0, 0, 0, 0), "trend": trend_, "k": k}
+            return _arima_fit(y, spec["order"], trend=trend_, exog=fourier_terms(t, m, k)), spec
+
+        best, spec = _best([fit(1, (1, 1), trend)])
+        for k in range(2, most + 1):
+            result, candidate = fit(k, (1, 1), trend)
+            if result is None or result.aic >= best.aic:
+                break
+            best, spec = result, candidate
+        k = spec["k"]
+        best, spec = _best([(best, spec)] + [fit(k, pq, trend) for pq in ((0, 1), (1, 0))])
+        if trend == "t":
+            best, spec = _best([(best, spec), fit(k, (spec["order"][0], spec["order"][2]), "n")])
+        self._keep(best, spec)
+
+    def _keep(self, best: Any, spec: dict) -> None:
         self.result_ = best
         self.order_ = tuple(spec["order"])
         self.seasonal_order_ = tuple(spec["seasonal_order"])
         self.trend_ = spec["trend"]
+        self.fourier_terms_ = int(spec.get("k", 0))
         self.aic_ = _finite(best.aic)
         self.bic_ = _finite(best.bic)
 
     def _predict(self, horizon: int) -> Forecast:
-        return _forecast_from_statespace(self.result_, horizon)
+        exog = None
+        if self.fourier_terms_:
+            future = np.arange(self.n_obs_, self.n_obs_ + horizon)
+            exog = fourier_terms(future, int(self.season_length), self.fourier_terms_)
+        return _forecast_from_statespace(self.result_, horizon, exog)
 
 
 class ETSForecaster(BaseForecaster):

@@ -11,6 +11,13 @@ def monthly_series(n: int = 48, seed: int = 7) -> np.ndarray:
     return 100 + 0.8 * t + 12 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2.0, n)
 
 
+def weekly_series(n: int = 260, seed: int = 7) -> np.ndarray:
+    """Trend + a yearly season of 52 weeks + noise, strictly positive."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 100 + 0.15 * t + 12 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 2.0, n)
+
+
 #: A retail year: low in winter, a September bump, the peak in December.
 RETAIL_YEAR = np.array([0.8, 0.7, 0.9, 0.95, 0.95, 1.0, 0.95, 0.9, 1.2, 1.0, 1.3, 1.45])
 
