@@ -147,12 +147,15 @@ def rollout_bucket(*, rollout_id: int, key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def serving_route(*, workspace_id: int, target: str, frequency: str, key: str | None = None) -> Route | None:
+def serving_route(
+    *, workspace_id: int, target: str, frequency: str, key: str | None = None, state: ServingState | None = None,
+) -> Route | None:
     """Which version answers a request for (``target``, ``frequency``) of the workspace
     now (None: nothing is deployed). With a request ``key`` an open rollout applies: a
     canary sends the keys under its share to the challenger, a shadow adds the challenger
-    beside the champion for them. Without a key (the pages) the champion answers."""
-    state = serving_state(workspace_id=workspace_id)
+    beside the champion for them. Without a key (the pages) the champion answers. One
+    call answering several requests passes the ``state`` it read once."""
+    state = state or serving_state(workspace_id=workspace_id)
     champion = state.deployed.get((target, frequency))
     if champion is None:
         return None

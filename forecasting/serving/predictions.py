@@ -185,10 +185,10 @@ def forecast_predict(
             "in this workspace yet; train one at that frequency first."
         )
     output, cached = forecast_serve(workspace_id=workspace.pk, route=route, version=route.version, periods=periods)
-    rollout_id = _rollout_of(route, output)
+    rollout_id = route_rollout_id(route, output)
     entries = [PredictionEntry.of_forecast(output, request=request, from_cache=cached, rollout_id=rollout_id)]
     if route.shadow is not None and rollout_id is not None:
-        entries += _shadow_entries(workspace_id=workspace.pk, route=route, periods=periods, request=request)
+        entries += shadow_entries(workspace_id=workspace.pk, route=route, periods=periods, request=request)
     [prediction, *_] = prediction_log(workspace=workspace, user=user, entries=entries)
     answer = output | {"prediction_id": str(prediction.pk), "cached": cached}
     if rollout_id is not None:
@@ -218,7 +218,7 @@ def forecast_serve(
     return output, False
 
 
-def _rollout_of(route: Route, output: dict[str, Any]) -> int | None:
+def route_rollout_id(route: Route, output: dict[str, Any]) -> int | None:
     """The open rollout an answer was made under (by its champion or its challenger)."""
     rollout: Rollout | None = route.rollout
     if rollout is None or output["model"]["id"] not in (rollout.champion_id, rollout.challenger_id):
@@ -226,7 +226,7 @@ def _rollout_of(route: Route, output: dict[str, Any]) -> int | None:
     return rollout.pk
 
 
-def _shadow_entries(
+def shadow_entries(
     *, workspace_id: int, route: Route, periods: int, request: dict[str, Any],
 ) -> list[PredictionEntry]:
     """The shadow's forecast, to log and never to return; a shadow that fails (its

@@ -45,7 +45,7 @@ class TestBatchPrediction:
             {"target": "expense", "category": flour, "frequency": "W", "horizon": 2},
         ]
         # When a member asks for both forecasts in one call
-        with django_assert_num_queries(3):  # the workspace, the versions, the prediction log
+        with django_assert_num_queries(3):  # the workspace, what serves it, the prediction log
             response = post(client, {"workspace": workspace.pk, "items": items})
         # Then each is the answer of GET /forecasts/{metric}/ for the same question, in order
         assert response.status_code == 200
@@ -75,10 +75,11 @@ class TestBatchPrediction:
         client = client_for(member)
         items = [{"target": "revenue", "periods": n} for n in range(1, 9)] + [
             {"target": "revenue", "model_type": "seasonal_naive"}, {"target": "expense", "frequency": "W"}]
-        with django_assert_num_queries(3):
+        # the workspace, what serves it, the versions of the algorithm named, the log
+        with django_assert_num_queries(4):
             response = post(client, {"workspace": workspace.pk, "items": items})
         assert [r["status"] for r in response.json()["results"]] == [200] * 9 + [404]
-        with django_assert_num_queries(3):  # cached now: still one query for the versions
+        with django_assert_num_queries(4):  # cached now: the same queries, no model loaded
             again = post(client, {"workspace": workspace.pk, "items": items})
         assert [r.get("cached") for r in again.json()["results"]] == [True] * 9 + [None]
 
@@ -140,8 +141,9 @@ class TestBatchPrediction:
         response = post(client_for(member), {"workspace": workspace.pk, "items": [
             {"target": f"expense:category={deployed['category'].pk}", "frequency": "W"}, {"target": "revenue"}]})
         assert [r["status"] for r in response.json()["results"]] == [503, 200]
-        assert response.json()["results"][0]["detail"].endswith("failed its integrity check and was not loaded; "
-                                                                 "staff have been alerted.")
+        assert response.json()["results"][0]["detail"] == (
+            f"Model expense:category={deployed['category'].pk} v1 failed its integrity check and was not loaded, and "
+            "no earlier deployed version is intact; staff have been alerted.")
         assert Alert.objects.get().kind == "integrity"
         assert Prediction.objects.count() == 1
 
@@ -149,20 +151,76 @@ class TestBatchPrediction:
                                                                monkeypatch):
         from forecasting.serving import batch
 
-        load = batch.model_version_load
+        load = batch.served_model_load
 
         class Broken:
             def predict(self, periods):
                 raise FloatingPointError("diverged")
 
-        monkeypatch.setattr(batch, "model_version_load",
-                            lambda *, version: Broken() if version.frequency == "W" else load(version=version))
+        monkeypatch.setattr(batch, "served_model_load", lambda *, version, rollout: (
+            (version, Broken()) if version.frequency == "W" else load(version=version, rollout=rollout)))
         response = post(client_for(member), {"workspace": workspace.pk, "items": [
             {"target": "revenue"}, {"target": f"expense:category={deployed['category'].pk}", "frequency": "W"}]})
         assert [r["status"] for r in response.json()["results"]] == [200, 500]
         assert response.json()["results"][1]["detail"] == (
             f"The seasonal_naive model could not forecast expense:category={deployed['category'].pk}.")
         assert Prediction.objects.count() == 1
+
+    def test_a_tampered_deployed_model_falls_back_to_the_previous_version_like_the_single_forecast(
+            self, workspace, member, client_for, deployed, settings):
+        from forecasting.registry.models import Deployment
+        from forecasting.registry.services import model_version_deploy
+
+        # Given revenue v1 was deployed before the naive version now deployed, whose artifact is tampered
+        newer = fitted_version(workspace=workspace, algorithm="naive")
+        model_version_deploy(version=newer)
+        model_cache.clear()
+        with open(f"{settings.MEDIA_ROOT}/{newer.artifact_path}", "r+b") as handle:
+            handle.seek(10)
+            handle.write(b"\x00\x01\x02")
+        # When a batch asks for revenue
+        response = post(client_for(member), {"workspace": workspace.pk, "items": [{"target": "revenue"}]})
+        # Then v1 answers, the fallback is recorded and alerted, and the log names v1
+        [answer] = response.json()["results"]
+        assert (answer["status"], answer["model"]["id"], answer["cached"]) == (200, deployed["revenue"].pk, False)
+        fallback = Deployment.objects.filter(workspace=workspace).latest("id")
+        assert (fallback.action, fallback.to_version_id) == ("auto_fallback", deployed["revenue"].pk)
+        assert Alert.objects.get().kind == "integrity"
+        assert list(Prediction.objects.values_list("model_version_id", flat=True)) == [deployed["revenue"].pk]
+
+    def test_a_canary_routes_each_item_as_the_single_forecast_routes_the_same_user(
+            self, workspace, member, client_for, deployed):
+        from forecasting.registry.rollouts import rollout_start
+        from forecasting.serving.deployed import rollout_bucket
+
+        # Given a canary whose share takes in the member's key
+        rollout = rollout_start(challenger=deployed["candidate"], mode="canary", share=0.5)
+        rollout.share = min(0.99, rollout_bucket(rollout_id=rollout.pk, key=f"user:{member.pk}") + 0.005)
+        rollout.save(update_fields=["share"])
+        client = client_for(member)
+        # When the member asks in a batch and alone
+        [answer] = post(client, {"workspace": workspace.pk, "items": [{"target": "revenue"}]}).json()["results"]
+        single = client.get("/api/v1/forecasts/revenue/", {"workspace": workspace.pk}).json()
+        # Then both come from the challenger, say so, and are logged under the rollout
+        assert (answer["model"]["id"], answer["rollout"]) == (
+            deployed["candidate"].pk, {"id": rollout.pk, "mode": "canary", "role": "challenger"})
+        assert (single["model"]["id"], single["rollout"]) == (answer["model"]["id"], answer["rollout"])
+        assert list(Prediction.objects.values_list("rollout_id", "shadow")) == [(rollout.pk, False)] * 2
+
+    def test_a_shadow_is_logged_beside_the_champion_and_never_returned(self, workspace, member, client_for,
+                                                                       deployed):
+        from forecasting.registry.rollouts import rollout_start
+
+        # Given a shadow taking every request
+        rollout = rollout_start(challenger=deployed["candidate"], mode="shadow", share=1.0)
+        # When a member asks in a batch
+        [answer] = post(client_for(member), {"workspace": workspace.pk, "items": [{"target": "revenue"}]}).json()[
+            "results"]
+        # Then the champion answers and both are logged, the shadow's flagged
+        assert (answer["model"]["id"], answer["rollout"]["role"]) == (deployed["revenue"].pk, "champion")
+        assert set(Prediction.objects.values_list("model_version_id", "rollout_id", "shadow")) == {
+            (deployed["revenue"].pk, rollout.pk, False), (deployed["candidate"].pk, rollout.pk, True)}
+        assert str(Prediction.objects.get(shadow=False).pk) == answer["prediction_id"]
 
     @pytest.mark.parametrize(("body", "field"), [
         ({"items": [{"target": "revenue"}]}, "workspace"),
