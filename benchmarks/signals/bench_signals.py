@@ -106,7 +106,8 @@ def run_once(*, rows: int, atomic: bool, side: str) -> float:
         seconds = write_rows(workspace=workspace, rows=rows, atomic=atomic)
         counted = dict(TargetState.objects.filter(workspace=workspace).values_list("target", "new_rows"))
         revenue = (rows + 3) // 4
-        expected = {"revenue": revenue, "expense": rows - revenue, "categorizer": rows} if SIDES[side] else {}
+        expected = ({"revenue": revenue, "expense": rows - revenue, "categorizer": rows, "fraud": rows, "anomaly": rows}
+                    if SIDES[side] else {})
         if counted != expected:
             sys.exit(f"{side}: the counters say {counted}; expected {expected}.")
     finally:
