@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A request that needed the task queue while it was down: 503 with Retry-After, not 500.
+    "config.broker.BrokerUnavailableMiddleware",
     # Last: turns a login refused by the lockout into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -273,6 +275,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker is a pair of folders: make sure they exist for web, worker and beat.
     for _folder in ("queue", "control"):
         (CELERY_BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+# Seconds a client is told to wait (Retry-After of the 503) when the broker cannot be reached.
+BROKER_RETRY_AFTER_SECONDS = env.int("BROKER_RETRY_AFTER_SECONDS", default=30)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from config.broker import broker_ensure
 from finance.models import Sale, StockLevel, Transaction, Workspace
 from forecasting.registry.models import ModelKind, ModelVersion, TargetState
 from forecasting.series.frequency import Frequency, preference_rank
@@ -156,11 +157,12 @@ def autolearn_check(*, workspace: Workspace, target: str, force: bool = False) -
     arrived is not served after it, without a cache write on every new row."""
     key = Target.parse(target).key
     forecast_cache_invalidate(workspace_id=workspace.pk)
-    state, _ = TargetState.objects.get_or_create(workspace=workspace, target=key)
-    decision = should_retrain(state=state, force=force)
-    if not decision.train:
-        return CheckResult(decision, None)
-    retrain = target_retrain(workspace=workspace, target=key, trigger=decision.trigger)
+    with transaction.atomic():  # a refused job (broker down) leaves no target state either
+        state, _ = TargetState.objects.get_or_create(workspace=workspace, target=key)
+        decision = should_retrain(state=state, force=force)
+        if not decision.train:
+            return CheckResult(decision, None)
+        retrain = target_retrain(workspace=workspace, target=key, trigger=decision.trigger)
     if not retrain.created:
         job = retrain.job
         return CheckResult(RetrainDecision(False, f"Training job {job.pk} is already {job.status}."), None)
@@ -190,7 +192,9 @@ def target_retrain(
     ``frequency``/``horizon`` are given — or hand back the job already queued or running
     for it: the one rule of the Models page, the API, admin, auto-learning and the sweeps
     (a target trains one job at a time; a second would only be skipped). The target's
-    state row is locked while deciding, so two requests at once get one job."""
+    state row is locked while deciding, so two requests at once get one job. Raises
+    :class:`config.broker.BrokerUnavailable`, writing nothing, when a new job is due and
+    the broker cannot be reached."""
     key = Target.parse(target).key
     with transaction.atomic():
         state, _ = TargetState.objects.get_or_create(workspace=workspace, target=key)
@@ -199,6 +203,9 @@ def target_retrain(
                   .order_by("created_at", "id").first())
         if active is not None:
             return Retrain(job=active, created=False)
+        # A job exists to be sent: with the broker down, refuse it (BrokerUnavailable, a 503)
+        # before it is written, rather than leave a queued job that no worker will receive.
+        broker_ensure()
         if frequency is None:
             frequency, shape_horizon = target_training_shape(workspace_id=workspace.pk, target=key)
             horizon = horizon or shape_horizon
