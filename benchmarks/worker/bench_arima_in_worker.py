@@ -77,8 +77,8 @@ def plain(values: list[float], fits: int, env: dict[str, str], at_once: int = 1)
 class Worker:
     """A real Celery worker on a queue and broker of its own; stopped with its process group."""
 
-    def __init__(self, folder: Path, broker: str | None, unpinned: bool) -> None:
-        self.queue = f"bench-worker-{uuid.uuid4().hex[:10]}"
+    def __init__(self, folder: Path, broker: str | None, unpinned: bool = False, queue: str | None = None) -> None:
+        self.queue = queue or f"bench-worker-{uuid.uuid4().hex[:10]}"
         self.log_path = folder / "worker.log"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
                "LEDGERWISE_VAR_DIR": str(folder / "var"), "CELERY_TASK_DEFAULT_QUEUE": self.queue,
