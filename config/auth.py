@@ -18,12 +18,13 @@ from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, parsers, renderers, serializers, status
+from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import parsers
 from config.throttling import ScopedRateThrottle
 
 # --- lockout ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ switch on so that ``manage.py check --deploy`` is clean.
 import datetime as dt
 import ipaddress
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -230,6 +231,12 @@ REST_FRAMEWORK = {
         "imports": _throttle_rate("API_THROTTLE_IMPORTS", "30/hour"),
         "auth": _throttle_rate("API_THROTTLE_AUTH", "20/min"),
     },
+    # DRF's parsers with the input limits (config/parsers.py): JSON size and depth, no control characters.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "config.parsers.FormParser",
+        "config.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -261,6 +268,54 @@ SPECTACULAR_SETTINGS = {
 # --- CSV import -----------------------------------------------------------------------
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=25 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+
+# --- Input limits (config/limits.py: every writer — API, pages, admin, CSV — applies them) ----
+
+
+def _env_date(name: str, default: str) -> dt.date:
+    value = env.str(name, default=default)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: {value!r} is not a date (YYYY-MM-DD).") from None
+
+
+def _env_decimal(name: str, default: str) -> Decimal:
+    value = env.str(name, default=default)
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise ImproperlyConfigured(f"{name}: {value!r} is not a number.")
+    return number
+
+
+# Dates of the books (transactions, sales, budgets, goals). Forecasting turns dates into
+# pandas timestamps, which hold the years 1678-2261 only.
+INPUT_DATE_MIN = _env_date("INPUT_DATE_MIN", "1900-01-01")
+INPUT_DATE_MAX = _env_date("INPUT_DATE_MAX", "2100-12-31")
+if not dt.date(1678, 1, 1) <= INPUT_DATE_MIN < INPUT_DATE_MAX <= dt.date(2261, 12, 31):
+    raise ImproperlyConfigured("INPUT_DATE_MIN must be before INPUT_DATE_MAX, both within 1678-01-01..2261-12-31.")
+# Largest amount of money accepted (what NUMERIC(14, 2) holds at most); larger is a 400.
+INPUT_AMOUNT_MAX = _env_decimal("INPUT_AMOUNT_MAX", "999999999999.99")
+# A transaction above max(INPUT_AMOUNT_REVIEW_ABOVE, INPUT_AMOUNT_REVIEW_FACTOR × the 99th
+# percentile of the workspace's other amounts of its kind) — or above INPUT_AMOUNT_REVIEW_ABOVE
+# while it has fewer than INPUT_AMOUNT_REVIEW_MIN_HISTORY of them — is kept but needs a
+# member's confirmation, and stays out of training until then.
+INPUT_AMOUNT_REVIEW_ABOVE = _env_decimal("INPUT_AMOUNT_REVIEW_ABOVE", "100000")
+INPUT_AMOUNT_REVIEW_FACTOR = env.float("INPUT_AMOUNT_REVIEW_FACTOR", default=10.0)
+INPUT_AMOUNT_REVIEW_MIN_HISTORY = env.int("INPUT_AMOUNT_REVIEW_MIN_HISTORY", default=20)
+if not 0 < INPUT_AMOUNT_REVIEW_ABOVE <= INPUT_AMOUNT_MAX <= Decimal("999999999999.99"):
+    raise ImproperlyConfigured("Need 0 < INPUT_AMOUNT_REVIEW_ABOVE <= INPUT_AMOUNT_MAX <= 999999999999.99.")
+if INPUT_AMOUNT_REVIEW_FACTOR < 1 or INPUT_AMOUNT_REVIEW_MIN_HISTORY < 1:
+    raise ImproperlyConfigured("INPUT_AMOUNT_REVIEW_FACTOR and INPUT_AMOUNT_REVIEW_MIN_HISTORY must be at least 1.")
+# JSON request bodies of the API: larger or deeper ones are a 400 (config/parsers.py). Bodies
+# over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's, 2.5 MB) are refused by Django before that.
+INPUT_JSON_MAX_BYTES = env.int("INPUT_JSON_MAX_BYTES", default=1024 * 1024)
+INPUT_JSON_MAX_DEPTH = env.int("INPUT_JSON_MAX_DEPTH", default=32)
+if INPUT_JSON_MAX_BYTES < 1 or INPUT_JSON_MAX_DEPTH < 1:
+    raise ImproperlyConfigured("INPUT_JSON_MAX_BYTES and INPUT_JSON_MAX_DEPTH must be at least 1.")
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -29,7 +29,11 @@ from finance.models import (
 from finance.selectors import workspace_list_for_user, workspace_scoped_queryset
 from finance.services.csv_import import CsvImportError
 from finance.services.sales import sale_import_csv
-from finance.services.transactions import transaction_import_csv
+from finance.services.transactions import (
+    NothingToConfirm,
+    transaction_confirm,
+    transaction_import_csv,
+)
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
@@ -173,20 +177,40 @@ class CategoryAdmin(WorkspaceScopedAdmin):
 class TransactionAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
     list_display = [
         "date", "kind", "amount", "currency", "description", "merchant", "category",
-        "category_source", "category_confidence", "fraud_score", "anomaly_score", "is_flagged", "status", "workspace",
+        "category_source", "category_confidence", "fraud_score", "anomaly_score", "is_flagged",
+        "needs_confirmation", "status", "workspace",
     ]
-    list_filter = ["kind", "status", "source", "category_source", "is_flagged", "workspace"]
+    list_filter = ["kind", "status", "source", "category_source", "is_flagged", "needs_confirmation", "workspace"]
     search_fields = ["description", "merchant", "account"]
     date_hierarchy = "date"
     list_select_related = ["category", "workspace"]
     autocomplete_fields = ["category"]
-    readonly_fields = ["created_at", "updated_at", "created_by", "anomaly_score", "fraud_score"]
+    readonly_fields = [
+        "created_at", "updated_at", "created_by", "anomaly_score", "fraud_score", "needs_confirmation",
+        "confirmed_by", "confirmed_at",
+    ]
+    actions = ["confirm_amounts"]
     csv_importer = transaction_import_csv
     csv_columns_help = (
         "Columns: date (YYYY-MM-DD) and amount are required; kind (revenue/expense; "
         "without it a negative amount is an expense), description, merchant, account, "
         "category (a category name of the workspace), currency and status are optional."
     )
+
+    @admin.action(description="Confirm the selected amounts (they count for forecasts from then on)")
+    def confirm_amounts(self, request: HttpRequest, queryset: QuerySet) -> None:
+        confirmed = 0
+        for transaction in queryset.filter(needs_confirmation=True):
+            try:
+                transaction_confirm(transaction=transaction, user=request.user)
+            except NothingToConfirm:
+                continue  # confirmed meanwhile
+            confirmed += 1
+        skipped = queryset.count() - confirmed
+        messages.success(
+            request, f"Confirmed {confirmed} amount{'s' if confirmed != 1 else ''}"
+            + (f"; {skipped} awaited no confirmation." if skipped else "."),
+        )
 
 
 @admin.register(Budget)

@@ -14,8 +14,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config.limits import AmountValidator, DateRangeValidator, TextValidator, currency_validate
+
 POSITIVE = MinValueValidator(Decimal("0.01"))
 NON_NEGATIVE = MinValueValidator(Decimal("0"))
+# The input limits (config.limits) as field validators, so the page forms, the admin and the
+# API's model serializers apply them: one-line text, dates in range, amounts in bounds.
+LINE = TextValidator()
+IN_RANGE = DateRangeValidator()
+MONEY = AmountValidator()
 
 
 class Workspace(models.Model):
@@ -25,10 +32,10 @@ class Workspace(models.Model):
         BUSINESS = "business", "Business"
         HOUSEHOLD = "household", "Household"
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[LINE])
     slug = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.BUSINESS)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validate])
     is_demo = models.BooleanField(default=False, help_text="Created by seed_demo; replaced on re-seed.")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
@@ -87,9 +94,9 @@ class Category(models.Model):
         EXPENSE = "expense", "Expense"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="categories")
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, validators=[LINE])
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.EXPENSE)
-    color = models.CharField(max_length=7, blank=True, default="")
+    color = models.CharField(max_length=7, blank=True, default="", validators=[LINE])
 
     class Meta:
         constraints = [
@@ -128,12 +135,12 @@ class Transaction(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="transactions")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE])
-    currency = models.CharField(max_length=3, default="USD")
-    date = models.DateField(db_index=True)
-    description = models.CharField(max_length=255, blank=True, default="")
-    merchant = models.CharField(max_length=120, blank=True, default="")
-    account = models.CharField(max_length=60, blank=True, default="")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE, MONEY])
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validate])
+    date = models.DateField(db_index=True, validators=[IN_RANGE])
+    description = models.CharField(max_length=255, blank=True, default="", validators=[LINE])
+    merchant = models.CharField(max_length=120, blank=True, default="", validators=[LINE])
+    account = models.CharField(max_length=60, blank=True, default="", validators=[LINE])
     category = models.ForeignKey(
         Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
     )
@@ -149,6 +156,17 @@ class Transaction(models.Model):
     is_flagged = models.BooleanField(
         default=False, db_index=True, help_text="Flagged for review as possible fraud or an anomaly."
     )
+    # An amount far outside the workspace's range (config.limits.amount_review_ceiling) is
+    # kept but left out of training until a member confirms it (finance.services.transactions).
+    needs_confirmation = models.BooleanField(
+        default=False,
+        help_text="The amount is far outside the workspace's usual range: it counts for forecasts "
+        "only once a member confirms it.",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When a member confirmed the amount.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.APPROVED)
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
     created_by = models.ForeignKey(
@@ -187,10 +205,10 @@ class Budget(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="budgets")
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="budgets")
-    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE])
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE, MONEY])
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTHLY)
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(validators=[IN_RANGE])
+    end_date = models.DateField(null=True, blank=True, validators=[IN_RANGE])
 
     class Meta:
         ordering = ["workspace", "category__name"]
@@ -213,12 +231,12 @@ class Goal(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    name = models.CharField(max_length=120)
-    target_amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE])
+    name = models.CharField(max_length=120, validators=[LINE])
+    target_amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[POSITIVE, MONEY])
     saved_amount = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NON_NEGATIVE]
+        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NON_NEGATIVE, MONEY]
     )
-    deadline = models.DateField()
+    deadline = models.DateField(validators=[IN_RANGE])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -242,8 +260,8 @@ class GoalProgress(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="history")
-    date = models.DateField()
-    saved_amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[NON_NEGATIVE])
+    date = models.DateField(validators=[IN_RANGE])
+    saved_amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[NON_NEGATIVE, MONEY])
 
     class Meta:
         ordering = ["goal", "date"]
@@ -261,7 +279,7 @@ class Supplier(models.Model):
     """Who restocks products, and how long they take (mean and spread, in days)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="suppliers")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[LINE])
     email = models.EmailField(blank=True, default="")
     lead_time_mean_days = models.DecimalField(
         max_digits=6, decimal_places=2, validators=[NON_NEGATIVE]
@@ -285,9 +303,9 @@ class Product(models.Model):
     """Something a business sells and keeps in stock."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="products")
-    sku = models.CharField(max_length=40)
-    name = models.CharField(max_length=120)
-    category = models.CharField(max_length=80, blank=True, default="")
+    sku = models.CharField(max_length=40, validators=[LINE])
+    name = models.CharField(max_length=120, validators=[LINE])
+    category = models.CharField(max_length=80, blank=True, default="", validators=[LINE])
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
     supplier = models.ForeignKey(
@@ -309,9 +327,9 @@ class Warehouse(models.Model):
     """A place where stock is kept."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="warehouses")
-    code = models.CharField(max_length=20)
-    name = models.CharField(max_length=120)
-    location = models.CharField(max_length=120, blank=True, default="")
+    code = models.CharField(max_length=20, validators=[LINE])
+    name = models.CharField(max_length=120, validators=[LINE])
+    location = models.CharField(max_length=120, blank=True, default="", validators=[LINE])
     capacity_units = models.PositiveIntegerField(
         null=True, blank=True,
         help_text="Units of stock the warehouse can hold (all products together); empty = no limit.",
@@ -352,7 +370,7 @@ class Sale(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="sales")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sales")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="sales")
-    date = models.DateField(db_index=True)
+    date = models.DateField(db_index=True, validators=[IN_RANGE])
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
     created_at = models.DateTimeField(auto_now_add=True)
@@ -408,7 +426,9 @@ class Invitation(models.Model):
         DECLINED = "declined", "Declined"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
-    username = models.CharField(max_length=150, blank=True, default="", help_text="Who is invited, by username…")
+    username = models.CharField(
+        max_length=150, blank=True, default="", validators=[LINE], help_text="Who is invited, by username…"
+    )
     email = models.EmailField(blank=True, default="", help_text="…or by the e-mail address of their account.")
     role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
+from config.limits import amount_review_ceiling, percentile_rank
 from finance.models import (
     Budget,
     Category,
@@ -396,6 +398,33 @@ def transaction_list(
             Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account__icontains=search)
         )
     return queryset.order_by("-date", "-id")
+
+
+def _amount_reference(*, workspace: Workspace, kind: str) -> QuerySet[Transaction]:
+    """The rows whose amounts say what is usual for ``kind`` in ``workspace``: all but those
+    still awaiting confirmation."""
+    return Transaction.objects.filter(workspace=workspace, kind=kind, needs_confirmation=False)
+
+
+def transaction_amount_ceiling(*, workspace: Workspace, kind: str, exclude_id: int | None = None) -> Decimal:
+    """The largest amount of ``kind`` that ``workspace`` takes without a member's
+    confirmation: :func:`config.limits.amount_review_ceiling` over its other amounts of
+    that kind (``exclude_id``: the row being changed). Two queries: a count, then the
+    99th percentile's row."""
+    rows = _amount_reference(workspace=workspace, kind=kind)
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    count = rows.count()
+    p99 = None
+    if count >= settings.INPUT_AMOUNT_REVIEW_MIN_HISTORY:
+        p99 = rows.order_by("amount").values_list("amount", flat=True)[percentile_rank(count) - 1]
+    return amount_review_ceiling(reference_count=count, reference_p99=p99)
+
+
+def transaction_amounts_sorted(*, workspace: Workspace, kind: str) -> list[Decimal]:
+    """The workspace's amounts of ``kind``, ascending (those awaiting confirmation left out),
+    for an import to judge its rows against (:func:`config.limits.amount_review_ceiling_among`)."""
+    return list(_amount_reference(workspace=workspace, kind=kind).order_by("amount").values_list("amount", flat=True))
 
 
 DEFAULT_LEAD_TIME_DAYS = Decimal(14)  # when a product has no supplier

@@ -16,6 +16,11 @@ urlpatterns = [
     path("transactions/import/", transactions.TransactionImportView.as_view(), name="transaction-import"),
     path("transactions/<int:pk>/edit/", transactions.TransactionUpdateView.as_view(), name="transaction-edit"),
     path(
+        "transactions/<int:pk>/confirm/",
+        transactions.TransactionConfirmView.as_view(),
+        name="transaction-confirm",
+    ),
+    path(
         "transactions/<int:pk>/delete/",
         transactions.TransactionDeleteView.as_view(),
         name="transaction-delete",

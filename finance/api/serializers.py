@@ -7,10 +7,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from finance.api.kit import WorkspaceOwnedSerializer
+from config.limits import currency_normalise
+from finance.api.kit import RowListSerializer, WorkspaceOwnedSerializer
 from finance.models import (
     Budget,
     Category,
@@ -46,19 +48,27 @@ from finance.services.transactions import (
     transaction_validate,
 )
 
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 currency code, any case in, upper case out: the rule of
+    :func:`config.limits.currency_normalise`, which the CSV import and the forms apply too."""
 
-def validate_currency(value: str) -> str:
-    value = value.upper()
-    if not CURRENCY_RE.match(value):
-        raise serializers.ValidationError("Use a three-letter ISO 4217 code such as USD or EUR.")
-    return value
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("help_text", "An ISO 4217 currency code such as USD or EUR.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return currency_normalise(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="invalid_currency") from None
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField(help_text="Your role in this workspace.")
-    currency = serializers.CharField(max_length=3, default="USD", validators=[validate_currency])
+    currency = CurrencyField(default="USD")
 
     class Meta:
         model = Workspace
@@ -147,19 +157,20 @@ class TransactionSerializer(WorkspaceOwnedSerializer):
 
     # Declared without the model's minimum so that the services' amount rule gives the message.
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Greater than zero.")
-    currency = serializers.CharField(max_length=3, required=False, validators=[validate_currency])
+    currency = CurrencyField(required=False)
 
     class Meta:
         model = Transaction
         fields = [
             "id", "workspace", "kind", "amount", "currency", "date", "description", "merchant",
             "account", "category", "category_source", "category_confidence", "anomaly_score", "fraud_score",
-            "is_flagged", "status", "source", "created_at", "updated_at",
+            "is_flagged", "needs_confirmation", "confirmed_at", "status", "source", "created_at", "updated_at",
         ]
         read_only_fields = [
-            "category_source", "category_confidence", "anomaly_score", "fraud_score", "is_flagged", "source",
-            "created_at", "updated_at",
+            "category_source", "category_confidence", "anomaly_score", "fraud_score", "is_flagged",
+            "needs_confirmation", "confirmed_at", "source", "created_at", "updated_at",
         ]
+        list_serializer_class = RowListSerializer  # a page of 50 rows is the hot path of the API
 
     def validate_amount(self, value: Decimal) -> Decimal:
         transaction_amount_validate(amount=value)
@@ -204,8 +215,12 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.ListField(child=serializers.DictField())
+    """A refused import: ``detail`` and one entry per bad row (``errors``) when the CSV
+    is wrong; the form's fields with their messages (``workspace``, ``file``) when the
+    request is."""
+
+    detail = serializers.CharField(required=False)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
 
 
 class BudgetSerializer(WorkspaceOwnedSerializer):

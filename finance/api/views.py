@@ -8,10 +8,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.parsers import FormParser, MultiPartParser
 from finance.api import filters, serializers
 from finance.api.kit import Conflict, WorkspaceScopedViewSet
 from finance.models import (
@@ -40,7 +40,11 @@ from finance.services.invitations import (
     invitation_decline,
 )
 from finance.services.sales import sale_import_csv
-from finance.services.transactions import transaction_import_csv
+from finance.services.transactions import (
+    NothingToConfirm,
+    transaction_confirm,
+    transaction_import_csv,
+)
 from finance.services.workspaces import (
     LastOwnerError,
     membership_delete,
@@ -208,7 +212,8 @@ class TransactionViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
     model = Transaction
     serializer_class = serializers.TransactionSerializer
     filterset_class = filters.TransactionFilter
-    select_related = ("category",)
+    select_related = ("category",)  # one row's validation reads its category
+    list_select_related = ()  # a page shows the category's id only
     ordering_fields = ["date", "amount", "created_at"]
     search_fields = ["description", "merchant"]
 
@@ -227,6 +232,25 @@ class TransactionViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
             request,
             lambda workspace, file: transaction_import_csv(workspace=workspace, file=file, user=request.user),
         )
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: serializers.TransactionSerializer,
+            403: OpenApiResponse(description="Your role in this workspace does not allow changes."),
+            404: OpenApiResponse(description="No such transaction in your workspaces."),
+            409: OpenApiResponse(description="The amount awaits no confirmation."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Confirm an amount marked ``needs_confirmation`` (far outside the workspace's usual
+        range): from then on the transaction counts for forecasts."""
+        try:
+            transaction = transaction_confirm(transaction=self.get_object(), user=request.user)
+        except NothingToConfirm as exc:
+            raise Conflict({"detail": exc.message}) from None
+        return Response(self.get_serializer(transaction).data)
 
 
 class BudgetViewSet(WorkspaceScopedViewSet):

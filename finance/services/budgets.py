@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.db.models import Q
 
+from config.limits import amount_validate, date_validate
 from finance.models import Budget, Category, Workspace
 from finance.services.transactions import CATEGORY_OF_ANOTHER_WORKSPACE
 
@@ -45,6 +46,7 @@ def budget_limit_validate(*, amount: Decimal) -> None:
     """The limit rule on its own (the API reports it with the other fields' errors)."""
     if amount <= 0:
         raise ValidationError(LIMIT_NOT_POSITIVE, code="not_positive")
+    amount_validate(amount)
 
 
 def budget_validate(
@@ -72,7 +74,13 @@ def budget_validate(
             errors["amount"] = exc.error_list
     if period is not None and period not in Budget.Period.values:
         errors["period"] = [ValidationError(PERIOD_INVALID, code="invalid_choice", params={"value": period})]
-    if start_date is not None and end_date is not None and end_date < start_date:
+    for name, day in (("start_date", start_date), ("end_date", end_date)):
+        if day is not None:
+            try:
+                date_validate(day)
+            except ValidationError as exc:
+                errors[name] = exc.error_list
+    if start_date is not None and end_date is not None and end_date < start_date and "end_date" not in errors:
         errors["end_date"] = [ValidationError(END_BEFORE_START, code="end_before_start")]
     if category is not None:
         if category.workspace_id != workspace.pk:

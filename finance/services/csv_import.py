@@ -2,7 +2,9 @@
 
 A file is read completely and every row validated before anything is written; the
 first problems are reported with their row number (the header is row 1, as in a
-spreadsheet) and column, and nothing is saved when there is any.
+spreadsheet) and column, and nothing is saved when there is any. Every cell keeps the
+input limits of :mod:`config.limits` (no control characters, dates in range, ISO 4217
+currencies, amounts in bounds), with the API's and the forms' messages.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from config.limits import amount_validate, currency_normalise, date_validate, text_problem
 
 MAX_REPORTED_ERRORS = 50
 IMPORT_BATCH_SIZE = 5000
@@ -77,7 +82,17 @@ class Column:
 # --- cell parsers -----------------------------------------------------------------------
 
 
-def parse_decimal(value: str) -> Decimal:
+def _limit(check: Callable[[Any], Any], value: Any) -> Any:
+    """Run a :mod:`config.limits` check, its ``ValidationError`` as a :class:`CellError`."""
+    try:
+        return check(value)
+    except ValidationError as exc:
+        raise CellError(exc.messages[0]) from None
+
+
+def parse_decimal(value: str, *, max_digits: int = 14) -> Decimal:
+    """An amount of money with cents, within ``INPUT_AMOUNT_MAX`` and what a column of
+    ``max_digits`` digits holds."""
     cleaned = value.replace(",", "").replace("$", "").strip()
     try:
         number = Decimal(cleaned)
@@ -85,20 +100,22 @@ def parse_decimal(value: str) -> Decimal:
         raise CellError(f"'{value}' is not a number") from None
     if not number.is_finite():
         raise CellError(f"'{value}' is not a finite number")
-    if abs(number) >= Decimal("1e12"):
+    number = number.quantize(Decimal("0.01"))
+    if abs(number) >= Decimal(10) ** (max_digits - 2):
         raise CellError(f"'{value}' is too large")
-    return number.quantize(Decimal("0.01"))
+    _limit(amount_validate, number)
+    return number
 
 
-def parse_positive_decimal(value: str) -> Decimal:
-    number = parse_decimal(value)
+def parse_positive_decimal(value: str, *, max_digits: int = 14) -> Decimal:
+    number = parse_decimal(value, max_digits=max_digits)
     if number <= 0:
         raise CellError(f"must be greater than zero, got {value}")
     return number
 
 
-def parse_non_negative_decimal(value: str) -> Decimal:
-    number = parse_decimal(value)
+def parse_non_negative_decimal(value: str, *, max_digits: int = 14) -> Decimal:
+    number = parse_decimal(value, max_digits=max_digits)
     if number < 0:
         raise CellError(f"must not be negative, got {value}")
     return number
@@ -117,15 +134,29 @@ def parse_positive_int(value: str) -> int:
 
 
 def parse_date(value: str) -> dt.date:
+    """A date (YYYY-MM-DD) from ``INPUT_DATE_MIN`` to ``INPUT_DATE_MAX``."""
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise CellError(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
+    _limit(date_validate, day)
+    return day
+
+
+def parse_currency(value: str) -> str:
+    """An ISO 4217 currency code (any case; stored in upper case)."""
+    return _limit(currency_normalise, value)
 
 
 def parse_text(max_length: int) -> Callable[[str], str]:
+    """One line of text (no tab, line break or other control character), at most
+    ``max_length`` characters."""
+
     def parse(value: str) -> str:
         text = value.strip()
+        problem = text_problem(text, multiline=False)
+        if problem is not None:
+            raise CellError(problem)
         if len(text) > max_length:
             raise CellError(f"is longer than {max_length} characters")
         return text
@@ -152,7 +183,9 @@ def parse_choice(choices: dict[str, str]) -> Callable[[str], str]:
 # --- reading --------------------------------------------------------------------------
 
 
-def _text_stream(file: IO[bytes] | IO[str]) -> io.TextIOBase:
+def _text_stream(file: IO[bytes] | IO[str]) -> tuple[io.TextIOBase, bool]:
+    """The file as text, and whether it holds a control character anywhere (only then
+    is every cell searched for one: one search of the whole text is far cheaper)."""
     size = getattr(file, "size", None)
     limit = settings.IMPORT_MAX_BYTES
     if size is not None and size > limit:
@@ -165,7 +198,70 @@ def _text_stream(file: IO[bytes] | IO[str]) -> io.TextIOBase:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise CsvImportError([RowError(0, "", "file is not UTF-8 text")]) from None
-    return io.StringIO(raw, newline="")
+    return io.StringIO(raw, newline=""), text_problem(raw, multiline=True) is not None
+
+
+class _Problems:
+    """The problems of a file so far: the first :data:`MAX_REPORTED_ERRORS`, and how many."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+        self.total = 0
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.total += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(row, column, message))
+
+
+def _row_parse(
+    cells: list[str], *, row_number: int, header: list[str], columns: list[Column], index: dict[str, int | None],
+    problems: _Problems, search_cells: bool,
+) -> dict[str, Any]:
+    parsed: dict[str, Any] = {"_row": row_number}
+    refused: set[int] = set()
+    if search_cells:
+        # Every cell, read or not, is text without NUL and control characters (a quoted
+        # cell may hold a line break; the columns that are read refuse that too).
+        for position, cell in enumerate(cells):
+            problem = text_problem(cell, multiline=True)
+            if problem is not None:
+                refused.add(position)
+                problems.add(row_number, header[position].strip() if position < len(header) else "", problem)
+    for column in columns:
+        position = index[column.name]
+        value = cells[position] if position is not None and position < len(cells) else ""
+        if position in refused or not value.strip():
+            if column.required and position not in refused:
+                problems.add(row_number, column.name, "is required")
+            parsed[column.name] = column.default
+            continue
+        try:
+            parsed[column.name] = column.parse(value)
+        except CellError as exc:
+            problems.add(row_number, column.name, str(exc))
+    return parsed
+
+
+def _header_index(header: list[str], columns: list[Column]) -> dict[str, int | None]:
+    """Where each column is (None: absent), or :class:`CsvImportError` for a header with
+    a control character or without a required column."""
+    refused = [
+        RowError(1, ascii(name.strip()), problem)
+        for name in header
+        if (problem := text_problem(name, multiline=True)) is not None
+    ]
+    if refused:
+        raise CsvImportError(refused)
+    positions = {name.strip().lower(): i for i, name in enumerate(header)}
+    index: dict[str, int | None] = {}
+    for column in columns:
+        names = (column.name, *column.aliases)
+        index[column.name] = next((positions[n] for n in names if n in positions), None)
+    missing = [c.name for c in columns if index[c.name] is None and c.required]
+    if missing:
+        raise CsvImportError([RowError(1, name, "required column is missing") for name in missing])
+    return index
 
 
 def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[dict[str, Any]]:
@@ -173,32 +269,21 @@ def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[
 
     Returns the parsed rows (dicts keyed by column name, plus ``_row`` the row number),
     or raises :class:`CsvImportError` listing the problems. Unknown extra columns are
-    ignored; header names are matched case-insensitively.
+    ignored (but, like every cell, may hold no control character); header names are
+    matched case-insensitively.
     """
-    reader = csv.reader(_text_stream(file))
+    stream, search_cells = _text_stream(file)
+    reader = csv.reader(stream)
     try:
         header = next(reader)
     except StopIteration:
         raise CsvImportError([RowError(1, "", "file is empty")]) from None
     except csv.Error as exc:
         raise CsvImportError([RowError(1, "", f"not a CSV file: {exc}")]) from None
-    positions = {name.strip().lower(): i for i, name in enumerate(header)}
-
-    index: dict[str, int | None] = {}
-    missing = []
-    for column in columns:
-        names = (column.name, *column.aliases)
-        index[column.name] = next((positions[n] for n in names if n in positions), None)
-        if index[column.name] is None and column.required:
-            missing.append(column.name)
-    if missing:
-        raise CsvImportError(
-            [RowError(1, name, "required column is missing") for name in missing]
-        )
+    index = _header_index(header, columns)
 
     rows: list[dict[str, Any]] = []
-    errors: list[RowError] = []
-    total_errors = 0
+    problems = _Problems()
     max_rows = settings.IMPORT_MAX_ROWS
     try:
         for row_number, cells in enumerate(reader, start=2):
@@ -208,28 +293,14 @@ def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[
                 )
             if not any(cell.strip() for cell in cells):
                 continue
-            parsed: dict[str, Any] = {"_row": row_number}
-            for column in columns:
-                position = index[column.name]
-                value = cells[position] if position is not None and position < len(cells) else ""
-                if not value.strip():
-                    if column.required:
-                        total_errors += 1
-                        if len(errors) < MAX_REPORTED_ERRORS:
-                            errors.append(RowError(row_number, column.name, "is required"))
-                    parsed[column.name] = column.default
-                    continue
-                try:
-                    parsed[column.name] = column.parse(value)
-                except CellError as exc:
-                    total_errors += 1
-                    if len(errors) < MAX_REPORTED_ERRORS:
-                        errors.append(RowError(row_number, column.name, str(exc)))
-            rows.append(parsed)
+            rows.append(_row_parse(
+                cells, row_number=row_number, header=header, columns=columns, index=index, problems=problems,
+                search_cells=search_cells,
+            ))
     except csv.Error as exc:
         raise CsvImportError([RowError(reader.line_num, "", f"malformed CSV: {exc}")]) from None
-    if errors:
-        raise CsvImportError(errors, total_errors=total_errors)
+    if problems.errors:
+        raise CsvImportError(problems.errors, total_errors=problems.total)
     if not rows:
         raise CsvImportError([RowError(2, "", "file has a header but no rows")])
     return rows

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from config.limits import amount_validate, date_validate
 from finance.models import Goal, GoalProgress, Workspace
 
 NAME_BLANK = "Give the goal a name."
@@ -29,17 +30,21 @@ def goal_target_validate(*, target_amount: Decimal) -> None:
     """The target rule on its own (the API reports it with the other fields' errors)."""
     if target_amount <= 0:
         raise ValidationError(TARGET_NOT_POSITIVE, code="not_positive")
+    amount_validate(target_amount)
 
 
 def goal_saved_validate(*, saved_amount: Decimal) -> None:
     """The saved-amount rule on its own."""
     if saved_amount < 0:
         raise ValidationError(SAVED_NEGATIVE, code="negative")
+    amount_validate(saved_amount)
 
 
 def goal_deadline_validate(*, deadline: dt.date, today: dt.date, previous_deadline: dt.date | None = None) -> None:
     """The deadline rule on its own: not before ``today``, unless it is the one the goal
-    already has (``previous_deadline``: an overdue goal can still be updated)."""
+    already has (``previous_deadline``: an overdue goal can still be updated); within
+    ``INPUT_DATE_MIN`` … ``INPUT_DATE_MAX``."""
+    date_validate(deadline)
     if deadline < today and deadline != previous_deadline:
         raise ValidationError(DEADLINE_PASSED, code="passed")
 

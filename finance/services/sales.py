@@ -26,7 +26,10 @@ SALE_COLUMNS = [
     Column("sku", parse_text(40), aliases=("product",)),
     Column("warehouse", parse_text(20)),
     Column("quantity", parse_positive_int),
-    Column("unit_price", parse_non_negative_decimal, required=False, aliases=("price",)),
+    Column(  # Sale.unit_price is NUMERIC(12, 2)
+        "unit_price", lambda value: parse_non_negative_decimal(value, max_digits=12), required=False,
+        aliases=("price",),
+    ),
 ]
 
 

@@ -6,6 +6,10 @@ and what wrote it, where its category came from). Single rows are written by
 :func:`transaction_create` and :func:`transaction_update` with ``save()``, so
 ``post_save`` fires (forecasting counts and scores new rows); the import builds the same
 rows and writes them with one ``bulk_create``.
+
+An amount far outside the workspace's usual range (:func:`config.limits.amount_review_ceiling`)
+is written but marked ``needs_confirmation``: the training series leave it out until a
+member confirms it with :func:`transaction_confirm`.
 """
 
 from __future__ import annotations
@@ -14,11 +18,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
+from config.limits import (
+    amount_review_ceiling_among,
+    amount_validate,
+    currency_normalise,
+    date_validate,
+)
 from finance.models import Category, Transaction, Workspace
+from finance.selectors import transaction_amount_ceiling, transaction_amounts_sorted
 from finance.services.csv_import import (
     IMPORT_BATCH_SIZE,
     Column,
@@ -27,6 +40,7 @@ from finance.services.csv_import import (
     RowError,
     csv_rows_parse,
     parse_choice,
+    parse_currency,
     parse_date,
     parse_decimal,
     parse_text,
@@ -46,29 +60,47 @@ UPDATABLE_FIELDS = frozenset(
 _KINDS = frozenset(Transaction.Kind.values)  # Kind.values builds a list per access; the import checks every row
 
 
+class NothingToConfirm(Exception):
+    """The transaction's amount does not await a confirmation."""
+
+    message = "This transaction's amount does not need a confirmation."
+
+
 def transaction_amount_validate(*, amount: Decimal) -> None:
     """The amount rule on its own, for callers that validate field by field (the API
-    reports it together with the other fields' errors)."""
+    reports it together with the other fields' errors): greater than zero and at most
+    ``INPUT_AMOUNT_MAX``."""
     if amount <= 0:
         raise ValidationError(AMOUNT_NOT_POSITIVE, code="not_positive")
+    amount_validate(amount)
+
+
+def _field_check(errors: dict[str, list[ValidationError]], name: str, check: Any, value: Any) -> None:
+    if value in (None, ""):
+        return
+    try:
+        check(value)
+    except ValidationError as exc:
+        errors[name] = exc.error_list
 
 
 def transaction_validate(
-    *, workspace: Workspace, kind: str | None, amount: Decimal | None, category: Category | None
+    *, workspace: Workspace, kind: str | None, amount: Decimal | None, category: Category | None,
+    date: dt.date | None = None, currency: str | None = None,
 ) -> None:
     """Check the rules every written transaction keeps, or raise ``ValidationError``
-    keyed by field: the amount is greater than zero, the kind is revenue or expense, and
-    the category (optional) belongs to ``workspace`` and has the transaction's kind.
+    keyed by field: the amount is greater than zero and within ``INPUT_AMOUNT_MAX``, the
+    kind is revenue or expense, the category (optional) belongs to ``workspace`` and has
+    the transaction's kind, the date (when given) is within ``INPUT_DATE_MIN`` …
+    ``INPUT_DATE_MAX`` and the currency (when given) an ISO 4217 code.
 
     A ``None`` kind or amount is skipped: the caller's own field validation has already
     refused it (a form reports a missing amount as required, not as zero).
     """
     errors: dict[str, list[ValidationError]] = {}
-    if amount is not None:
-        try:
-            transaction_amount_validate(amount=amount)
-        except ValidationError as exc:
-            errors["amount"] = exc.error_list
+    _field_check(errors, "amount", lambda value: transaction_amount_validate(amount=value), amount)
+    _field_check(errors, "date", date_validate, date)
+    _field_check(errors, "currency", currency_normalise, currency)
     if kind is not None and kind not in _KINDS:
         errors["kind"] = [ValidationError(KIND_INVALID, code="invalid_choice", params={"value": kind})]
     if category is not None:
@@ -112,7 +144,7 @@ def _transaction_build(
         workspace=workspace,
         kind=kind,
         amount=amount,
-        currency=(currency or workspace.currency).upper(),
+        currency=currency_normalise(currency) if currency else workspace.currency,
         date=date,
         description=description,
         merchant=merchant,
@@ -149,12 +181,15 @@ def transaction_create(
     user's choice (``category_source`` "user"). Raises ``ValidationError`` (keyed by
     field, nothing written) when :func:`transaction_validate` refuses the row.
     """
-    transaction_validate(workspace=workspace, kind=kind, amount=amount, category=category)
+    transaction_validate(
+        workspace=workspace, kind=kind, amount=amount, category=category, date=date, currency=currency
+    )
     transaction = _transaction_build(
         workspace=workspace, user=user, source=source, kind=kind, amount=amount, date=date,
         category=category, currency=currency, description=description, merchant=merchant,
         account=account, status=status,
     )
+    transaction.needs_confirmation = _needs_confirmation(workspace=workspace, kind=kind, amount=amount)
     transaction.save()  # save(), not bulk_create: post_save must fire for a single row
     return transaction
 
@@ -187,18 +222,58 @@ def transaction_update(
     category = fields.get("category", row.category)
     transaction_validate(
         workspace=row.workspace, kind=fields.get("kind", row.kind), amount=fields.get("amount", row.amount),
-        category=category,
+        category=category, date=fields.get("date"), currency=fields.get("currency"),
     )
+    amount_changed = fields.get("amount", row.amount) != row.amount or fields.get("kind", row.kind) != row.kind
     if "category" in fields and (category.pk if category is not None else None) != row.category_id:
         row.category_source = (
             Transaction.CategorySource.USER if category is not None else Transaction.CategorySource.NONE
         )
         row.category_confidence = None
     if "currency" in fields:
-        fields["currency"] = (fields["currency"] or row.workspace.currency).upper()
+        fields["currency"] = currency_normalise(fields["currency"]) if fields["currency"] else row.workspace.currency
     for name, value in fields.items():
         setattr(row, name, value)
+    if amount_changed:  # a confirmation was of the old amount
+        row.needs_confirmation = _needs_confirmation(
+            workspace=row.workspace, kind=row.kind, amount=row.amount, exclude_id=row.pk
+        )
+        row.confirmed_by, row.confirmed_at = None, None
     row.save()
+    return row
+
+
+def _needs_confirmation(*, workspace: Workspace, kind: str, amount: Decimal, exclude_id: int | None = None) -> bool:
+    """Whether ``amount`` is beyond what ``workspace`` usually books as ``kind``. Nothing
+    up to ``INPUT_AMOUNT_REVIEW_ABOVE`` is, so the common case reads nothing."""
+    if amount <= settings.INPUT_AMOUNT_REVIEW_ABOVE:
+        return False
+    return amount > transaction_amount_ceiling(workspace=workspace, kind=kind, exclude_id=exclude_id)
+
+
+def _imported_flag(*, workspace: Workspace, rows: list[Transaction]) -> None:
+    """Mark the imported rows whose amounts need a confirmation, each judged against every
+    other amount of its kind: the workspace's and the file's."""
+    cap = settings.INPUT_AMOUNT_REVIEW_ABOVE
+    for kind in {row.kind for row in rows if row.amount > cap}:
+        of_kind = [row for row in rows if row.kind == kind]
+        amounts = sorted([*transaction_amounts_sorted(workspace=workspace, kind=kind), *(r.amount for r in of_kind)])
+        for row in of_kind:
+            if row.amount > cap:
+                row.needs_confirmation = row.amount > amount_review_ceiling_among(amounts_sorted=amounts, amount=row.amount)
+
+
+@db_transaction.atomic
+def transaction_confirm(*, transaction: Transaction, user: AbstractBaseUser | None) -> Transaction:
+    """A member confirms that the amount of ``transaction``, marked ``needs_confirmation``,
+    is right: from now on it counts for training. Raises :class:`NothingToConfirm` (nothing
+    written) when the amount awaits no confirmation."""
+    row = Transaction.objects.select_for_update(of=("self",)).get(pk=transaction.pk)
+    if not row.needs_confirmation:
+        raise NothingToConfirm(NothingToConfirm.message)
+    row.needs_confirmation = False
+    row.confirmed_by, row.confirmed_at = user, timezone.now()
+    row.save(update_fields=["needs_confirmation", "confirmed_by", "confirmed_at", "updated_at"])
     return row
 
 
@@ -211,7 +286,7 @@ def _transaction_columns() -> list[Column]:
         Column("merchant", parse_text(120), required=False, default=""),
         Column("account", parse_text(60), required=False, default=""),
         Column("category", parse_text(80), required=False, default=""),
-        Column("currency", parse_text(3), required=False, default=""),
+        Column("currency", parse_currency, required=False, default=""),
         Column("status", parse_choice(dict(Transaction.Status.choices)), required=False),
     ]
 
@@ -275,6 +350,7 @@ def transaction_import_csv(
         )
     if errors:
         raise CsvImportError(errors)
+    _imported_flag(workspace=workspace, rows=objects)
     Transaction.objects.bulk_create(objects, batch_size=IMPORT_BATCH_SIZE)
     rows_imported.send(sender=Transaction, workspace=workspace, rows=objects)
     return ImportResult(created=len(objects))

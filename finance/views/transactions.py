@@ -11,14 +11,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.generic import DeleteView, FormView, TemplateView, UpdateView
+from django.views.generic import DeleteView, FormView, TemplateView, UpdateView, View
 from django.views.generic.edit import CreateView
 
 from finance.forms import TransactionFilterForm, TransactionForm, TransactionImportForm
 from finance.models import Transaction
 from finance.selectors import category_list, transaction_list, workspace_scoped_queryset
 from finance.services.csv_import import CsvImportError
-from finance.services.transactions import transaction_import_csv
+from finance.services.transactions import (
+    NothingToConfirm,
+    transaction_confirm,
+    transaction_import_csv,
+)
 from finance.views.base import WorkspacePageMixin
 
 PAGE_SIZE = 25
@@ -101,6 +105,22 @@ class TransactionUpdateView(_TransactionObjectMixin, _TransactionFormMixin, Upda
             response = super().form_valid(form)
         messages.success(self.request, f"Saved {self.object}.")
         return response
+
+
+class TransactionConfirmView(_TransactionObjectMixin, View):
+    """``POST``: confirm an amount marked as far outside the workspace's range (the edit
+    page's button; not for viewers). It counts for forecasts from then on."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            transaction = transaction_confirm(transaction=self.get_object(), user=request.user)
+        except NothingToConfirm as exc:
+            messages.info(request, exc.message)
+        else:
+            messages.success(request, f"Confirmed {transaction}: it counts for forecasts now.")
+        return redirect("finance:transaction-edit", pk=pk)
 
 
 class TransactionDeleteView(_TransactionObjectMixin, DeleteView):

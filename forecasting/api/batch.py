@@ -19,11 +19,11 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.parsers import JSONParser
 from finance.api.kit import workspace_for
 from forecasting.api.serializers import ForecastSerializer
 from forecasting.series.frequency import Frequency
@@ -146,7 +146,7 @@ class BatchPredictView(APIView):
     horizons of one workspace (any member) in one call; each item is answered by its
     forecast — the shape of ``GET /api/v1/forecasts/{metric}/`` — or its own error."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser]  # with the input limits (config/parsers.py)
 
     @extend_schema(
         request=BatchPredictSerializer,

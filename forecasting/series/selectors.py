@@ -2,7 +2,10 @@
 
 One query aggregates the rows per period; missing periods are filled with zero (no
 sales that week is a real zero, not a gap). The period holding ``end`` (today by
-default) is left out because it is not complete yet.
+default) is left out because it is not complete yet. A transaction whose amount awaits a
+member's confirmation (``needs_confirmation``: far outside the workspace's range, see
+:mod:`config.limits`) is left out until it is confirmed, and so is any row dated before
+``INPUT_DATE_MIN`` (stored before that limit existed: pandas cannot hold year 1).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -74,7 +78,7 @@ def series_build(
     trunc = frequency.truncate("date")
 
     if target.metric == "inventory":
-        rows = Sale.objects.filter(workspace=workspace, date__lt=cutoff)
+        rows = Sale.objects.filter(workspace=workspace, date__gte=settings.INPUT_DATE_MIN, date__lt=cutoff)
         if target.product_id is not None:
             rows = rows.filter(product_id=target.product_id)
         if target.warehouse_id is not None:
@@ -82,7 +86,8 @@ def series_build(
         measure = Sum("quantity")
     else:
         rows = Transaction.objects.filter(
-            workspace=workspace, kind=target.metric, status=Transaction.Status.APPROVED, date__lt=cutoff
+            workspace=workspace, kind=target.metric, status=Transaction.Status.APPROVED, needs_confirmation=False,
+            date__gte=settings.INPUT_DATE_MIN, date__lt=cutoff,
         )
         if target.category_id is not None:
             rows = rows.filter(category_id=target.category_id)
