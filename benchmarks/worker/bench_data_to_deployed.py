@@ -96,7 +96,7 @@ def one_round(values: list[float], round_: int) -> dict:
     token = uuid.uuid4().hex[:8]
     workspace = Workspace.objects.create(name=f"Learning benchmark {token}", slug=f"bench-learning-{token}")
     months = months_to_last_complete(len(values))
-    history, arriving = len(values) - settings.ML_AUTO_LEARN_MIN_DATA, settings.ML_AUTO_LEARN_MIN_DATA
+    history = len(values) - settings.ML_AUTO_LEARN_MIN_DATA
     Transaction.objects.bulk_create([
         Transaction(workspace=workspace, kind="revenue", amount=Decimal(f"{v:.2f}"), date=d, currency="USD",
                     description="Monthly sales")
@@ -141,7 +141,9 @@ def one_round(values: list[float], round_: int) -> dict:
 def months_to_last_complete(count: int) -> list[date]:
     """The 15th of the ``count`` months ending with the last complete month (the series of
     the books runs to it: older dates would be followed by empty months up to today)."""
-    today = date.today()
+    from django.utils import timezone
+
+    today = timezone.localdate()
     last = today.year * 12 + today.month - 2  # months since year 0 of the previous month
     return [date((last - i) // 12, (last - i) % 12 + 1, 15) for i in reversed(range(count))]
 
