@@ -356,6 +356,22 @@ ML_SCHEDULER_DAY = env.str("ML_SCHEDULER_DAY", default="mon")
 ML_SCHEDULER_HOUR = env.int("ML_SCHEDULER_HOUR", default=2)
 ML_SCHEDULER_MINUTE = env.int("ML_SCHEDULER_MINUTE", default=0)
 ML_TRAINING_TIMEOUT_MINUTES = env.int("ML_TRAINING_TIMEOUT_MINUTES", default=30)
+# Job liveness (forecasting/training/reaper.py, run by beat every minute): a running job
+# stamps its heartbeat every ML_TRAINING_HEARTBEAT_SECONDS; one silent for
+# ML_TRAINING_STALE_SECONDS lost its worker and is failed, its lock freed; a queued job
+# not started ML_TRAINING_QUEUED_RESEND_SECONDS after it was sent (or created, if the
+# broker refused it) while its message is evidently lost is sent again; one still queued
+# after ML_TRAINING_QUEUED_EXPIRE_HOURS is failed. Model files no version refers to are
+# deleted once older than ML_ARTIFACT_ORPHAN_GRACE_HOURS (a training in flight is younger).
+ML_TRAINING_HEARTBEAT_SECONDS = env.int("ML_TRAINING_HEARTBEAT_SECONDS", default=30)
+ML_TRAINING_STALE_SECONDS = env.int("ML_TRAINING_STALE_SECONDS", default=120)
+ML_TRAINING_QUEUED_RESEND_SECONDS = env.int("ML_TRAINING_QUEUED_RESEND_SECONDS", default=180)
+ML_TRAINING_QUEUED_EXPIRE_HOURS = env.float("ML_TRAINING_QUEUED_EXPIRE_HOURS", default=24.0)
+ML_TRAINING_WORKER_LOST_RETRY_SECONDS = env.int("ML_TRAINING_WORKER_LOST_RETRY_SECONDS", default=10)
+ML_ARTIFACT_ORPHAN_GRACE_HOURS = env.float("ML_ARTIFACT_ORPHAN_GRACE_HOURS", default=24.0)
+if ML_TRAINING_HEARTBEAT_SECONDS < 1 or ML_TRAINING_STALE_SECONDS < 2 * ML_TRAINING_HEARTBEAT_SECONDS:
+    # A live job that misses one beat (a busy database) must not be taken for a dead one.
+    raise ImproperlyConfigured("ML_TRAINING_STALE_SECONDS must be at least twice ML_TRAINING_HEARTBEAT_SECONDS (>= 1).")
 ML_MODEL_CACHE_SIZE = env.int("ML_MODEL_CACHE_SIZE", default=100)
 # Encryption at rest of model artifacts (Fernet keys, comma-separated): the first encrypts
 # new artifacts, every one decrypts, so a new key goes first and the old ones stay until

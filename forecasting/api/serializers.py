@@ -110,7 +110,7 @@ class TrainingJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "workspace", "target", "kind", "status", "trigger", "algorithms", "params", "progress",
             "results", "decision", "error", "celery_task_id", "attempts", "winner", "deployed",
-            "created_at", "started_at", "finished_at", "duration_seconds",
+            "created_at", "started_at", "heartbeat_at", "finished_at", "duration_seconds",
         ]
         read_only_fields = fields
 

@@ -18,6 +18,7 @@ from forecasting.classifiers.selectors import (
     CLASSIFIER_TARGETS,
     FRAUD,
 )
+from forecasting.engine.registry import algorithm_label
 from forecasting.registry.models import ModelKind
 from forecasting.serving.deployed import (
     ModelUnavailable,
@@ -30,6 +31,17 @@ logger = logging.getLogger(__name__)
 
 KIND_OF_TARGET = {CATEGORIZER: ModelKind.CATEGORIZER, FRAUD: ModelKind.FRAUD, ANOMALY: ModelKind.ANOMALY}
 ALGORITHM = {CATEGORIZER: "tfidf_logreg_memory", FRAUD: "random_forest", ANOMALY: "isolation_forest"}
+#: What people read for each classifier's algorithm (the forecasters' are the engine's).
+CLASSIFIER_LABELS = {
+    "tfidf_logreg_memory": "Text classifier",
+    "random_forest": "Random forest",
+    "isolation_forest": "Isolation forest",
+}
+
+
+def model_label(algorithm: str) -> str:
+    """The display name of any model's algorithm: a classifier's or a forecaster's."""
+    return CLASSIFIER_LABELS.get(algorithm) or algorithm_label(algorithm)
 
 
 class ClassificationError(ValueError):

@@ -4,9 +4,11 @@ whose progress the page follows by polling ``/api/v1/ml/jobs/<id>/`` without rel
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,17 +19,29 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from finance.views.base import WorkspacePageMixin
-from forecasting.engine.registry import ALGORITHM_LABELS, algorithm_label
+from forecasting.classifiers.loading import CLASSIFIER_LABELS, model_label
+from forecasting.engine.registry import ALGORITHM_LABELS
 from forecasting.pages.selectors import TargetStatus, models_overview
 from forecasting.series.targets import InvalidTarget, Target
 from forecasting.training.autolearn import (
     RetrainDecision,
+    next_eligible_at,
     should_retrain,
     target_retrain,
 )
 from forecasting.training.models import TrainingJob
 
 SECTION_URL_NAME = "forecasting:models"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st…"""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def pluralize(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -52,6 +66,7 @@ class ModelRow:
 
     status: TargetStatus
     decision: RetrainDecision
+    now: dt.datetime
 
     @property
     def pending(self) -> str:
@@ -66,7 +81,7 @@ class ModelRow:
     @property
     def algorithm_label(self) -> str:
         deployed = self.status.deployed
-        return algorithm_label(deployed.algorithm) if deployed is not None else ""
+        return model_label(deployed.algorithm) if deployed is not None else ""
 
     @property
     def badge(self) -> str:
@@ -76,13 +91,45 @@ class ModelRow:
         return self.pending
 
     @property
+    def cooling_down_with_data(self) -> bool:
+        """Enough new rows for a retrain, held back by the cooldown after the last one."""
+        eligible = next_eligible_at(self.status.state)
+        return (eligible is not None and self.now < eligible
+                and self.status.state.new_rows >= settings.ML_AUTO_LEARN_MIN_DATA)
+
+    @property
     def pending_label(self) -> str:
-        return {
+        """The badge, in words that agree with the counters beside it."""
+        if self.pending == TrainingJob.Status.QUEUED and self.status.queue_position:
+            return f"Queued · {ordinal(self.status.queue_position)} in line"
+        label = {
             TrainingJob.Status.RUNNING: "Training now",
             TrainingJob.Status.QUEUED: "Queued",
             "requested": "Retrain requested",
             "due": "Retrain due",
-        }.get(self.pending, "Up to date" if self.status.deployed is not None else "Waiting for data")
+        }.get(self.pending)
+        if label:
+            return label
+        if self.status.deployed is None:
+            return "Waiting for data"
+        return "New data waiting" if self.cooling_down_with_data else "Up to date"
+
+    @property
+    def retrain_line(self) -> str:
+        """When the target learns next, in plain words (the rule's own reason otherwise)."""
+        state, job = self.status.state, self.status.active_job
+        if job is not None and job.status == TrainingJob.Status.RUNNING:
+            return f"Training now (job {job.pk})."
+        if job is not None:
+            ahead = (self.status.queue_position or 1) - 1
+            return (f"Queued (job {job.pk}); {ahead} job{pluralize(ahead)} ahead of it." if ahead
+                    else f"Queued (job {job.pk}); next to start.")
+        if self.cooling_down_with_data:
+            eligible = timezone.localtime(next_eligible_at(state))
+            when = f"{eligible:%H:%M}" if eligible.date() == timezone.localdate(self.now) else f"{eligible:%Y-%m-%d %H:%M}"
+            return (f"{state.new_rows} new rows; retrains after the cooldown, at {when} "
+                    f"({settings.TIME_ZONE}).")
+        return self.decision.reason
 
     @property
     def metrics(self) -> list[tuple[str, str]]:
@@ -116,7 +163,8 @@ class ModelsView(WorkspacePageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         overview = models_overview(workspace=self.workspace)
         now = timezone.now()
-        rows = [ModelRow(status=s, decision=should_retrain(state=s.state, now=now)) for s in overview.targets]
+        rows = [ModelRow(status=s, decision=should_retrain(state=s.state, now=now), now=now)
+                for s in overview.targets]
         membership = self.ws.membership
         labels = {row.status.key: row.status.label for row in rows}
         context.update(
@@ -125,7 +173,7 @@ class ModelsView(WorkspacePageMixin, TemplateView):
             alerts=[(alert, labels.get(alert.target, alert.target or "Workspace")) for alert in overview.open_alerts],
             can_manage=membership is not None and membership.can_manage,
             deployed_count=sum(1 for r in rows if r.status.deployed is not None),
-            algorithm_labels=ALGORITHM_LABELS,
+            algorithm_labels=ALGORITHM_LABELS | CLASSIFIER_LABELS,
         )
         return context
 

@@ -31,6 +31,8 @@ class TargetStatus:
     deployed: ModelVersion | None = None
     active_job: TrainingJob | None = None
     alerts: list[Alert] = field(default_factory=list)
+    #: A queued job's place among every queued job of the installation (1: next to start).
+    queue_position: int | None = None
 
     @property
     def key(self) -> str:
@@ -73,13 +75,28 @@ def target_label(target: Target, *, categories: dict[int, str], products: dict[i
     return " — ".join([label, *parts])
 
 
+#: Queued jobs looked through for a position (a longer queue says "over …").
+QUEUE_POSITION_LIMIT = 1_000
+
+
+def queue_positions(*, job_ids: set[int]) -> dict[int, int]:
+    """Each of ``job_ids`` (queued jobs) → its place in line among every queued job of the
+    installation, oldest first (the order workers take them in): one query, none when
+    ``job_ids`` is empty."""
+    if not job_ids:
+        return {}
+    line = (TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED).order_by("created_at", "id")
+            .values_list("id", flat=True)[:QUEUE_POSITION_LIMIT])
+    return {job_id: place for place, job_id in enumerate(line, start=1) if job_id in job_ids}
+
+
 def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOverview:
     """Every target of the workspace (the base ones, those with a learning state and those
     with a deployed model), each with its deployed version, learning state, running or
     queued job and open alerts; plus the open alerts, newest first.
 
     Five queries, plus one for category names and one for product names when targets
-    name categories or products.
+    name categories or products, and one for the place in line of queued jobs.
     """
     states = {s.target: s for s in TargetState.objects.filter(workspace=workspace)}
     deployed: dict[str, ModelVersion] = {}
@@ -89,6 +106,7 @@ def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOve
     jobs: dict[str, TrainingJob] = {}
     for job in TrainingJob.objects.filter(workspace=workspace, status__in=ACTIVE_JOB_STATUSES).order_by("created_at", "id"):
         jobs.setdefault(job.target, job)
+    positions = queue_positions(job_ids={job.pk for job in jobs.values() if job.status == TrainingJob.Status.QUEUED})
     open_alerts = list(
         Alert.objects.filter(workspace=workspace, acknowledged_at__isnull=True)
         .select_related("model_version")
@@ -125,6 +143,7 @@ def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOve
             deployed=deployed.get(key),
             active_job=jobs.get(key),
             alerts=by_target.get(key, []),
+            queue_position=positions.get(jobs[key].pk) if key in jobs else None,
         )
         for key, target in sorted(targets.items(), key=order)
     ]

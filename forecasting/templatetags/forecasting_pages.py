@@ -16,7 +16,7 @@ from django import template
 from django.conf import settings
 
 from finance.models import Transaction
-from forecasting.engine.registry import algorithm_label as _algorithm_label
+from forecasting.classifiers.loading import model_label
 
 register = template.Library()
 
@@ -39,7 +39,7 @@ def lookup(mapping: Mapping[Any, Any] | None, key: Any) -> Any:
 
 @register.filter
 def algorithm_label(name: str) -> str:
-    return _algorithm_label(name)
+    return model_label(name)
 
 
 @register.filter

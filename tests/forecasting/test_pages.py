@@ -442,7 +442,7 @@ class TestQueryCounts:
         assert len(response.context["demand"]) == size
 
     def test_models(self, client, django_assert_num_queries, size):
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(13):  # 13: the queued jobs' places in line, once
             response = client.get(MODELS)
         # base targets and the three classifiers + per-category models + per-product models + the first
         # category's job-only target
@@ -647,6 +647,41 @@ class TestModelsPage:
         assert "Their alert" not in html and "Old news" not in html
         assert '<span class="badge pending-requested" data-pending="requested">Retrain requested</span>' in html
         assert "/static/js/models.js" in html
+
+    def test_plain_words_agree_with_the_counters_and_queued_jobs_say_their_place(
+            self, logged_in, member, workspace, other_workspace, settings):
+        # Given revenue trained an hour ago with 16 new rows (cooling down), expense with 2
+        # new rows, a deployed categoriser, and inventory queued behind two other jobs
+        # (one of another workspace)
+        settings.ML_AUTO_LEARN_COOLDOWN = 24.0
+        settings.TIME_ZONE = "UTC"
+        trained = timezone.now() - dt.timedelta(hours=1)
+        deployed(workspace, "revenue", VARIED)
+        deployed(workspace, "expense", VARIED)
+        TargetState.objects.create(workspace=workspace, target="revenue", new_rows=16, last_trained_at=trained)
+        TargetState.objects.create(workspace=workspace, target="expense", new_rows=2, last_trained_at=trained)
+        ModelVersion.objects.create(workspace=workspace, target="categorizer", kind="categorizer", version=1,
+                                    algorithm="tfidf_logreg_memory", status="deployed")
+        TrainingJob.objects.create(workspace=other_workspace, target="revenue", status="queued")
+        TrainingJob.objects.create(workspace=workspace, target="fraud", status="queued")
+        job = TrainingJob.objects.create(workspace=workspace, target="inventory", status="queued")
+        # When a member opens the Models page
+        response = logged_in(member).get(MODELS)
+        rows = {r.status.key: r for r in response.context["rows"]}
+        # Then revenue does not say "Up to date" beside its 16 new rows, and says when it learns
+        eligible = timezone.localtime(trained + dt.timedelta(hours=24))
+        when = f"{eligible:%H:%M}" if eligible.date() == timezone.localdate() else f"{eligible:%Y-%m-%d %H:%M}"
+        assert (rows["revenue"].pending_label, rows["revenue"].retrain_line) == (
+            "New data waiting", f"16 new rows; retrains after the cooldown, at {when} (UTC).")
+        assert (rows["expense"].pending_label, rows["expense"].retrain_line) == (
+            "Up to date", f"Cooling down until {trained + dt.timedelta(hours=24):%Y-%m-%d %H:%M} UTC.")
+        # And the queued job says its place in line among every queued job
+        assert (rows["inventory"].pending_label, rows["inventory"].retrain_line) == (
+            "Queued · 3rd in line", f"Queued (job {job.pk}); 2 jobs ahead of it.")
+        # And the categoriser's algorithm has a name people read
+        html = response.content.decode()
+        assert '<span class="badge model">Text classifier v1</span>' in html
+        assert "Tfidf" not in html
 
     @pytest.mark.parametrize("role", ["member", "viewer"])
     def test_only_managers_see_retrain(self, logged_in, workspace, role):
