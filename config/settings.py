@@ -237,7 +237,7 @@ REST_FRAMEWORK = {
         "config.parsers.FormParser",
         "config.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.LedgerwiseAutoSchema",  # + every operation's error answers
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

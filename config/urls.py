@@ -1,7 +1,9 @@
 """URLs: admin, the versioned API with its schema and docs, and the dashboards."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import router
@@ -36,3 +38,14 @@ urlpatterns = [
     path("", include("forecasting.urls")),
     path("", include("finance.urls")),
 ]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 of an address no route matches: JSON under ``/api/`` (as the API's own 404s,
+    ``{"detail": ...}``), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -51,9 +51,13 @@ class WorkspaceOwnedSerializer(serializers.ModelSerializer):
             queryset = getattr(field, "queryset", None)
             if queryset is not None and user is not None and _is_workspace_owned(queryset.model):
                 field.queryset = workspace_scoped_queryset(model=queryset.model, user=user)
-        if self.instance is not None and "workspace" in fields:
+        if "workspace" in fields and (self.instance is not None or self._updating()):
             fields["workspace"].read_only = True
         return fields
+
+    def _updating(self) -> bool:
+        """An update's serializer (the schema's, which has no instance, included)."""
+        return getattr(self.context.get("view"), "action", None) in ("update", "partial_update")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

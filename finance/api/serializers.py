@@ -100,6 +100,8 @@ class InvitationSerializer(serializers.ModelSerializer):
         help_text="pending, accepted, declined, or expired (pending past expires_at)."
     )
     for_you = serializers.SerializerMethodField(help_text="Whether you are the invited user (you may accept).")
+    # Not an e-mail field: empty when the invitation names a username.
+    email = serializers.CharField(read_only=True, help_text="The e-mail address named, or empty.")
 
     class Meta:
         model = Invitation

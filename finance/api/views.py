@@ -92,6 +92,10 @@ class MembershipViewSet(WorkspaceScopedViewSet):
         except LastOwnerError as exc:
             raise ValidationError({"role": [exc.message]}) from None
 
+    @extend_schema(responses={204: None, 400: OpenApiResponse(description="The last owner is not removed.")})
+    def destroy(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance: Membership) -> None:
         try:
             membership_delete(membership=instance)

@@ -48,6 +48,7 @@ class RolloutViewSet(WorkspaceScopedViewSet):
             return serializers.ReasonSerializer
         return serializers.RolloutSerializer
 
+    @extend_schema(exclude=True)  # not an operation of the API: a POST here is answered 404 with the way
     def create(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
         raise NotFound("A rollout starts from its challenger: POST /api/v1/ml/models/{id}/rollout/.")
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.openapi import ErrorSerializer  # noqa: F401 - the error body, named here for the views
 from finance.api.kit import WorkspaceOwnedSerializer
 from finance.models import Transaction
 from forecasting.inventory.models import StockPlan, StockPlanLine
@@ -103,7 +104,7 @@ class TrainRequestSerializer(WorkspaceOwnedSerializer):
 
 
 class TrainingJobSerializer(serializers.ModelSerializer):
-    duration_seconds = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = TrainingJob
@@ -166,7 +167,8 @@ class FeedbackSerializer(WorkspaceOwnedSerializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None, read_only=True)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None, read_only=True,
+                                            allow_null=True)
 
     class Meta:
         model = Alert
@@ -230,6 +232,29 @@ class TargetStateSerializer(serializers.Serializer):
     running_job = serializers.IntegerField(allow_null=True, source="running_job_id")
     would_train = serializers.BooleanField()
     reason = serializers.CharField()
+
+
+class AutoLearnSettingsSerializer(serializers.Serializer):
+    min_new_rows = serializers.IntegerField(help_text="ML_AUTO_LEARN_MIN_DATA")
+    cooldown_hours = serializers.FloatField(help_text="ML_AUTO_LEARN_COOLDOWN")
+    feedback_threshold = serializers.IntegerField(help_text="ML_RETRAINING_FEEDBACK_THRESHOLD")
+
+
+class AutoLearnStatusSerializer(serializers.Serializer):
+    """``GET /api/v1/ml/auto-learn/status/``: the rule's settings and every target's state."""
+
+    workspace = serializers.IntegerField()
+    settings = AutoLearnSettingsSerializer()
+    targets = TargetStateSerializer(many=True)
+
+
+class ModelPerformanceSerializer(serializers.Serializer):
+    """``GET /api/v1/ml/models/{id}/performance/``: the backtest's metrics and the
+    version's performance snapshots, newest first."""
+
+    model_version = serializers.IntegerField()
+    backtest_metrics = serializers.DictField()
+    snapshots = PerformanceSnapshotSerializer(many=True)
 
 
 class ModelStatusQuerySerializer(serializers.Serializer):
@@ -470,7 +495,3 @@ class RolloutQuerySerializer(serializers.Serializer):
     workspace = serializers.IntegerField(min_value=1, required=False)
     status = serializers.ChoiceField(choices=Rollout.Status.choices, required=False)
     target = serializers.CharField(max_length=100, required=False, validators=[validate_target_key])
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

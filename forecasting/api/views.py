@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import BROKER_UNAVAILABLE_RESPONSE
 from finance.api.kit import Conflict, WorkspaceRolePermission, WorkspaceScopedViewSet, workspace_for
 from finance.models import Category, Membership
 from finance.selectors import membership_role_get
@@ -86,8 +87,13 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
             return queryset.select_related("training_job")
         return queryset.defer("training_data", "backtest")
 
+    @extend_schema(exclude=True)  # not an operation of the API: a POST here is answered 404 with the way
     def create(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
         raise NotFound("Models are created by training: POST /api/v1/ml/train/.")
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(description="The deployed version is not deleted.")})
+    def destroy(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
+        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance: ModelVersion) -> None:
         try:
@@ -95,7 +101,8 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
         except RegistryError as exc:
             raise Conflict({"detail": str(exc)}) from None
 
-    @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.DeploymentSerializer})
+    @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.DeploymentSerializer, 409: (
+        OpenApiResponse(description="The version's state refuses the deploy; `detail` says why."))})
     @action(detail=True, methods=["post"])
     def deploy(self, request: Request, pk: str | None = None) -> Response:
         """Deploy this version (the deployed one of its frequency is retired; both steps are
@@ -139,7 +146,8 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
         return Response(serializers.RolloutSerializer(rollout).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.ReasonSerializer,
-                   responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer})
+                   responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer,
+                              503: BROKER_UNAVAILABLE_RESPONSE})
     @action(detail=True, methods=["post"])
     def retrain(self, request: Request, pk: str | None = None) -> Response:
         """Queue a new training of this version's target with every algorithm (202), or
@@ -150,7 +158,7 @@ class ModelVersionViewSet(WorkspaceScopedViewSet):
         return Response(serializers.TrainingJobSerializer(retrain.job).data,
                         status=status.HTTP_202_ACCEPTED if retrain.created else status.HTTP_200_OK)
 
-    @extend_schema(responses={200: serializers.PerformanceSnapshotSerializer(many=True)})
+    @extend_schema(responses={200: serializers.ModelPerformanceSerializer})
     @action(detail=True, methods=["get"])
     def performance(self, request: Request, pk: str | None = None) -> Response:
         """Backtest metrics and every performance snapshot of this version, newest first."""
@@ -168,7 +176,8 @@ class TrainView(APIView):
     already queued or running for the target is answered instead (200)."""
 
     @extend_schema(request=serializers.TrainRequestSerializer,
-                   responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer})
+                   responses={202: serializers.TrainingJobSerializer, 200: serializers.TrainingJobSerializer,
+                              503: BROKER_UNAVAILABLE_RESPONSE})
     def post(self, request: Request) -> Response:
         body = serializers.TrainRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
@@ -262,6 +271,7 @@ class AlertViewSet(WorkspaceScopedViewSet):
     ordering_fields = ["created_at", "severity"]
     http_method_names = ["get", "post", "head", "options"]
 
+    @extend_schema(exclude=True)  # not an operation of the API: a POST here is answered 404 with the way
     def create(self, request: Request, *args, **kwargs) -> Response:  # noqa: ANN002, ANN003
         raise NotFound("Alerts are raised by monitoring.")
 
@@ -294,7 +304,8 @@ class ForecastView(APIView):
     @extend_schema(
         parameters=[serializers.ForecastQuerySerializer,
                     OpenApiParameter("metric", str, OpenApiParameter.PATH, enum=["revenue", "expense", "inventory"])],
-        responses={200: serializers.ForecastSerializer},
+        responses={200: serializers.ForecastSerializer, 503: OpenApiResponse(
+            serializers.ErrorSerializer, description="No intact model is left to answer (integrity check).")},
     )
     def get(self, request: Request, metric: str) -> Response:
         query = serializers.ForecastQuerySerializer(data=request.query_params)
@@ -325,7 +336,7 @@ class AutoLearnStatusView(APIView):
     next eligible time of every target of the workspace, and what the rule says now."""
 
     @extend_schema(parameters=[serializers.AutoLearnQuerySerializer],
-                   responses={200: serializers.TargetStateSerializer(many=True)})
+                   responses={200: serializers.AutoLearnStatusSerializer})
     def get(self, request: Request) -> Response:
         query = serializers.AutoLearnQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -352,7 +363,8 @@ class AutoLearnTriggerView(APIView):
     rule to one target now (``force`` skips counters and cooldown). Manager role."""
 
     @extend_schema(request=None, parameters=[serializers.AutoLearnQuerySerializer],
-                   responses={202: serializers.TrainingJobSerializer, 200: OpenApiTypes.OBJECT})
+                   responses={202: serializers.TrainingJobSerializer, 200: OpenApiTypes.OBJECT,
+                              503: BROKER_UNAVAILABLE_RESPONSE})
     def post(self, request: Request, target: str) -> Response:
         query = serializers.AutoLearnQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -374,7 +386,8 @@ class ModelStatusView(APIView):
     """``GET /api/v1/ml/status/?user=ID``: which models the user's workspaces have, with
     the categories they cover. Without ``user``: yourself. Another user: staff only."""
 
-    @extend_schema(parameters=[serializers.ModelStatusQuerySerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[serializers.ModelStatusQuerySerializer], responses={
+        200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="Another user's status (staff only).")})
     def get(self, request: Request) -> Response:
         query = serializers.ModelStatusQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

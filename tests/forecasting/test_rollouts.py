@@ -230,12 +230,12 @@ class TestRolloutApi:
     def test_the_schema_documents_the_endpoints_and_their_errors(self, member, client_for):
         schema = client_for(member).get("/api/schema/", {"format": "json"}).json()
         start = schema["paths"]["/api/v1/ml/models/{id}/rollout/"]["post"]
-        assert sorted(start["responses"]) == ["201", "400", "403", "404", "409"]
+        assert sorted(start["responses"]) == ["201", "400", "401", "403", "404", "409", "415", "429"]
         for verb in ("promote", "abort"):
             assert sorted(schema["paths"][f"/api/v1/ml/rollouts/{{id}}/{verb}/"]["post"]["responses"]) == [
-                "200", "400", "403", "404", "409"]
+                "200", "400", "401", "403", "404", "409", "415", "429"]
         listing = schema["paths"]["/api/v1/ml/rollouts/"]["get"]
-        assert sorted(listing["responses"]) == ["200", "400", "404"]
+        assert sorted(listing["responses"]) == ["200", "400", "401", "404", "429"]
         assert {"workspace", "status", "mode", "target", "frequency"} <= {p["name"] for p in listing["parameters"]}
         assert "key" in {p["name"] for p in schema["paths"]["/api/v1/forecasts/{metric}/"]["get"]["parameters"]}
 
