@@ -1,6 +1,9 @@
 """django-filter FilterSets of the books' API: one per model."""
 
+from typing import ClassVar
+
 import django_filters as filters
+from django.utils import translation
 
 from finance.models import (
     Budget,
@@ -18,31 +21,51 @@ from finance.models import (
 )
 
 
-class WorkspaceFilter(filters.FilterSet):
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet, its form class built once per class (and language) instead
+    of on every request, where it makes a form field with its translated label for every
+    filter: 1.4 ms of CPU per transactions list request, 0.6 ms with the class kept
+    (benchmarks/load). Each request still gets its own form instance, whose fields Django
+    copies. A filter whose queryset depends on the request (a callable) turns the caching
+    off for its class."""
+
+    _form_classes: ClassVar[dict[tuple[type, str | None], type]] = {}
+
+    def get_form_class(self) -> type:
+        key = (type(self), translation.get_language())
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = super().get_form_class()
+            if not any(callable(getattr(f, "queryset", None)) for f in self.filters.values()):
+                self._form_classes[key] = form_class
+        return form_class
+
+
+class WorkspaceFilter(FilterSet):
     class Meta:
         model = Workspace
         fields = {"kind": ["exact"], "name": ["icontains"]}
 
 
-class MembershipFilter(filters.FilterSet):
+class MembershipFilter(FilterSet):
     class Meta:
         model = Membership
         fields = {"workspace": ["exact"], "role": ["exact"], "user": ["exact"]}
 
 
-class InvitationFilter(filters.FilterSet):
+class InvitationFilter(FilterSet):
     class Meta:
         model = Invitation
         fields = {"workspace": ["exact"], "role": ["exact"]}
 
 
-class CategoryFilter(filters.FilterSet):
+class CategoryFilter(FilterSet):
     class Meta:
         model = Category
         fields = {"workspace": ["exact"], "kind": ["exact"], "name": ["exact", "icontains"]}
 
 
-class TransactionFilter(filters.FilterSet):
+class TransactionFilter(FilterSet):
     uncategorised = filters.BooleanFilter(field_name="category", lookup_expr="isnull")
 
     class Meta:
@@ -62,25 +85,25 @@ class TransactionFilter(filters.FilterSet):
         }
 
 
-class BudgetFilter(filters.FilterSet):
+class BudgetFilter(FilterSet):
     class Meta:
         model = Budget
         fields = {"workspace": ["exact"], "category": ["exact"], "period": ["exact"]}
 
 
-class GoalFilter(filters.FilterSet):
+class GoalFilter(FilterSet):
     class Meta:
         model = Goal
         fields = {"workspace": ["exact"], "deadline": ["gte", "lte"]}
 
 
-class SupplierFilter(filters.FilterSet):
+class SupplierFilter(FilterSet):
     class Meta:
         model = Supplier
         fields = {"workspace": ["exact"], "name": ["icontains"]}
 
 
-class ProductFilter(filters.FilterSet):
+class ProductFilter(FilterSet):
     class Meta:
         model = Product
         fields = {
@@ -89,13 +112,13 @@ class ProductFilter(filters.FilterSet):
         }
 
 
-class WarehouseFilter(filters.FilterSet):
+class WarehouseFilter(FilterSet):
     class Meta:
         model = Warehouse
         fields = {"workspace": ["exact"], "code": ["exact"]}
 
 
-class StockLevelFilter(filters.FilterSet):
+class StockLevelFilter(FilterSet):
     class Meta:
         model = StockLevel
         fields = {
@@ -104,7 +127,7 @@ class StockLevelFilter(filters.FilterSet):
         }
 
 
-class SaleFilter(filters.FilterSet):
+class SaleFilter(FilterSet):
     class Meta:
         model = Sale
         fields = {

@@ -3,6 +3,9 @@
 * :class:`WorkspaceOwnedSerializer` scopes every related-object field to the user's
   workspaces and checks that related rows belong to the same workspace as the row;
   the workspace itself can be chosen on create and never changed afterwards.
+* :class:`RowListSerializer` renders a page of rows with the fields' own conversions
+  but without DRF's per-value bookkeeping (a serializer opts in with
+  ``Meta.list_serializer_class``; the output is the same, pinned by a test).
 * :class:`WorkspaceScopedViewSet` serves only rows of the user's workspaces (other ids
   are 404) and lets only owners, managers and members write; viewers read. Every write
   is one database transaction: the row and what its signals write (the retrain
@@ -11,13 +14,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404
-from rest_framework import permissions, serializers, status, viewsets
+from django.utils import timezone
+from rest_framework import ISO_8601, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from finance.models import Membership, Workspace
 from finance.selectors import membership_role_get, workspace_scoped_queryset
@@ -45,6 +53,10 @@ class WorkspaceOwnedSerializer(serializers.ModelSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
+        if isinstance(self.parent, serializers.ListSerializer) and not hasattr(self.parent, "initial_data"):
+            # A list being rendered validates nothing: its related fields need no scoped
+            # choices (building them costs three querysets per request on a list page).
+            return fields
         request = self.context.get("request")
         user = getattr(request, "user", None)
         for field in fields.values():
@@ -74,6 +86,92 @@ class WorkspaceOwnedSerializer(serializers.ModelSerializer):
         return attrs
 
 
+Reader = Callable[[models.Model], Any]
+
+
+def _generic_reader(field: serializers.Field) -> Reader:
+    """DRF's own path for one field (``Serializer.to_representation``)."""
+
+    def read(instance: models.Model) -> Any:
+        attribute = field.get_attribute(instance)
+        check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+        return None if check_for_none is None else field.to_representation(attribute)
+
+    return read
+
+
+def _attribute_reader(attname: str, convert: Callable[[Any], Any] | None) -> Reader:
+    """The attribute, converted unless it is None (``convert`` None: as it is)."""
+
+    def read(instance: models.Model) -> Any:
+        value = getattr(instance, attname)
+        return value if value is None or convert is None else convert(value)
+
+    return read
+
+
+def _datetime_iso(tz: Any) -> Callable[[Any], Any]:
+    """``DateTimeField.to_representation`` in ISO 8601 with the zone looked up once per page
+    rather than once per value."""
+
+    def convert(value: Any) -> Any:
+        if not value or isinstance(value, str):
+            return value
+        if timezone.is_aware(value):
+            value = value.astimezone(tz)
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
+def _field_reader(field: serializers.Field, model: type[models.Model], tz: Any) -> Reader:
+    """How one field of a row is read: straight from the model attribute when the field is a
+    plain model field, a primary-key relation or a datetime in ISO 8601; else DRF's way."""
+    if len(field.source_attrs) != 1 or isinstance(field, serializers.BaseSerializer | serializers.SerializerMethodField):
+        return _generic_reader(field)
+    try:
+        model_field = model._meta.get_field(field.source_attrs[0])
+    except Exception:  # a property or an annotation: DRF's way
+        return _generic_reader(field)
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
+        if field.pk_field is not None or not model_field.is_relation or model_field.many_to_many:
+            return _generic_reader(field)
+        return _attribute_reader(model_field.attname, None)
+    if model_field.is_relation:
+        return _generic_reader(field)
+    if isinstance(field, serializers.DateTimeField):
+        fmt = getattr(field, "format", api_settings.DATETIME_FORMAT)
+        if hasattr(field, "timezone") or fmt is None or fmt.lower() != ISO_8601:
+            return _generic_reader(field)
+        return _attribute_reader(model_field.attname, _datetime_iso(tz))
+    return _attribute_reader(model_field.attname, field.to_representation)
+
+
+class RowListSerializer(serializers.ListSerializer):
+    """A list of model rows rendered as ``ListSerializer`` does, each field converted by its
+    own ``to_representation``, but read straight from the model attribute and with the
+    time zone looked up once per page: a page of 50 transactions in about a third of the
+    time. Fields it cannot read that way (nested serializers, method fields, dotted
+    sources, relations other than a primary key) go DRF's generic way."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        iterable = data.all() if isinstance(data, models.manager.BaseManager) else data
+        model = self.child.Meta.model
+        tz = timezone.get_current_timezone()
+        readers = [(field.field_name, _field_reader(field, model, tz)) for field in self.child._readable_fields]
+        rows = []
+        for item in iterable:
+            row = {}
+            for name, read in readers:
+                try:
+                    row[name] = read(item)
+                except SkipField:
+                    continue
+            rows.append(row)
+        return rows
+
+
 def _workspace_id_of(obj: models.Model) -> int:
     return obj.pk if isinstance(obj, Workspace) else obj.workspace_id
 
@@ -95,6 +193,9 @@ class WorkspaceScopedViewSet(viewsets.ModelViewSet):
 
     model: type[models.Model]
     select_related: tuple[str, ...] = ()
+    #: What a list joins (None: ``select_related``): a list whose serializer shows related
+    #: rows by id only needs no join and no related objects built.
+    list_select_related: tuple[str, ...] | None = None
     write_roles: tuple[str, ...] = Membership.WRITE_ROLES
     permission_classes = [WorkspaceRolePermission]
 
@@ -102,8 +203,11 @@ class WorkspaceScopedViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return self.model._default_manager.none()
         queryset = workspace_scoped_queryset(model=self.model, user=self.request.user)
-        if self.select_related:
-            queryset = queryset.select_related(*self.select_related)
+        joined = self.select_related
+        if self.action == "list" and self.list_select_related is not None:
+            joined = self.list_select_related
+        if joined:
+            queryset = queryset.select_related(*joined)
         return self.refine_queryset(queryset)
 
     def refine_queryset(self, queryset):  # noqa: ANN001, ANN201
