@@ -304,8 +304,8 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
 
 @admin.register(TrainingJob)
 class TrainingJobAdmin(WorkspaceScopedAdmin):
-    list_display = ["pk", "target", "status", "progress_bar", "trigger", "winner", "deployed", "workspace",
-                    "created_at", "finished_at"]
+    list_display = ["pk", "target", "status", "progress_bar", "heartbeat_at", "trigger", "winner", "deployed",
+                    "workspace", "created_at", "finished_at"]
     list_filter = ["status", "trigger", "kind", "workspace"]
     search_fields = ["target", "celery_task_id", "error"]
     date_hierarchy = "created_at"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,14 @@ from forecasting.registry.models import ModelKind, TargetState
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.training import forecasters
-from forecasting.training.lifecycle import job_finish, target_lock_acquire, target_lock_release
+from forecasting.training.heartbeat import JobHeartbeat
+from forecasting.training.lifecycle import (
+    ACTIVE_STATUSES,
+    JobAbandoned,
+    job_finish,
+    target_lock_acquire,
+    target_lock_release,
+)
 from forecasting.training.models import TrainingJob
 
 logger = logging.getLogger(__name__)
@@ -80,15 +88,38 @@ def training_job_create(
 
 
 def _send(job_id: int, task: Any) -> None:
-    result = task.delay(job_id)
-    TrainingJob.objects.filter(pk=job_id, celery_task_id="").update(celery_task_id=result.id or "")
+    training_job_send(job_id=job_id, task=task)
+
+
+def training_job_send(*, job_id: int, task: Any = None) -> bool:
+    """Hand a queued, never-started job to the broker under a new task id; only the
+    message with the job's current id may run it (:func:`training_job_run`), so sending
+    again is safe: an older message that turns up later is ignored. False when the job
+    is no longer waiting. A broker error propagates, the job left marked as never sent."""
+    if task is None:
+        from forecasting.training.tasks import training_job_run_task as task
+    task_id = str(uuid.uuid4())
+    waiting = TrainingJob.objects.filter(pk=job_id, status=TrainingJob.Status.QUEUED, started_at__isnull=True)
+    if not waiting.update(celery_task_id=task_id, sent_at=timezone.now()):
+        return False
+    try:
+        task.apply_async(args=[job_id], task_id=task_id)
+    except Exception:
+        TrainingJob.objects.filter(pk=job_id, celery_task_id=task_id, started_at__isnull=True).update(sent_at=None)
+        raise
+    return True
 
 
 
-def training_job_run(*, job_id: int) -> TrainingJob:
-    """Run a queued job to the end. Idempotent: a finished job is returned untouched."""
+def training_job_run(*, job_id: int, task_id: str | None = None) -> TrainingJob:
+    """Run a queued job to the end. Idempotent: a finished job is returned untouched, and
+    so is a job delivered by a message other than the one it was last sent with
+    (``task_id``; a retry keeps its message's id)."""
     job = TrainingJob.objects.select_related("workspace").get(pk=job_id)
     if job.status in (TrainingJob.Status.SUCCEEDED, TrainingJob.Status.FAILED, TrainingJob.Status.SKIPPED):
+        return job
+    if task_id and job.celery_task_id not in ("", task_id):
+        logger.info("Job %s: message %s was superseded by %s; ignored.", job.pk, task_id, job.celery_task_id)
         return job
     if not target_lock_acquire(job=job):
         holder = TargetState.objects.filter(workspace_id=job.workspace_id, target=job.target).values_list(
@@ -96,23 +127,33 @@ def training_job_run(*, job_id: int) -> TrainingJob:
         ).first()
         return job_finish(job, TrainingJob.Status.SKIPPED, decision=f"Another training of {job.target} is running (job {holder}).")
 
-    TrainingJob.objects.filter(pk=job.pk).update(
-        status=TrainingJob.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, progress=5
-    )
+    now = timezone.now()
+    claimed = TrainingJob.objects.filter(
+        pk=job.pk, status__in=ACTIVE_STATUSES, celery_task_id__in=["", task_id] if task_id else [job.celery_task_id]
+    ).update(status=TrainingJob.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
+             progress=5, celery_task_id=task_id or job.celery_task_id)
+    if not claimed:  # sent again (or ended) between the look above and now: the other message runs it
+        return job
     rows_seen = TargetState.objects.filter(workspace_id=job.workspace_id, target=job.target).values_list(
         "new_rows", flat=True
     ).first() or 0
     try:
         job.refresh_from_db()
-        if job.kind == ModelKind.FORECASTER:
-            job = forecasters.forecaster_job_train(job)
-        else:
-            from forecasting.training.classifiers import classifier_job_train
+        with JobHeartbeat(job_id=job.pk):
+            if job.kind == ModelKind.FORECASTER:
+                job = forecasters.forecaster_job_train(job)
+            else:
+                from forecasting.training.classifiers import classifier_job_train
 
-            job = classifier_job_train(job=job)
+                job = classifier_job_train(job=job)
     except TRANSIENT_ERRORS:
         # Database or storage hiccup: keep the lock (it is ours) and let Celery retry.
         raise
+    except JobAbandoned:
+        # The reaper failed the job and freed its target while it ran; nothing of it was recorded.
+        logger.warning("Job %s was failed by the reaper while it ran; its result is discarded.", job.pk)
+        job.refresh_from_db()
+        return job
     except Exception as exc:
         logger.exception("Training job %s failed", job.pk)
         target_lock_release(job=job, trained=False)
@@ -130,8 +171,11 @@ def training_job_fail(*, job_id: int, error: str, detail: str = "") -> TrainingJ
         return job
     if detail:
         job.error_detail = detail[-ERROR_DETAIL_MAX:]  # a traceback's end says the most
-        TrainingJob.objects.filter(pk=job.pk).update(error_detail=job.error_detail)
-    job_finish(job, TrainingJob.Status.FAILED, error=error)
+        TrainingJob.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(error_detail=job.error_detail)
+    try:
+        job_finish(job, TrainingJob.Status.FAILED, error=error)
+    except JobAbandoned:  # it ended meanwhile (finished by its worker, or failed by the reaper)
+        return job
     alert_raise(
         workspace=job.workspace, kind="training", target=job.target,
         message=f"Training of {job.target} failed: {error.splitlines()[0] if error else 'unknown error'}",

@@ -4,7 +4,13 @@ target's training lock, progress, version numbers and the end of a job.
 Only one training per (workspace, target) runs at a time: the job takes the target's
 lock with a conditional UPDATE (works the same on PostgreSQL and SQLite); a second job
 finds it taken and is recorded as *skipped*. A lock older than the training time limit
-is considered abandoned and taken over.
+is considered abandoned and taken over; the reaper (:mod:`.reaper`) frees the lock of a
+job whose worker died within minutes.
+
+A job whose worker went silent may be failed by the reaper while it still runs (a
+database out of reach for minutes); it then ends in :class:`JobAbandoned` at
+:func:`job_finish`, which rolls back the transaction that would have recorded its
+versions — a failed job leaves nothing in the registry.
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ from forecasting.training.metrics import training_job_observe
 from forecasting.training.models import TrainingJob
 
 logger = logging.getLogger(__name__)
+ACTIVE_STATUSES = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
 
 
+class JobAbandoned(Exception):
+    """The job was finished by someone else (the reaper failed it) while it ran."""
 
 
 def target_lock_acquire(*, job: TrainingJob) -> bool:
@@ -48,7 +57,8 @@ def target_lock_release(*, job: TrainingJob, trained: bool, rows_consumed: int =
 
 
 def job_progress(job: TrainingJob, value: int) -> None:
-    TrainingJob.objects.filter(pk=job.pk).update(progress=value)
+    """Record progress; progress is a sign of life too."""
+    TrainingJob.objects.filter(pk=job.pk).update(progress=value, heartbeat_at=timezone.now())
 
 
 
@@ -64,12 +74,20 @@ def version_number_next(*, workspace_id: int, target: str) -> int:
 
 
 def job_finish(job: TrainingJob, status: str, *, decision: str = "", error: str = "") -> TrainingJob:
+    """End a queued or running job with ``status``. Raises :class:`JobAbandoned` when it
+    has ended already (the reaper failed it): inside the transaction that records a
+    training's versions, that undoes them."""
     job.status = status
     job.decision = decision or job.decision
     job.error = error
     job.progress = 100
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "decision", "error", "progress", "finished_at"])
+    ended = TrainingJob.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(
+        status=job.status, decision=job.decision, error=job.error, progress=job.progress, finished_at=job.finished_at
+    )
+    if not ended:
+        job.refresh_from_db()
+        raise JobAbandoned(f"Job {job.pk} ended ({job.status}) while it ran.")
     training_job_observe(job)
     return job
 

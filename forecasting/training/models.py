@@ -43,7 +43,10 @@ class TrainingJob(models.Model):
     error_detail = models.TextField(
         blank=True, default="", help_text="The traceback of a failure: staff only (admin and logs), never the API."
     )
-    celery_task_id = models.CharField(max_length=64, blank=True, default="")
+    celery_task_id = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="The id of the message that may run this job (a re-sent job's older messages are ignored).",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -53,12 +56,23 @@ class TrainingJob(models.Model):
     )
     deployed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the job's message was last handed to the broker (empty: never)."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The running job's last sign of life (refreshed while it runs; a pending retry counts until due).",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "target", "status"], name="job_target_status_idx")]
+        indexes = [
+            models.Index(fields=["workspace", "target", "status"], name="job_target_status_idx"),
+            # the reaper's every-minute look at the queued and running jobs of every workspace
+            models.Index(fields=["status", "created_at"], name="job_status_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Job {self.pk} {self.target} ({self.get_status_display().lower()})"

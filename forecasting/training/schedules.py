@@ -39,6 +39,13 @@ def declared_schedules() -> list[Schedule]:
                  minute="*/5", hour="*", description="Every deployed categoriser, fraud and anomaly detector looks "
                  "at the transactions it has not scored yet (rows written while none was deployed, or missed by "
                  "a process that had not heard of a deploy); bounded batches, idempotent."),
+        Schedule("ml: training job reaper", "forecasting.tasks.training_jobs_reap_task",
+                 minute="*", hour="*", description="Fail running jobs whose worker stopped (no heartbeat for "
+                 "ML_TRAINING_STALE_SECONDS), send again queued jobs whose message was lost, free every training "
+                 "lock without a live job."),
+        Schedule("ml: daily clean-up of orphan artifacts", "forecasting.tasks.artifact_orphans_collect_task",
+                 minute="45", hour="4", description="Delete model files no version refers to, once older than "
+                 "ML_ARTIFACT_ORPHAN_GRACE_HOURS (left by trainings killed between writing and recording them)."),
         Schedule("ml: daily performance and drift evaluation", "forecasting.tasks.models_evaluate_task",
                  minute="0", hour="4", description="Realised error, accuracy and drift of deployed models."),
         Schedule("ml: daily clean-up of old predictions", "forecasting.tasks.predictions_cleanup_task",

@@ -16,7 +16,7 @@ from finance.services.transactions import transaction_import_csv
 from forecasting.registry.models import TargetState
 from forecasting.training.autolearn import autolearn_check, should_retrain
 from forecasting.training.models import TrainingJob
-from forecasting.training.schedules import schedules_install
+from forecasting.training.schedules import declared_schedules, schedules_install
 from forecasting.training.sweeps import continuous_learning_sweep, full_retrain
 from tests import factories as f
 from tests.factories import fitted_version
@@ -342,12 +342,20 @@ class TestSchedules:
         settings.ML_SCHEDULER_DAY, settings.ML_SCHEDULER_HOUR, settings.ML_SCHEDULER_MINUTE = "wed", 5, 15
         first = schedules_install()
         second = schedules_install()
-        assert [created for _, created in first] == [True] * 6
-        assert [created for _, created in second] == [False] * 6
+        declared = declared_schedules()
+        assert [created for _, created in first] == [True] * len(declared)
+        assert [created for _, created in second] == [False] * len(declared)
         weekly = PeriodicTask.objects.get(name="ml: weekly full retrain")
         assert (weekly.task, weekly.crontab.minute, weekly.crontab.hour, weekly.crontab.day_of_week) == (
             "forecasting.tasks.full_retrain_task", "15", "5", "3")
-        assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == 5
+        assert PeriodicTask.objects.filter(name__startswith="ml: ").count() == sum(
+            schedule.name.startswith("ml: ") for schedule in declared) >= 7
+        reaper = PeriodicTask.objects.get(name="ml: training job reaper")
+        assert (reaper.task, reaper.crontab.minute, reaper.crontab.hour, reaper.enabled) == (
+            "forecasting.tasks.training_jobs_reap_task", "*", "*", True)
+        orphans = PeriodicTask.objects.get(name="ml: daily clean-up of orphan artifacts")
+        assert (orphans.task, orphans.crontab.minute, orphans.crontab.hour) == (
+            "forecasting.tasks.artifact_orphans_collect_task", "45", "4")
         sweep = PeriodicTask.objects.get(name="ml: scoring sweep of unscored transactions")
         assert (sweep.task, sweep.crontab.minute, sweep.crontab.hour, sweep.enabled) == (
             "forecasting.tasks.unscored_transactions_sweep_task", "*/5", "*", True)

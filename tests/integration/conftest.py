@@ -175,20 +175,14 @@ class Worker:
         self.process.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
-    """A real Celery worker on a queue of its own, sharing this process's test database,
-    broker and artifact folder. Stopped (process group killed) at the end of the session."""
+def worker_start(base: Path, *, media_root: Path, env_extra: dict[str, str] | None = None) -> Worker:
+    """Start a Celery worker on a queue of its own (its process group its own too), sharing
+    this process's test database, broker and ``media_root``; return it once ready."""
     from django.conf import settings
     from django.db import connection
 
-    from config.celery import app
-
-    base = tmp_path_factory.mktemp("celery-worker")
     queue = f"ledgerwise-it-{uuid.uuid4().hex[:12]}"
     hostname = f"{queue}@%h"
-    media_root = base / "media"
-    media_root.mkdir()
     gate = base / "training.gate"
     env = {
         **os.environ,
@@ -203,6 +197,7 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
         "LEDGERWISE_TEST_RETRY_DELAY": str(WORKER_LOST_RETRY_DELAY),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         **{name: _env_value(value) for name, value in INTEGRATION_SETTINGS.items()},
+        **(env_extra or {}),
     }
     if "CACHE_URL" in os.environ:
         env["CACHE_URL"] = os.environ["CACHE_URL"]
@@ -220,22 +215,47 @@ def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
     try:
         wait_until(lambda: " ready." in worker.log() or not worker.alive(), timeout=WORKER_START_TIMEOUT,
                    what="the Celery worker to be ready", worker=worker)
-        if not worker.alive():
-            pytest.fail(f"The Celery worker exited with {process.returncode}:\n{worker.log()[-4000:]}",
-                        pytrace=False)
+    except BaseException:
+        worker.stop()
+        raise
+    if not worker.alive():
+        worker.stop()
+        pytest.fail(f"The Celery worker exited with {process.returncode}:\n{worker.log()[-4000:]}", pytrace=False)
+    return worker
+
+
+def worker_queue_delete(worker: Worker) -> None:
+    """Leave nothing of a stopped worker's queue behind on the broker (left-over delayed
+    checks, bindings)."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            bound = app.amqp.queues[worker.queue](conn.default_channel)
+            bound.declare()  # the channel learns the bindings it is to delete
+            bound.delete()
+    except Exception as exc:  # noqa: BLE001 - best effort: the queue name is unique to this run
+        print(f"integration: could not delete the queue {worker.queue}: {exc!r}", file=sys.stderr)
+    control = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}).get("control_folder")
+    if settings.CELERY_BROKER_URL.startswith("filesystem://") and control:
+        (Path(control) / f"{worker.queue}.exchange").unlink(missing_ok=True)  # its (now empty) routing table
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
+    """A real Celery worker on a queue of its own, sharing this process's test database,
+    broker and artifact folder. Stopped (process group killed) at the end of the session."""
+    base = tmp_path_factory.mktemp("celery-worker")
+    media_root = base / "media"
+    media_root.mkdir()
+    worker = worker_start(base, media_root=media_root)
+    try:
         yield worker
     finally:
         worker.stop()
-        try:  # leave nothing behind on the broker (left-over delayed checks, bindings)
-            with app.connection_for_write() as conn:
-                bound = app.amqp.queues[queue](conn.default_channel)
-                bound.declare()  # the channel learns the bindings it is to delete
-                bound.delete()
-        except Exception as exc:  # noqa: BLE001 - best effort: the queue name is unique to this run
-            print(f"integration: could not delete the queue {queue}: {exc!r}", file=sys.stderr)
-        control = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}).get("control_folder")
-        if settings.CELERY_BROKER_URL.startswith("filesystem://") and control:
-            (Path(control) / f"{queue}.exchange").unlink(missing_ok=True)  # its (now empty) routing table
+        worker_queue_delete(worker)
 
 
 @pytest.fixture(autouse=True)
