@@ -395,6 +395,11 @@ INVENTORY_SERVICE_LEVEL = env.float("INVENTORY_SERVICE_LEVEL", default=0.95)
 INVENTORY_DEMAND_HISTORY_DAYS = env.int("INVENTORY_DEMAND_HISTORY_DAYS", default=90)
 # Days a stock plan covers: the holding cost of the stock after ordering is for this long.
 INVENTORY_PLAN_HORIZON_DAYS = env.int("INVENTORY_PLAN_HORIZON_DAYS", default=30)
+# The early warning (forecasting/inventory/stockout.py, hourly): a product × warehouse whose
+# chance of running out within the supplier's lead time reaches this opens a STOCKOUT alert.
+INVENTORY_STOCKOUT_ALERT_PROBABILITY = env.float("INVENTORY_STOCKOUT_ALERT_PROBABILITY", default=0.5)
+if not 0 < INVENTORY_STOCKOUT_ALERT_PROBABILITY <= 1:
+    raise ImproperlyConfigured("INVENTORY_STOCKOUT_ALERT_PROBABILITY must be in (0, 1].")
 
 # --- Operations: metrics, logs, alert notifications ------------------------------------
 # Prometheus metrics of every process (gunicorn workers, Celery workers) are files in one

@@ -30,6 +30,7 @@ from forecasting.inventory.selectors import (
     stock_plan_latest,
     stock_plan_lines,
 )
+from forecasting.inventory.stockout import stockout_alerts_open
 from forecasting.registry.models import ModelVersion
 from forecasting.series.frequency import Frequency
 from forecasting.serving.budgets import BudgetRisk, budget_risk_targets, budget_risks
@@ -231,6 +232,7 @@ class InventoryPanel(PagePanel):
         ) if rows else None
         plan = stock_plan_latest(workspace=workspace) if rows else None
         return {
+            "stockout_alerts": stockout_alerts_open(workspace=workspace) if rows else [],
             "demand": found.demand if found else {},
             "reorder": found.reorder if found else {},
             "plan": plan,

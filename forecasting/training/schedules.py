@@ -46,6 +46,10 @@ def declared_schedules() -> list[Schedule]:
         Schedule("ml: daily clean-up of orphan artifacts", "forecasting.tasks.artifact_orphans_collect_task",
                  minute="45", hour="4", description="Delete model files no version refers to, once older than "
                  "ML_ARTIFACT_ORPHAN_GRACE_HOURS (left by trainings killed between writing and recording them)."),
+        Schedule("inventory: hourly stockout early warning", "forecasting.tasks.stockout_alerts_task",
+                 minute="15", hour="*", description="Open a STOCKOUT alert for each product and warehouse whose "
+                 "chance of running out within the lead time reaches INVENTORY_STOCKOUT_ALERT_PROBABILITY (one "
+                 "per episode); end the episodes whose risk has fallen below half of it."),
         Schedule("ml: daily performance and drift evaluation", "forecasting.tasks.models_evaluate_task",
                  minute="0", hour="4", description="Realised error, accuracy and drift of deployed models."),
         Schedule("ml: daily clean-up of old predictions", "forecasting.tasks.predictions_cleanup_task",

@@ -435,9 +435,10 @@ class TestQueryCounts:
         assert all(p.has_forecast for p in response.context["panels"])
 
     def test_inventory(self, client, django_assert_num_queries, size):
-        # 13: the demand of the product without its own model reads the workspace's units
-        # sold in the demand window once (its share of the total model)
-        with django_assert_num_queries(13):
+        # 14: the demand of the product without its own model reads the workspace's units
+        # sold in the demand window once (its share of the total model); the open stockout
+        # warnings once
+        with django_assert_num_queries(14):
             response = client.get(INVENTORY)
         assert len(response.context["demand"]) == size
 
@@ -595,8 +596,9 @@ class TestInventoryPlanningPage:
                               date=today - dt.timedelta(days=1), quantity=5)
         stock_plan_create(workspace=workspace, budget=1_000_000)  # enough to order every pair
         client = logged_in(member)
-        # Then: the 12 queries of tests/finance/test_pages.py + the plan's orders (1)
-        with django_assert_num_queries(13):
+        # Then: the 12 queries of tests/finance/test_pages.py + the plan's orders (1) + the open
+        # stockout warnings (1)
+        with django_assert_num_queries(14):
             response = client.get(INVENTORY)
         assert len(response.context["reorder"]) == size
         assert response.content.decode().count("data-plan-line=") == 2 * size

@@ -1,0 +1,122 @@
+"""``POST /api/v1/predictions/stockout/``: the seed's stockout prediction — per product ×
+warehouse of a workspace, the chance of running out within the supplier's lead time and
+within a horizon, the days the stock lasts, the severity and the sales expected to be
+lost (:mod:`forecasting.inventory.stockout`). Every answer says how the probabilities
+were computed (``method``). Any member may ask; it writes only the prediction log of the
+demand forecasts it read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from finance.api.kit import workspace_for
+from finance.models import Product, Warehouse
+from forecasting.api.batch import ErrorDetailSerializer
+from forecasting.inventory.stockout import METHOD, METHOD_NOTE, StockoutRisk, stockout_risks
+
+
+class StockoutRequestSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1)
+    product = serializers.IntegerField(min_value=1, required=False, help_text="One product (default: every one).")
+    warehouse = serializers.IntegerField(min_value=1, required=False, help_text="One warehouse (default: every one).")
+    horizon_days = serializers.IntegerField(min_value=1, max_value=365, default=30,
+                                            help_text="Days of the second window the risk is given for.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return attrs
+
+
+class _Named(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _Product(_Named):
+    sku = serializers.CharField()
+
+
+class _Warehouse(_Named):
+    code = serializers.CharField()
+
+
+class StockoutRiskSerializer(serializers.Serializer):
+    product = _Product()
+    warehouse = _Warehouse()
+    on_hand = serializers.IntegerField()
+    daily_demand = serializers.FloatField(help_text="Expected units a day.")
+    demand_std = serializers.FloatField(help_text="Standard deviation of a day's demand.")
+    demand_source = serializers.CharField(help_text="model, product, share (of the total model) or history.")
+    lead_time_days = serializers.FloatField()
+    probability_lead_time = serializers.FloatField(help_text="Chance of running out before an order placed now arrives.")
+    probability_horizon = serializers.FloatField(help_text="Chance of running out within horizon_days.")
+    days_until_stockout = serializers.FloatField(allow_null=True, help_text="At the expected rate; null: no demand.")
+    severity = serializers.ChoiceField(choices=["low", "medium", "high"])
+    expected_lost_units = serializers.FloatField(help_text="Within the lead time.")
+    expected_lost_sales = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="At the unit price.")
+
+
+class StockoutResponseSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    currency = serializers.CharField()
+    horizon_days = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=[METHOD])
+    method_note = serializers.CharField()
+    results = StockoutRiskSerializer(many=True)
+
+
+def _risk(risk: StockoutRisk) -> dict[str, Any]:
+    return {
+        "product": {"id": risk.product.pk, "sku": risk.product.sku, "name": risk.product.name},
+        "warehouse": {"id": risk.warehouse.pk, "code": risk.warehouse.code, "name": risk.warehouse.name},
+        "on_hand": risk.on_hand, "daily_demand": round(risk.daily_demand, 4), "demand_std": round(risk.demand_std, 4),
+        "demand_source": risk.demand_source, "lead_time_days": risk.lead_time_days,
+        "probability_lead_time": round(risk.probability_lead_time, 4),
+        "probability_horizon": round(risk.probability_horizon, 4),
+        "days_until_stockout": risk.days_until_stockout, "severity": risk.severity,
+        "expected_lost_units": round(risk.lost_units, 2), "expected_lost_sales": risk.lost_sales,
+    }
+
+
+class StockoutPredictionView(APIView):
+    """``POST /api/v1/predictions/stockout/``: stockout risk of the workspace's products,
+    riskiest first."""
+
+    parser_classes = [JSONParser]  # with the input limits (config/parsers.py)
+
+    @extend_schema(
+        request=StockoutRequestSerializer,
+        responses={
+            200: StockoutResponseSerializer,
+            400: OpenApiResponse(description="The body names each invalid field."),
+            404: OpenApiResponse(ErrorDetailSerializer, description="The workspace, product or warehouse is not "
+                                                                    "one of yours."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = StockoutRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        workspace = workspace_for(request, data["workspace"])
+        for name, model in (("product", Product), ("warehouse", Warehouse)):
+            if name in data and not model.objects.filter(workspace=workspace, pk=data[name]).exists():
+                raise NotFound(f"No {name} {data[name]} in this workspace.")
+        risks = stockout_risks(
+            workspace=workspace, horizon_days=data["horizon_days"], log=True, user=request.user,
+            product_ids=[data["product"]] if "product" in data else None,
+            warehouse_ids=[data["warehouse"]] if "warehouse" in data else None,
+        )
+        return Response(StockoutResponseSerializer({
+            "workspace": workspace.pk, "currency": workspace.currency, "horizon_days": data["horizon_days"],
+            "method": METHOD, "method_note": METHOD_NOTE, "results": [_risk(risk) for risk in risks],
+        }).data)
