@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from rest_framework import parsers
+from rest_framework import parsers, renderers
 from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
 from config.limits import json_depth_check, json_text_problems, text_problem
@@ -35,8 +36,17 @@ def _refuse_text(problem: tuple[str, str] | None, *, top_level_keys: bool) -> No
     raise ValidationError({field: [message if path == field else f"{message} (at {path})"]})
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser with the size, depth and text limits."""
+class JSONParser(parsers.BaseParser):
+    """DRF's JSON parser with the size, depth and text limits.
+
+    Not a subclass of DRF's: DRF reads a ``JSONParser``'s body through ``request.body``,
+    where Django refuses one over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with an HTML page; this
+    parser reads the stream itself, at most ``INPUT_JSON_MAX_BYTES`` + 1 bytes, and answers
+    any larger body in the API's shape."""
+
+    media_type = "application/json"
+    renderer_class = renderers.JSONRenderer
+    strict = api_settings.STRICT_JSON
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
         encoding = parsers.get_encoding(parser_context or {})

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
-from django.views.defaults import page_not_found
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import router
@@ -42,12 +42,21 @@ urlpatterns = [
 ]
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 that Django answers before any view (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``,
+    a suspicious request): JSON under ``/api/``, the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "The request could not be read (too large or malformed)."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 of an address no route matches: JSON under ``/api/`` (as the API's own 404s,
     ``{"detail": ...}``), the page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return page_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
 
 
+handler400 = bad_request
 handler404 = not_found

@@ -7,3 +7,7 @@ from django.dispatch import Signal
 #: Sent after an import committed rows: ``sender`` is the model, kwargs ``workspace``
 #: and ``rows`` (the created instances).
 rows_imported = Signal()
+
+#: Sent when members confirmed amounts marked ``needs_confirmation``: ``sender`` is
+#: Transaction, kwargs ``workspace`` and ``rows``. The rows count for training from now on.
+amounts_confirmed = Signal()

@@ -16,7 +16,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from finance.models import Sale, StockLevel, Transaction
-from finance.signals import rows_imported
+from finance.signals import amounts_confirmed, rows_imported
 from forecasting.classifiers.scoring import (
     transactions_score_committed,
     transactions_score_on_commit,
@@ -56,3 +56,12 @@ def rows_imported_check(sender: type, workspace: Any, rows: list, **kwargs: Any)
 def score_imported_transactions(sender: type, workspace: Any, rows: list, **kwargs: Any) -> None:
     if sender is Transaction:
         transactions_score_on_commit(workspace_id=workspace.pk, ids=[row.pk for row in rows])
+
+
+@receiver(amounts_confirmed, dispatch_uid="forecasting.amounts_confirmed")
+def amounts_confirmed_check(sender: type, workspace: Any, rows: list, **kwargs: Any) -> None:
+    """Confirmed amounts join the training series: check auto-learning of their kinds (the
+    check also forgets the cached forecasts, which were made without them)."""
+    targets = tuple(dict.fromkeys(row.kind for row in rows))
+    if targets:
+        autolearn_check_on_commit(workspace_id=workspace.pk, targets=targets)

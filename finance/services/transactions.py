@@ -45,7 +45,7 @@ from finance.services.csv_import import (
     parse_decimal,
     parse_text,
 )
-from finance.signals import rows_imported
+from finance.signals import amounts_confirmed, rows_imported
 
 AMOUNT_NOT_POSITIVE = "Amount must be greater than zero."
 CATEGORY_OF_ANOTHER_WORKSPACE = "Choose a category of this workspace."
@@ -268,12 +268,13 @@ def transaction_confirm(*, transaction: Transaction, user: AbstractBaseUser | No
     """A member confirms that the amount of ``transaction``, marked ``needs_confirmation``,
     is right: from now on it counts for training. Raises :class:`NothingToConfirm` (nothing
     written) when the amount awaits no confirmation."""
-    row = Transaction.objects.select_for_update(of=("self",)).get(pk=transaction.pk)
+    row = Transaction.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=transaction.pk)
     if not row.needs_confirmation:
         raise NothingToConfirm(NothingToConfirm.message)
     row.needs_confirmation = False
     row.confirmed_by, row.confirmed_at = user, timezone.now()
     row.save(update_fields=["needs_confirmation", "confirmed_by", "confirmed_at", "updated_at"])
+    amounts_confirmed.send(sender=Transaction, workspace=row.workspace, rows=[row])
     return row
 
 

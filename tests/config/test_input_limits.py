@@ -78,6 +78,13 @@ class TestJsonDepthAndSize:
         assert response.status_code == 400
         assert response.json() == {"detail": "The JSON body is larger than 1,000 bytes."}
 
+    def test_a_body_over_django_s_upload_limit_gets_the_same_json_answer(self, workspace, member, client_for):
+        # 3 MB: over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), where Django would answer with an HTML page
+        body = json.dumps({"workspace": workspace.pk, "name": "x" * 3_000_000}).encode()
+        response = post_raw(client_for(member), "/api/v1/categories/", body)
+        assert response.status_code == 400
+        assert response.json() == {"detail": "The JSON body is larger than 1,048,576 bytes."}
+
     def test_invalid_json_is_still_a_parse_error(self, member, client_for):
         response = post_raw(client_for(member), "/api/v1/categories/", b'{"name": ')
         assert response.status_code == 400

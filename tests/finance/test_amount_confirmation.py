@@ -138,6 +138,19 @@ def _upload(text):
 
 @pytest.mark.django_db
 class TestConfirmApi:
+    def test_a_confirmation_schedules_the_auto_learn_check_of_its_kind(
+        self, workspace, member, client_for, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        from forecasting.training import autolearn
+
+        checks = []
+        monkeypatch.setattr(autolearn, "autolearn_schedule_check", lambda **kwargs: checks.append(kwargs))
+        row = f.TransactionFactory(workspace=workspace, kind="revenue", needs_confirmation=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(member).post(f"{TX}{row.pk}/confirm/")
+        assert response.status_code == 200
+        assert checks == [{"workspace_id": workspace.pk, "targets": ("revenue",)}]
+
     def test_nothing_to_confirm_is_409_and_nothing_changes(self, workspace, member, client_for):
         row = f.TransactionFactory(workspace=workspace)
         response = client_for(member).post(f"{TX}{row.pk}/confirm/")
