@@ -222,6 +222,14 @@ class AutoLearnQuerySerializer(serializers.Serializer):
     force = serializers.BooleanField(default=False)
 
 
+class ActiveJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued", "running"])
+    progress = serializers.IntegerField()
+    queue_position = serializers.IntegerField(
+        allow_null=True, help_text="A queued job's place among every queued job (1: next to start); null when running.")
+
+
 class TargetStateSerializer(serializers.Serializer):
     target = serializers.CharField()
     new_rows = serializers.IntegerField()
@@ -230,6 +238,7 @@ class TargetStateSerializer(serializers.Serializer):
     last_trained_at = serializers.DateTimeField(allow_null=True)
     next_eligible_at = serializers.DateTimeField(allow_null=True)
     running_job = serializers.IntegerField(allow_null=True, source="running_job_id")
+    active_job = ActiveJobSerializer(allow_null=True, help_text="The target's queued or running training job.")
     would_train = serializers.BooleanField()
     reason = serializers.CharField()
 

@@ -51,7 +51,12 @@ from forecasting.training.autolearn import (
     target_retrain,
 )
 from forecasting.training.models import TrainingJob
-from forecasting.training.selectors import autolearn_states, model_status_for_user
+from forecasting.training.selectors import (
+    autolearn_states,
+    model_status_for_user,
+    training_jobs_active,
+    training_queue_positions,
+)
 
 
 class ServiceUnavailable(ValidationError):
@@ -341,11 +346,25 @@ class AutoLearnStatusView(APIView):
         query = serializers.AutoLearnQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         workspace = workspace_for(request, query.validated_data["workspace"])
+        jobs = training_jobs_active(workspace=workspace)
+        positions = training_queue_positions(
+            job_ids={job.pk for job in jobs.values() if job.status == TrainingJob.Status.QUEUED})
         rows = []
         for state in autolearn_states(workspace=workspace):
             decision = should_retrain(state=state)
             state.next_eligible_at = next_eligible_at(state)
             state.would_train, state.reason = decision.train, decision.reason
+            job = jobs.get(state.target)
+            state.active_job = None if job is None else {
+                "id": job.pk, "status": job.status, "progress": job.progress,
+                "queue_position": positions.get(job.pk),
+            }
+            if job is not None:  # the rule's answer is moot: a training is on its way
+                state.would_train = False
+                ahead = (positions.get(job.pk) or 1) - 1
+                state.reason = (f"Training job {job.pk} is running ({job.progress} %)."
+                                if job.status == TrainingJob.Status.RUNNING else
+                                f"Training job {job.pk} is queued; {ahead} job{'' if ahead == 1 else 's'} ahead of it.")
             rows.append(state)
         return Response({
             "workspace": workspace.pk,

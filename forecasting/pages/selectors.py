@@ -14,8 +14,8 @@ from forecasting.monitoring.models import Alert
 from forecasting.registry.models import ModelVersion, TargetState
 from forecasting.series.frequency import preference_rank
 from forecasting.series.targets import InvalidTarget, Target
-from forecasting.training.autolearn import ACTIVE_JOB_STATUSES
 from forecasting.training.models import TrainingJob
+from forecasting.training.selectors import training_jobs_active, training_queue_positions
 from forecasting.training.sweeps import BASE_TARGETS
 
 # --- the Models page ----------------------------------------------------------------------
@@ -75,21 +75,6 @@ def target_label(target: Target, *, categories: dict[int, str], products: dict[i
     return " — ".join([label, *parts])
 
 
-#: Queued jobs looked through for a position (a longer queue says "over …").
-QUEUE_POSITION_LIMIT = 1_000
-
-
-def queue_positions(*, job_ids: set[int]) -> dict[int, int]:
-    """Each of ``job_ids`` (queued jobs) → its place in line among every queued job of the
-    installation, oldest first (the order workers take them in): one query, none when
-    ``job_ids`` is empty."""
-    if not job_ids:
-        return {}
-    line = (TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED).order_by("created_at", "id")
-            .values_list("id", flat=True)[:QUEUE_POSITION_LIMIT])
-    return {job_id: place for place, job_id in enumerate(line, start=1) if job_id in job_ids}
-
-
 def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOverview:
     """Every target of the workspace (the base ones, those with a learning state and those
     with a deployed model), each with its deployed version, learning state, running or
@@ -103,10 +88,9 @@ def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOve
     for v in (ModelVersion.objects.filter(workspace=workspace, status=ModelVersion.Status.DEPLOYED)
               .defer("training_data", "backtest").order_by(preference_rank())):
         deployed.setdefault(v.target, v)  # a target deployed at several frequencies: its monthly model
-    jobs: dict[str, TrainingJob] = {}
-    for job in TrainingJob.objects.filter(workspace=workspace, status__in=ACTIVE_JOB_STATUSES).order_by("created_at", "id"):
-        jobs.setdefault(job.target, job)
-    positions = queue_positions(job_ids={job.pk for job in jobs.values() if job.status == TrainingJob.Status.QUEUED})
+    jobs = training_jobs_active(workspace=workspace)
+    positions = training_queue_positions(
+        job_ids={job.pk for job in jobs.values() if job.status == TrainingJob.Status.QUEUED})
     open_alerts = list(
         Alert.objects.filter(workspace=workspace, acknowledged_at__isnull=True)
         .select_related("model_version")

@@ -8,7 +8,31 @@ from finance.models import Category, Membership, Workspace
 from forecasting.registry.models import ModelVersion, TargetState
 from forecasting.series.frequency import preference_rank
 from forecasting.series.targets import Target
+from forecasting.training.models import TrainingJob
 from forecasting.training.sweeps import BASE_TARGETS
+
+ACTIVE = (TrainingJob.Status.QUEUED, TrainingJob.Status.RUNNING)
+#: Queued jobs looked through for a place in line.
+QUEUE_POSITION_LIMIT = 1_000
+
+
+def training_jobs_active(*, workspace: Workspace) -> dict[str, TrainingJob]:
+    """The oldest queued or running job of each target of the workspace (one query)."""
+    jobs: dict[str, TrainingJob] = {}
+    for job in TrainingJob.objects.filter(workspace=workspace, status__in=ACTIVE).order_by("created_at", "id"):
+        jobs.setdefault(job.target, job)
+    return jobs
+
+
+def training_queue_positions(*, job_ids: set[int]) -> dict[int, int]:
+    """Each of ``job_ids`` (queued jobs) → its place in line among every queued job of the
+    installation, oldest first (the order workers take them in): one query, none when
+    ``job_ids`` is empty."""
+    if not job_ids:
+        return {}
+    line = (TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED).order_by("created_at", "id")
+            .values_list("id", flat=True)[:QUEUE_POSITION_LIMIT])
+    return {job_id: place for place, job_id in enumerate(line, start=1) if job_id in job_ids}
 
 
 def autolearn_states(*, workspace: Workspace) -> list[TargetState]:

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from finance.services.transactions import transaction_import_csv
+from finance.services.transaction_import import transaction_import_csv
 from forecasting.registry.models import TargetState
 from forecasting.training.autolearn import autolearn_check, should_retrain
 from forecasting.training.models import TrainingJob
@@ -416,6 +416,24 @@ class TestAutoLearnApi:
         assert (revenue["new_rows"], revenue["would_train"], revenue["reason"]) == (
             1, False, "Never trained; 1 of 5 rows needed.")
         assert body["settings"] == {"min_new_rows": 5, "cooldown_hours": 24.0, "feedback_threshold": 50}
+
+    def test_status_reports_queued_and_running_jobs_with_their_place_in_line(
+            self, workspace, other_workspace, member, client_for):
+        # Given a running expense training, and revenue queued behind another workspace's job
+        running = TrainingJob.objects.create(workspace=workspace, target="expense", status="running", progress=40)
+        TrainingJob.objects.create(workspace=other_workspace, target="revenue", status="queued")
+        queued = TrainingJob.objects.create(workspace=workspace, target="revenue", status="queued")
+        # When a member reads the auto-learn status
+        body = client_for(member).get("/api/v1/ml/auto-learn/status/", {"workspace": workspace.pk}).json()
+        targets = {t["target"]: t for t in body["targets"]}
+        # Then each active job is reported, the queued one with its place, and the rule defers to them
+        assert (targets["revenue"]["active_job"], targets["revenue"]["would_train"], targets["revenue"]["reason"]) == (
+            {"id": queued.pk, "status": "queued", "progress": 0, "queue_position": 2}, False,
+            f"Training job {queued.pk} is queued; 1 job ahead of it.")
+        assert (targets["expense"]["active_job"], targets["expense"]["reason"]) == (
+            {"id": running.pk, "status": "running", "progress": 40, "queue_position": None},
+            f"Training job {running.pk} is running (40 %).")
+        assert targets["inventory"]["active_job"] is None
 
     def test_force_trigger_queues_a_job(self, workspace, owner, client_for, no_enqueue):
         response = client_for(owner).post(f"/api/v1/ml/auto-learn/revenue/?workspace={workspace.pk}&force=true")
