@@ -385,6 +385,20 @@ ML_BATCH_MAX_ITEMS = env.int("ML_BATCH_MAX_ITEMS", default=100)  # items of one 
 ML_ALGORITHMS = env.list("ML_ALGORITHMS", default=[])
 
 # --- Inventory planning (reorder points, safety stock, EOQ, stock plans) ------------------
+# --- Budgets and recurring bills (the end-user pages, coaching's budget risk) ------------
+# A category the model suggested with a confidence below this is not counted in budget
+# spending until a member accepts it (it is shown apart).
+BUDGET_SUGGESTION_MIN_CONFIDENCE = env.float("BUDGET_SUGGESTION_MIN_CONFIDENCE", default=0.6)
+# A recurring bill: at least RECURRING_MIN_OCCURRENCES payments to one payee, a regular
+# period (weekly, monthly, yearly) and amounts within RECURRING_AMOUNT_TOLERANCE (a
+# fraction) of their median.
+RECURRING_MIN_OCCURRENCES = env.int("RECURRING_MIN_OCCURRENCES", default=3)
+RECURRING_AMOUNT_TOLERANCE = env.float("RECURRING_AMOUNT_TOLERANCE", default=0.10)
+if not 0 <= BUDGET_SUGGESTION_MIN_CONFIDENCE <= 1 or RECURRING_MIN_OCCURRENCES < 3 or RECURRING_AMOUNT_TOLERANCE < 0:
+    raise ImproperlyConfigured(
+        "Need 0 <= BUDGET_SUGGESTION_MIN_CONFIDENCE <= 1, RECURRING_MIN_OCCURRENCES >= 3, RECURRING_AMOUNT_TOLERANCE >= 0."
+    )
+
 # Fixed cost of placing one order with a supplier (workspace currency).
 INVENTORY_ORDERING_COST = env.float("INVENTORY_ORDERING_COST", default=50.0)
 # Cost of holding one unit for a year, as a fraction of its unit cost.

@@ -12,7 +12,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from config.limits import amount_review_ceiling, percentile_rank
@@ -158,13 +158,32 @@ def budget_limit_per_month(*, budget: Budget) -> Decimal:
 
 
 @dataclass(frozen=True)
+def budget_counted_q() -> Q:
+    """The expenses a budget counts: all but the model's category suggestions still
+    unconfirmed below ``BUDGET_SUGGESTION_MIN_CONFIDENCE`` (a member's accept makes the
+    category theirs, and the row counts from then on)."""
+    return ~Q(category_source=Transaction.CategorySource.MODEL) | Q(
+        category_confidence__gte=settings.BUDGET_SUGGESTION_MIN_CONFIDENCE
+    )
+
+
+def budget_unconfirmed_q() -> Q:
+    """The complement of :func:`budget_counted_q`: suggestions a budget leaves out (shown apart)."""
+    return Q(category_source=Transaction.CategorySource.MODEL) & (
+        Q(category_confidence__lt=settings.BUDGET_SUGGESTION_MIN_CONFIDENCE) | Q(category_confidence__isnull=True)
+    )
+
+
 class BudgetUse:
-    """How much of a budget one month's approved expenses of its category used."""
+    """How much of a budget one month's approved expenses of its category used; the
+    model's unconfirmed low-confidence suggestions for the category are counted apart."""
 
     budget: Budget
     limit: Decimal  # the budget converted to one month
     spent: Decimal
 
+    unconfirmed_count: int = 0
+    unconfirmed_amount: Decimal = Decimal("0.00")
     @property
     def percent(self) -> int:
         return int((self.spent * 100 / self.limit).to_integral_value(ROUND_HALF_UP))
@@ -181,32 +200,40 @@ class BudgetUse:
 def budget_usage_for_month(*, workspace: Workspace, month: dt.date) -> list[BudgetUse]:
     """Every budget of the workspace active during the month of ``month``, with what its
     category's approved expenses of that month spent against it (weekly and yearly
-    budgets converted to a monthly amount), by category name. One query."""
+    budgets converted to a monthly amount; unconfirmed suggestions apart, see
+    :func:`budget_counted_q`), by category name. One query."""
     first, last = month_start(month), month_end(month)
-    spent = (
-        Transaction.objects.filter(
-            workspace_id=OuterRef("workspace_id"),
-            category_id=OuterRef("category_id"),
-            kind=Transaction.Kind.EXPENSE,
-            status=Transaction.Status.APPROVED,
-            date__gte=first,
-            date__lte=last,
-        )
-        .order_by()
-        .values("category_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    rows = Transaction.objects.filter(
+        workspace_id=OuterRef("workspace_id"),
+        category_id=OuterRef("category_id"),
+        kind=Transaction.Kind.EXPENSE,
+        status=Transaction.Status.APPROVED,
+        date__gte=first,
+        date__lte=last,
+    ).order_by().values("category_id")
     money = models.DecimalField(max_digits=14, decimal_places=2)
     budgets = (
+
+    def total(condition: Q, aggregate: type[Sum] | type[Count], field: models.Field) -> Coalesce:
+        found = rows.filter(condition).annotate(total=aggregate("amount" if aggregate is Sum else "pk"))
+        return Coalesce(Subquery(found.values("total"), output_field=field), Value(0), output_field=field)
+
         Budget.objects.filter(workspace=workspace, start_date__lte=last)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
         .select_related("category")
-        .annotate(spent=Coalesce(Subquery(spent, output_field=money), Value(Decimal("0")), output_field=money))
+        .annotate(
+            spent=total(budget_counted_q(), Sum, money),
+            unconfirmed_amount=total(budget_unconfirmed_q(), Sum, money),
+            unconfirmed_count=total(budget_unconfirmed_q(), Count, models.IntegerField()),
+        )
         .order_by("category__name", "pk")
     )
     return [
-        BudgetUse(budget=budget, limit=budget_limit_per_month(budget=budget), spent=Decimal(budget.spent).quantize(_CENT))
+        BudgetUse(
+            budget=budget, limit=budget_limit_per_month(budget=budget), spent=Decimal(budget.spent).quantize(_CENT),
+            unconfirmed_count=budget.unconfirmed_count,
+            unconfirmed_amount=Decimal(budget.unconfirmed_amount).quantize(_CENT),
+        )
         for budget in budgets
     ]
 
@@ -224,6 +251,8 @@ class BudgetMonth:
     spent: Decimal
     is_partial: bool  # the current month: spending to date
 
+    unconfirmed_count: int = 0  # unconfirmed suggestions, not counted (budget_counted_q)
+    unconfirmed_amount: Decimal = Decimal("0.00")
     @property
     def percent(self) -> int | None:
         if not self.limit:
@@ -257,7 +286,8 @@ def budget_months(
 ) -> dict[int, list[BudgetMonth]]:
     """Each budget's last ``count`` calendar months up to today's (the current one
     partial), oldest first: its monthly limit where it was active and its category's
-    approved expenses. One query whatever the number of budgets, none without budgets."""
+    approved expenses (unconfirmed suggestions apart, see :func:`budget_counted_q`). One
+    query whatever the number of budgets, none without budgets."""
     months = [add_months(today, -back) for back in range(count - 1, -1, -1)]
     if not budgets:
         return {}
@@ -273,22 +303,27 @@ def budget_months(
         .annotate(month=TruncMonth("date"))
         .order_by()
         .values("category_id", "month")
-        .annotate(total=Sum("amount"))
+        .annotate(
+            total=Sum("amount", filter=budget_counted_q()),
+            unconfirmed=Sum("amount", filter=budget_unconfirmed_q()),
+            unconfirmed_n=Count("pk", filter=budget_unconfirmed_q()),
+        )
     )
-    spent = {(row["category_id"], row["month"]): row["total"] for row in rows}
+    found = {(row["category_id"], row["month"]): row for row in rows}
     current = months[-1]
-    return {
-        budget.pk: [
-            BudgetMonth(
-                month=month,
-                limit=budget_limit_per_month(budget=budget) if budget_is_active(budget=budget, month=month) else None,
-                spent=Decimal(spent.get((budget.category_id, month)) or 0).quantize(_CENT),
-                is_partial=month == current,
-            )
-            for month in months
-        ]
-        for budget in budgets
-    }
+
+    def month_of(budget: Budget, month: dt.date) -> BudgetMonth:
+        row = found.get((budget.category_id, month), {})
+        return BudgetMonth(
+            month=month,
+            limit=budget_limit_per_month(budget=budget) if budget_is_active(budget=budget, month=month) else None,
+            spent=Decimal(row.get("total") or 0).quantize(_CENT),
+            is_partial=month == current,
+            unconfirmed_count=row.get("unconfirmed_n") or 0,
+            unconfirmed_amount=Decimal(row.get("unconfirmed") or 0).quantize(_CENT),
+        )
+
+    return {budget.pk: [month_of(budget, month) for month in months] for budget in budgets}
 
 
 def budget_months_total(*, histories: list[list[BudgetMonth]]) -> list[BudgetMonth]:
@@ -305,6 +340,8 @@ def budget_months_total(*, histories: list[list[BudgetMonth]]) -> list[BudgetMon
             spent=sum((m.spent for m in active), Decimal("0.00")),
             is_partial=months[0].is_partial,
         ))
+            unconfirmed_count=sum(m.unconfirmed_count for m in active),
+            unconfirmed_amount=sum((m.unconfirmed_amount for m in active), Decimal("0.00")),
     return totals
 
 

@@ -199,6 +199,36 @@ class InsightListSerializer(serializers.Serializer):
     insights = InsightSerializer(many=True)
 
 
+class BudgetRiskSerializer(serializers.Serializer):
+    """One budget this month: what its category spent (unconfirmed model suggestions below
+    the confidence threshold apart, not counted) and, where a forecast covers the rest of
+    the month, the projection by month end and the chance of going over it."""
+
+    budget = serializers.IntegerField()
+    category = serializers.IntegerField()
+    name = serializers.CharField()
+    limit = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="The budget for one month.")
+    spent = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unconfirmed_count = serializers.IntegerField()
+    unconfirmed_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    projected = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True,
+                                         help_text="Spent plus the rest of the month's forecast; null without one.")
+    probability = serializers.FloatField(allow_null=True)
+    level = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)
+    bills_paid = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                          help_text="The category's recurring bills paid this month (not projected again).")
+    bills_due = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                         help_text="Its recurring bills still due by month end (in the projection).")
+
+
+class BudgetRiskListSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    month = serializers.DateField()
+    currency = serializers.CharField()
+    budgets = BudgetRiskSerializer(many=True)
+
+
 class PeerFigureSerializer(serializers.Serializer):
     yours = serializers.FloatField()
     peer_median = serializers.FloatField()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("predictions/", views.PredictionsView.as_view(), name="coaching-predictions"),
     path("insights/", views.InsightListView.as_view(), name="coaching-insights"),
     path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
+    path("budget-risk/", views.BudgetRiskView.as_view(), name="coaching-budget-risk"),
 ]

@@ -33,10 +33,12 @@ from coaching.services.recommendations import (
 )
 from finance.api.kit import Conflict, WorkspaceScopedViewSet, workspace_for
 from finance.models import Membership
+from finance.months import month_start
 from finance.selectors import (
     membership_role_get,
     workspace_list_for_user,
 )
+from forecasting.serving.budgets import budget_risks_read
 
 
 class BehavioralEventViewSet(WorkspaceScopedViewSet):
@@ -146,6 +148,33 @@ class InsightListView(APIView):
         ctx = coaching_context(workspace=workspace, today=timezone.localdate())
         insights = [i.as_dict() for i in insights_for(ctx=ctx)]
         return Response(s.InsightListSerializer({"workspace": workspace.pk, "insights": insights}).data)
+
+
+class BudgetRiskView(APIView):
+    """``GET /api/v1/coaching/budget-risk/?workspace=``: each budget's spending this month
+    and its overrun risk — the Overview's and the Budgets page's rule
+    (:func:`forecasting.serving.budgets.budget_risks`): recurring bills already paid this
+    month are not projected again."""
+
+    @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.BudgetRiskListSerializer})
+    def get(self, request: Request) -> Response:
+        workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
+        today = timezone.localdate()
+        uses, risks = budget_risks_read(workspace=workspace, today=today)
+        rows = []
+        for use in uses:
+            risk = risks.get(use.budget.pk)
+            rows.append({
+                "budget": use.budget.pk, "category": use.budget.category_id, "name": use.budget.category.name,
+                "limit": use.limit, "spent": use.spent, "unconfirmed_count": use.unconfirmed_count,
+                "unconfirmed_amount": use.unconfirmed_amount,
+                "projected": risk.projected if risk else None, "probability": risk.probability if risk else None,
+                "level": risk.level if risk else None, "source": risk.source if risk else None,
+                "bills_paid": risk.bills_paid if risk else 0, "bills_due": risk.bills_due if risk else 0,
+            })
+        return Response(s.BudgetRiskListSerializer({
+            "workspace": workspace.pk, "month": month_start(today), "currency": workspace.currency, "budgets": rows,
+        }).data)
 
 
 class PeerComparisonView(APIView):

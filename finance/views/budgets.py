@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, TemplateVie
 
 from finance.forms import BudgetForm
 from finance.models import Budget
+from finance.months import month_start
 from finance.selectors import (
     BudgetMonth,
     budget_limit_per_month,
@@ -22,6 +24,7 @@ from finance.selectors import (
     budget_months_total,
 )
 from finance.services.budgets import budget_delete
+from finance.services.recurring import recurring_bills_detect
 from finance.views.base import WorkspaceObjectMixin, WorkspacePageMixin
 
 PARTIAL_LABEL = "month to date"
@@ -78,6 +81,9 @@ class BudgetListView(WorkspacePageMixin, TemplateView):
             this_month=total[-1] if total else None,
             chart=budget_chart(months=total, currency=self.workspace.currency),
             partial_label=PARTIAL_LABEL,
+            bills=recurring_bills_detect(workspace=self.workspace, today=today),
+            month_first=month_start(today),
+            min_confidence=settings.BUDGET_SUGGESTION_MIN_CONFIDENCE * 100,
         )
         return context
 

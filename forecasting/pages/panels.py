@@ -24,6 +24,7 @@ from django.utils import timezone
 from finance.models import Category, Workspace
 from finance.panels import PagePanel, page_panel_register
 from finance.selectors import BudgetUse
+from finance.services.recurring import RecurringBill
 from forecasting.engine.registry import algorithm_label
 from forecasting.inventory.selectors import (
     inventory_forecasts_read,
@@ -33,7 +34,12 @@ from forecasting.inventory.selectors import (
 from forecasting.inventory.stockout import stockout_alerts_open
 from forecasting.registry.models import ModelVersion
 from forecasting.series.frequency import Frequency
-from forecasting.serving.budgets import BudgetRisk, budget_risk_targets, budget_risks
+from forecasting.serving.budgets import (
+    BudgetRisk,
+    budget_risk_targets,
+    budget_risks,
+    budget_risks_forecast,
+)
 from forecasting.serving.forecasts import PageForecast, deployed_forecasters, forecasts_read
 
 HISTORY_POINTS = {"M": 24, "W": 52, "D": 90}
@@ -174,10 +180,14 @@ class OverviewForecasts:
     has_expense_forecast: bool
 
 
-def overview_forecasts(*, workspace: Workspace, budgets: Sequence[BudgetUse], today: dt.date) -> OverviewForecasts:
-    """The overview's forecast charts and budget risks. Queries: the deployed versions (1)
-    and the categories' expense shares (1, only when a budget's category has no model of
-    its own but the total expense has)."""
+def overview_forecasts(
+    *, workspace: Workspace, budgets: Sequence[BudgetUse], today: dt.date, bills: Sequence[RecurringBill] | None = None,
+) -> OverviewForecasts:
+    """The overview's forecast charts and budget risks (``bills``: the page's recurring
+    bills, see :func:`forecasting.serving.budgets.budget_risks`). Queries: the deployed
+    versions (1), the recurring bills (1, only without ``bills`` and with a budget a
+    forecast covers) and the categories' expense shares (1, only when a budget's category
+    has no model of its own but the total expense has)."""
     targets = ["revenue", *budget_risk_targets(budgets)]
     versions = deployed_forecasters(workspace=workspace, targets=targets, with_training_data=True)
     results = forecasts_read(workspace=workspace, versions=versions, today=today)
@@ -185,7 +195,7 @@ def overview_forecasts(*, workspace: Workspace, budgets: Sequence[BudgetUse], to
     return OverviewForecasts(
         panels=[metric_panel(metric=metric, label=label, result=results.get(metric), currency=workspace.currency)
                 for metric, label in METRICS],
-        risks=budget_risks(workspace=workspace, budgets=budgets, today=today, forecasts=results),
+        risks=budget_risks(workspace=workspace, budgets=budgets, today=today, forecasts=results, bills=bills),
         has_expense_forecast=expense is not None and expense.ok,
     )
 
@@ -203,8 +213,29 @@ class OverviewPanel(PagePanel):
     }
 
     def context(self, *, request: HttpRequest, workspace: Workspace, page: Mapping[str, Any]) -> dict[str, Any]:
-        ml = overview_forecasts(workspace=workspace, budgets=page["budgets"], today=page["today"])
+        ml = overview_forecasts(workspace=workspace, budgets=page["budgets"], today=page["today"], bills=page.get("bills"))
         return {"ml": ml, "panels": ml.panels}
+
+
+@page_panel_register
+class BudgetsPanel(PagePanel):
+    """The overrun-risk column of the Budgets page's table (the Overview's rule)."""
+
+    page = "budgets"
+    templates = {
+        "budget_list_head": "forecasting/pages/_budget_risk_head.html",
+        "budget_list_cells": "forecasting/pages/_budget_list_risk_cell.html",
+        "budgets_after": "forecasting/pages/_budget_risk_notes.html",
+    }
+
+    def context(self, *, request: HttpRequest, workspace: Workspace, page: Mapping[str, Any]) -> dict[str, Any]:
+        uses = [
+            BudgetUse(budget=row.budget, limit=row.current.limit, spent=row.current.spent,
+                      unconfirmed_count=row.current.unconfirmed_count, unconfirmed_amount=row.current.unconfirmed_amount)
+            for row in page.get("rows") or [] if row.current.limit is not None
+        ]
+        return {"budget_risks": budget_risks_forecast(workspace=workspace, budgets=uses, today=page["today"],
+                                                      bills=page.get("bills"))}
 
 
 # --- inventory -----------------------------------------------------------------------------------

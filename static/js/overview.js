@@ -1,4 +1,7 @@
 // Overview: revenue and expenses per month as bars, net as a line (Chart.js, vendored).
+// The current month, still running, is not drawn as a full one: its bars are light with an
+// outline, its net point hollow at the end of a dashed segment, and its label says
+// "month to date" (data.partial[i], data.partialLabel).
 (function () {
   "use strict";
 
@@ -13,6 +16,19 @@
     }
   }
 
+  function withAlpha(hex, alpha) {
+    const n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
+  }
+
+  function bars(colour, partial) {
+    return {
+      backgroundColor: partial.map(function (p) { return p ? withAlpha(colour, 0.3) : colour; }),
+      borderColor: colour,
+      borderWidth: partial.map(function (p) { return p ? 2 : 0; }),
+    };
+  }
+
   function draw() {
     const canvas = document.getElementById("cashflow-chart");
     const source = document.getElementById("cashflow-data");
@@ -20,15 +36,24 @@
     const data = JSON.parse(source.textContent);
     const money = moneyFormat(data.currency, false);
     const short = moneyFormat(data.currency, true);
+    const partial = data.partial || data.labels.map(function () { return false; });
+    const narrow = canvas.parentElement.clientWidth < 560;
+    const labels = data.labels.map(function (label, i) {
+      return partial[i] ? [label, narrow ? "to date" : data.partialLabel] : label;
+    });
     new window.Chart(canvas, {
       data: {
-        labels: data.labels,
+        labels: labels,
         datasets: [
-          { type: "bar", label: "Revenue", data: data.revenue, backgroundColor: "#1e7d55", order: 2 },
-          { type: "bar", label: "Expenses", data: data.expense, backgroundColor: "#c0392b", order: 2 },
+          Object.assign({ type: "bar", label: "Revenue", data: data.revenue, order: 2 }, bars("#1e7d55", partial)),
+          Object.assign({ type: "bar", label: "Expenses", data: data.expense, order: 2 }, bars("#c0392b", partial)),
           {
             type: "line", label: "Net", data: data.net, borderColor: "#1f4e79",
-            backgroundColor: "#1f4e79", borderWidth: 2, pointRadius: 3, tension: 0.25, order: 1,
+            backgroundColor: partial.map(function (p) { return p ? "#ffffff" : "#1f4e79"; }),
+            pointBorderColor: "#1f4e79", pointBorderWidth: 2,
+            pointRadius: partial.map(function (p) { return p ? 5 : 3; }),
+            borderWidth: 2, tension: 0.25, order: 1,
+            segment: { borderDash: function (ctx) { return partial[ctx.p1DataIndex] ? [6, 4] : undefined; } },
           },
         ],
       },
@@ -38,13 +63,17 @@
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          x: { grid: { display: false } },
+          x: { grid: { display: false }, ticks: { maxRotation: 0 } },
           y: { ticks: { callback: function (value) { return short.format(value); } } },
         },
         plugins: {
           legend: { position: "bottom" },
           tooltip: {
             callbacks: {
+              title: function (items) {
+                const i = items[0].dataIndex;
+                return data.labels[i] + (partial[i] ? " (" + data.partialLabel + ")" : "");
+              },
               label: function (ctx) { return ctx.dataset.label + ": " + money.format(ctx.parsed.y); },
             },
           },

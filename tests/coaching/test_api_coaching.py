@@ -19,7 +19,7 @@ from tests.coaching.books import month, monthly
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/coaching/"
-READS = ["segments/", "recommendations/", "predictions/", "insights/", "peer-comparison/"]
+READS = ["segments/", "recommendations/", "predictions/", "insights/", "peer-comparison/", "budget-risk/"]
 
 
 def books(workspace, size: int = 1):
@@ -274,7 +274,7 @@ class TestQueryCounts:
 
     @pytest.mark.parametrize(("endpoint", "queries"), [
         ("segments/", 3), ("recommendations/", 7), ("predictions/", 6), ("insights/", 5),
-        ("peer-comparison/", 4),
+        ("peer-comparison/", 4), ("budget-risk/", 3),
     ])
     def test_reads(self, client, workspace, endpoint, queries, django_assert_num_queries):
         client.get(f"{BASE}{endpoint}", {"workspace": workspace.pk})  # warm the forecast cache
