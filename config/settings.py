@@ -384,7 +384,6 @@ ML_BATCH_MAX_ITEMS = env.int("ML_BATCH_MAX_ITEMS", default=100)  # items of one 
 # Algorithms a training runs when none are requested (empty: every registered one).
 ML_ALGORITHMS = env.list("ML_ALGORITHMS", default=[])
 
-# --- Inventory planning (reorder points, safety stock, EOQ, stock plans) ------------------
 # --- Budgets and recurring bills (the end-user pages, coaching's budget risk) ------------
 # A category the model suggested with a confidence below this is not counted in budget
 # spending until a member accepts it (it is shown apart).
@@ -399,6 +398,7 @@ if not 0 <= BUDGET_SUGGESTION_MIN_CONFIDENCE <= 1 or RECURRING_MIN_OCCURRENCES <
         "Need 0 <= BUDGET_SUGGESTION_MIN_CONFIDENCE <= 1, RECURRING_MIN_OCCURRENCES >= 3, RECURRING_AMOUNT_TOLERANCE >= 0."
     )
 
+# --- Inventory planning (reorder points, safety stock, EOQ, stock plans) ------------------
 # Fixed cost of placing one order with a supplier (workspace currency).
 INVENTORY_ORDERING_COST = env.float("INVENTORY_ORDERING_COST", default=50.0)
 # Cost of holding one unit for a year, as a fraction of its unit cost.

@@ -157,7 +157,6 @@ def budget_limit_per_month(*, budget: Budget) -> Decimal:
     return (budget.amount * _MONTHLY_FACTOR[budget.period]).quantize(_CENT, ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
 def budget_counted_q() -> Q:
     """The expenses a budget counts: all but the model's category suggestions still
     unconfirmed below ``BUDGET_SUGGESTION_MIN_CONFIDENCE`` (a member's accept makes the
@@ -174,6 +173,7 @@ def budget_unconfirmed_q() -> Q:
     )
 
 
+@dataclass(frozen=True)
 class BudgetUse:
     """How much of a budget one month's approved expenses of its category used; the
     model's unconfirmed low-confidence suggestions for the category are counted apart."""
@@ -181,9 +181,9 @@ class BudgetUse:
     budget: Budget
     limit: Decimal  # the budget converted to one month
     spent: Decimal
-
     unconfirmed_count: int = 0
     unconfirmed_amount: Decimal = Decimal("0.00")
+
     @property
     def percent(self) -> int:
         return int((self.spent * 100 / self.limit).to_integral_value(ROUND_HALF_UP))
@@ -212,12 +212,12 @@ def budget_usage_for_month(*, workspace: Workspace, month: dt.date) -> list[Budg
         date__lte=last,
     ).order_by().values("category_id")
     money = models.DecimalField(max_digits=14, decimal_places=2)
-    budgets = (
 
     def total(condition: Q, aggregate: type[Sum] | type[Count], field: models.Field) -> Coalesce:
         found = rows.filter(condition).annotate(total=aggregate("amount" if aggregate is Sum else "pk"))
         return Coalesce(Subquery(found.values("total"), output_field=field), Value(0), output_field=field)
 
+    budgets = (
         Budget.objects.filter(workspace=workspace, start_date__lte=last)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
         .select_related("category")
@@ -250,9 +250,9 @@ class BudgetMonth:
     limit: Decimal | None  # None: no budget was active during the month
     spent: Decimal
     is_partial: bool  # the current month: spending to date
-
     unconfirmed_count: int = 0  # unconfirmed suggestions, not counted (budget_counted_q)
     unconfirmed_amount: Decimal = Decimal("0.00")
+
     @property
     def percent(self) -> int | None:
         if not self.limit:
@@ -339,9 +339,9 @@ def budget_months_total(*, histories: list[list[BudgetMonth]]) -> list[BudgetMon
             limit=sum((m.limit for m in active), Decimal("0.00")) if active else None,
             spent=sum((m.spent for m in active), Decimal("0.00")),
             is_partial=months[0].is_partial,
-        ))
             unconfirmed_count=sum(m.unconfirmed_count for m in active),
             unconfirmed_amount=sum((m.unconfirmed_amount for m in active), Decimal("0.00")),
+        ))
     return totals
 
 
@@ -554,3 +554,4 @@ def units_sold_since(*, workspace: Workspace, since: dt.date, until: dt.date | N
         sales = sales.filter(date__lt=until)
     total = sales.aggregate(total=Sum("quantity"))["total"]
     return int(total or 0)
+

@@ -11,6 +11,6 @@ urlpatterns = [
          name="coaching-recommendation-feedback"),
     path("predictions/", views.PredictionsView.as_view(), name="coaching-predictions"),
     path("insights/", views.InsightListView.as_view(), name="coaching-insights"),
-    path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
     path("budget-risk/", views.BudgetRiskView.as_view(), name="coaching-budget-risk"),
+    path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
 ]
