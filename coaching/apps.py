@@ -5,3 +5,6 @@ class CoachingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "coaching"
     verbose_name = "Coaching"
+
+    def ready(self) -> None:
+        from coaching import signals  # noqa: F401  (the receivers)

@@ -230,6 +230,7 @@ REST_FRAMEWORK = {
         "user": _throttle_rate("API_THROTTLE_USER", "2000/min"),
         "imports": _throttle_rate("API_THROTTLE_IMPORTS", "30/hour"),
         "auth": _throttle_rate("API_THROTTLE_AUTH", "20/min"),
+        "segment_refresh": _throttle_rate("API_THROTTLE_SEGMENT_REFRESH", "10/hour"),
     },
     # DRF's parsers with the input limits (config/parsers.py): JSON size and depth, no control characters.
     "DEFAULT_PARSER_CLASSES": [

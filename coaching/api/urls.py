@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from coaching.api import views
+from coaching.api import segments, views
 
 urlpatterns = [
     path("segments/", views.SegmentListView.as_view(), name="coaching-segments"),
+    path("refresh-segment/", segments.SegmentRefreshView.as_view(), name="coaching-refresh-segment"),
     path("recommendations/", views.RecommendationListView.as_view(), name="coaching-recommendations"),
     path("recommendations/<int:pk>/feedback/", views.RecommendationFeedbackView.as_view(),
          name="coaching-recommendation-feedback"),

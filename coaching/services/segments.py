@@ -240,3 +240,74 @@ def segments_refresh(*, today: dt.date | None = None, now: dt.datetime | None = 
         for m, index, d in pending
     )
     return RefreshReport(members=len(members), segments=len(segments), by_kind=ks)
+
+
+# --- one member, between two daily runs ------------------------------------------------------
+
+#: How a member got its segment: the nearest of the daily run's centres, or a starter
+#: segment (the kind has none yet) named by the savings rate as a one-segment run names it.
+NEAREST, STARTER = "nearest", "starter"
+
+
+@dataclass(frozen=True)
+class Placement:
+    assignment: SegmentAssignment
+    method: str
+
+
+def segment_assign(*, workspace_id: int, user_id: int, now: dt.datetime | None = None) -> Placement:
+    """Put one member in a segment now, without re-clustering: the nearest centre of its
+    kind's current segments, in the units the daily run standardises by (the scaler is fit
+    on every member of the kind, this one included); when the kind has no segment yet, a
+    starter segment named from the member's savings rate (the next daily run replaces it).
+    Replaces the member's assignment; the segments' sizes follow. Five queries and the
+    writes."""
+    now = now or timezone.now()
+    members = member_features(today=timezone.localdate(now), now=now)
+    member = next((m for m in members if (m.workspace_id, m.user_id) == (workspace_id, user_id)), None)
+    if member is None:
+        raise Membership.DoesNotExist(f"User {user_id} is not a member of workspace {workspace_id}.")
+    with transaction.atomic():
+        segments = list(Segment.objects.select_for_update().filter(kind=member.kind).order_by("pk"))
+        if segments:
+            segment, distance, method = _nearest(member, segments, [m for m in members if m.kind == member.kind])
+        else:
+            segment, distance, method = _starter(member, now), 0.0, STARTER
+        previous = SegmentAssignment.objects.filter(workspace_id=workspace_id, user_id=user_id).first()
+        assignment, _ = SegmentAssignment.objects.update_or_create(
+            workspace_id=workspace_id, user_id=user_id, defaults={
+                "segment": segment, "distance": round(distance, 4), "computed_at": now,
+                "features": {n: round(v, 4) for n, v in member.features.items()}})
+        if previous is None or previous.segment_id != segment.pk:
+            _resize({segment.pk, *([previous.segment_id] if previous is not None else [])})
+            assignment.segment.refresh_from_db()
+    return Placement(assignment=assignment, method=method)
+
+
+def _nearest(member: Member, segments: list[Segment], kind_members: list[Member]) -> tuple[Segment, float, str]:
+    scaler = StandardScaler().fit(np.array([m.vector for m in kind_members], dtype=float))
+    z = scaler.transform(np.array([member.vector], dtype=float))[0]
+    centres = scaler.transform(np.array([[s.centroid.get(n, 0.0) for n in FEATURES] for s in segments], dtype=float))
+    distances = np.linalg.norm(centres - z, axis=1)
+    best = int(np.argmin(distances))
+    return segments[best], float(distances[best]), NEAREST
+
+
+def _starter(member: Member, now: dt.datetime) -> Segment:
+    centre = dict(member.features)
+    name = segment_name(centre=centre, centre_z=dict.fromkeys(FEATURES, 0.0), k=1, taken=set())
+    segment, _ = Segment.objects.get_or_create(
+        key=slugify(f"{member.kind} starter {name}")[:80],
+        defaults={"kind": member.kind, "name": name, "computed_at": now, "n_clusters": 1,
+                  "description": f"Starter segment until the daily run clusters this kind. {segment_description(centre)}",
+                  "centroid": {n: round(v, 4) for n, v in centre.items()}},
+    )
+    return segment
+
+
+def _resize(segment_ids: set[int]) -> None:
+    for segment in Segment.objects.filter(pk__in=segment_ids):
+        assigned = SegmentAssignment.objects.filter(segment=segment)
+        segment.size = assigned.count()
+        segment.workspace_count = assigned.values("workspace_id").distinct().count()
+        segment.save(update_fields=["size", "workspace_count"])

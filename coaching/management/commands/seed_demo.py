@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coaching.demo import demo_seed
+from coaching.services.segments import segments_refresh
 from finance.demo.seed import DemoSeedError, demo_workspaces_exist
 from finance.demo.specs import USERS
 
@@ -83,9 +84,11 @@ class Command(BaseCommand):
             )
         except DemoSeedError as exc:
             raise CommandError(str(exc)) from exc
+        segments = segments_refresh()  # every demo member has a segment from the first page on
         elapsed = time.perf_counter() - started
         for line in summary.lines():
             self.stdout.write(line)
+        self.stdout.write(f"Segments: {segments.segments} for {segments.members} members.")
         self.stdout.write(self.style.SUCCESS(f"Seeded in {elapsed:.1f} s."))
         self.stdout.write("Log in with (demo credentials, existing users keep their passwords unless given):")
         for user in USERS:
