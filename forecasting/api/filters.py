@@ -1,9 +1,6 @@
-import datetime as dt
-
 import django_filters as filters
-from django.core.exceptions import ValidationError
-from django_filters.fields import IsoDateTimeField
 
+from config.filters import UtcIsoDateTimeFilter
 from forecasting.inventory.models import StockPlan
 from forecasting.monitoring.models import Alert
 from forecasting.registry.models import ModelVersion, Rollout
@@ -31,24 +28,6 @@ class AlertFilter(filters.FilterSet):
     class Meta:
         model = Alert
         fields = {"workspace": ["exact"], "kind": ["exact"], "severity": ["exact"], "target": ["exact"]}
-
-
-class UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 instant, in UTC: ISO 8601 allows offsets to ±23:59, PostgreSQL only to
-    ±15:59 (a 500 otherwise); an instant past year 9999 in UTC is invalid (400)."""
-
-    def to_python(self, value):  # noqa: ANN001, ANN201 - Django's signature
-        instant = super().to_python(value)
-        if instant is None:
-            return None
-        try:
-            return instant.astimezone(dt.UTC)
-        except OverflowError:
-            raise ValidationError(f"{value} is out of range.", code="invalid") from None
-
-
-class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = UtcIsoDateTimeField
 
 
 class StockPlanFilter(filters.FilterSet):

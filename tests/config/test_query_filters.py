@@ -1,5 +1,6 @@
 """Query filters answer bad instants with 400, never 500 (found by schemathesis on
-PostgreSQL, issue 21): ISO 8601 allows offsets to ±23:59, PostgreSQL only to ±15:59."""
+PostgreSQL, issue 21): ISO 8601 allows offsets to ±23:59, PostgreSQL only to ±15:59
+(config/filters.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ def test_stock_plan_instants_beyond_postgresqls_offsets(query, status, body, own
     assert response.status_code == status
     if body is not None:
         assert response.json() == body
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ({"timestamp__lte": "5857-04-23T22:48:51-18:26"}, 200),
+    ({"timestamp__gte": "9999-12-31T23:59:59-23:59"}, 400),
+])
+def test_event_instants_beyond_postgresqls_offsets(query, status, owner, client_for):
+    client = client_for(owner)
+    client.raise_request_exception = False
+    assert client.get("/api/v1/events/", query).status_code == status
 
 
 def test_a_request_django_refuses_before_the_api_is_a_json_400(owner, client_for, settings):
