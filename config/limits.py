@@ -30,7 +30,27 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.deconstruct import deconstructible
+
+#: The INPUT_* settings as read (an import checks every cell: Django's lazy settings cost
+#: a few microseconds a read); forgotten when a test or anything else changes a setting.
+_settings_read: dict[str, Any] = {}
+
+
+def _setting(name: str) -> Any:
+    try:
+        return _settings_read[name]
+    except KeyError:
+        value = _settings_read[name] = getattr(settings, name)
+        return value
+
+
+@receiver(setting_changed, dispatch_uid="config.limits.settings_changed")
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("INPUT_"):
+        _settings_read.clear()
 
 # --- text --------------------------------------------------------------------------------
 
@@ -49,6 +69,8 @@ _WHAT = {
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """What is wrong with ``value`` as text (a message), or None when it is fine."""
+    if value.isprintable():
+        return None  # no control character at all (C speed; most text)
     found = (_CONTROL_MULTILINE if multiline else _CONTROL_LINE).search(value)
     if found is None:
         return None
@@ -112,7 +134,7 @@ DATE_OUT_OF_RANGE = "Enter a date from %(min)s to %(max)s."
 
 
 def date_range() -> tuple[dt.date, dt.date]:
-    return settings.INPUT_DATE_MIN, settings.INPUT_DATE_MAX
+    return _setting("INPUT_DATE_MIN"), _setting("INPUT_DATE_MAX")
 
 
 def date_validate(value: dt.date) -> None:
@@ -179,7 +201,7 @@ AMOUNT_TOO_LARGE = "Ensure this amount is at most %(max)s."
 def amount_validate(value: Decimal) -> None:
     """Raise ``ValidationError`` (code ``amount_too_large``) for an amount of money beyond
     ``INPUT_AMOUNT_MAX`` (at most what NUMERIC(14, 2) holds)."""
-    limit = settings.INPUT_AMOUNT_MAX
+    limit = _setting("INPUT_AMOUNT_MAX")
     if value is not None and abs(value) > limit:
         raise ValidationError(AMOUNT_TOO_LARGE, code="amount_too_large", params={"max": f"{limit:,}"})
 
