@@ -1,19 +1,27 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from coaching.bandits import STRATEGIES
 from coaching.models import (
     BanditArm,
     BehavioralEvent,
+    CoachingSettings,
     RecommendationImpression,
     Segment,
     SegmentAssignment,
 )
 from coaching.privacy import privacy_filter
+from coaching.services.evaluation import CI_METHODS, policy_evaluate
 from coaching.services.segments import segments_refresh
 from finance.admin import WorkspaceScopedAdmin
+from finance.models import Workspace
+from finance.selectors import workspace_list_for_user
 
 
 @admin.register(BehavioralEvent)
@@ -113,12 +121,46 @@ class BanditArmAdmin(admin.ModelAdmin):
         return f"{obj.mean:.3f}"
 
 
+@admin.register(CoachingSettings)
+class CoachingSettingsAdmin(WorkspaceScopedAdmin):
+    """Which bandit strategy picks each workspace's recommendations (a workspace without a
+    row uses Thompson sampling); the action evaluates the strategies offline on its logs."""
+
+    list_display = ["workspace", "strategy", "epsilon", "updated_at"]
+    list_filter = ["strategy"]
+    search_fields = ["workspace__name"]
+    list_select_related = ["workspace"]
+    actions = ["evaluate_selected"]
+
+    @admin.action(description="Evaluate the strategies offline on the selected workspaces' impressions",
+                  permissions=["view"])
+    def evaluate_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        ids = "&".join(f"workspace={pk}" for pk in queryset.values_list("workspace_id", flat=True))
+        return HttpResponseRedirect(f"{reverse('admin:coaching_recommendationimpression_evaluate')}?{ids}")
+
+
+class EvaluationForm(forms.Form):
+    workspace = forms.ModelMultipleChoiceField(queryset=Workspace.objects.none())
+    strategy = forms.MultipleChoiceField(choices=[(s, s) for s in STRATEGIES], initial=list(STRATEGIES),
+                                         required=False, widget=forms.CheckboxSelectMultiple)
+    epsilon = forms.FloatField(min_value=0.0, max_value=1.0, initial=0.1, help_text="ε of the ε-greedy target.")
+    ci = forms.ChoiceField(choices=[(c, c) for c in CI_METHODS], initial="bootstrap", label="Interval")
+
+    def __init__(self, *args, user, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].queryset = (
+            Workspace.objects.all() if user.is_superuser else workspace_list_for_user(user=user))
+
+
 @admin.register(RecommendationImpression)
 class RecommendationImpressionAdmin(WorkspaceScopedAdmin):
-    """What was shown to whom and what they answered: a record, read-only."""
+    """What was shown to whom and what they answered: a record, read-only; with the offline
+    evaluation of the strategies on it (IPS / SNIPS, ``evaluate/``)."""
 
-    list_display = ["shown_at", "user", "workspace", "arm", "segment_key", "position", "status", "reward"]
-    list_filter = ["status", "arm", "workspace"]
+    change_list_template = "admin/coaching/recommendationimpression/change_list.html"
+    list_display = ["shown_at", "user", "workspace", "arm", "segment_key", "position", "status", "reward",
+                    "strategy", "propensity"]
+    list_filter = ["status", "arm", "strategy", "workspace"]
     search_fields = ["user__username", "arm", "segment_key"]
     date_hierarchy = "shown_at"
     list_select_related = ["user", "workspace"]
@@ -134,3 +176,23 @@ class RecommendationImpressionAdmin(WorkspaceScopedAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
         return False
+
+    def get_urls(self) -> list:
+        extra = [path("evaluate/", self.admin_site.admin_view(self.evaluate_view),
+                      name="coaching_recommendationimpression_evaluate")]
+        return extra + super().get_urls()
+
+    def evaluate_view(self, request: HttpRequest) -> HttpResponse:
+        """``GET ?workspace=<id>&…``: the IPS / SNIPS table of each strategy on the chosen
+        workspaces' logged impressions (staff see their own workspaces only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = EvaluationForm(request.GET or None, user=request.user)
+        report = None
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            report = policy_evaluate(workspaces=list(data["workspace"]), strategies=data["strategy"] or None,
+                                     epsilon=data["epsilon"], ci=data["ci"])
+        context = {**self.admin_site.each_context(request), "title": "Offline evaluation of the strategies",
+                   "opts": self.model._meta, "form": form, "report": report}
+        return TemplateResponse(request, "admin/coaching/evaluate.html", context)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from finance.models import Workspace
@@ -168,7 +169,10 @@ class RecommendationImpression(models.Model):
     title = models.CharField(max_length=120)
     text = models.TextField()
     data = models.JSONField(default=dict, blank=True, help_text="The figures the text was written from.")
-    sampled_value = models.FloatField(help_text="The Thompson draw that ranked this arm.")
+    sampled_value = models.FloatField(
+        null=True, blank=True,
+        help_text="The score that ranked this arm: Thompson's draw, UCB1's index (none when infinite: an arm "
+                  "never answered), ε-greedy's posterior mean.")
     position = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
     reward = models.FloatField(null=True, blank=True)
@@ -176,6 +180,15 @@ class RecommendationImpression(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     slate = models.UUIDField(null=True, blank=True, db_index=True,
                              help_text="The recommendations drawn together for one showing.")
+    strategy = models.CharField(max_length=20, blank=True, default="",
+                                help_text="The strategy that chose the slate (none before propensities were logged).")
+    propensity = models.FloatField(
+        null=True, blank=True,
+        help_text="The probability the strategy had of putting this arm in the slate (its chance of being shown).")
+    decision = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the strategy chose from: {'arms': {arm: [alpha, beta]} for every arm on offer, 'k': the "
+                  "slate size, 'params': the strategy's parameters} — offline evaluation replays it.")
 
     class Meta:
         ordering = ["-shown_at", "position", "-id"]
@@ -185,3 +198,31 @@ class RecommendationImpression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.arm} ({self.get_status_display().lower()})"
+
+
+class CoachingSettings(models.Model):
+    """A workspace's coaching choices: the bandit strategy that picks its recommendations
+    (Thompson sampling unless staff choose otherwise in admin)."""
+
+    class Strategy(models.TextChoices):
+        THOMPSON = "thompson", "Thompson sampling"
+        EPSILON_GREEDY = "epsilon_greedy", "ε-greedy"
+        UCB1 = "ucb1", "UCB1"
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="coaching_settings")
+    strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.THOMPSON)
+    epsilon = models.FloatField(
+        default=0.1, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="ε-greedy only: the chance that a slate is drawn at random (exploration).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "coaching settings"
+        verbose_name_plural = "coaching settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(epsilon__gte=0) & models.Q(epsilon__lte=1),
+                                   name="coaching_settings_epsilon_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace}: {self.get_strategy_display()}"

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from coaching.models import (
     MAX_EVENT_AMOUNT,
     BanditArm,
     BehavioralEvent,
+    CoachingSettings,
     RecommendationImpression,
     Segment,
     SegmentAssignment,
@@ -255,3 +257,21 @@ def coaching_context(*, workspace: Workspace, today: dt.date) -> CoachingContext
     goals = goals_by_workspace(workspace_ids=[workspace.pk]).get(workspace.pk, [])
     budgets = budget_usage_for_month(workspace=workspace, month=today)
     return CoachingContext(workspace=workspace, today=today, books=books, goals=goals, budgets=budgets)
+
+
+def coaching_settings_get(*, workspace: Workspace) -> CoachingSettings:
+    """The workspace's coaching settings, or the defaults (Thompson sampling) unsaved. One query."""
+    return CoachingSettings.objects.filter(workspace=workspace).first() or CoachingSettings(workspace=workspace)
+
+
+def recommendation_arms_resting(*, workspace: Workspace, user: AbstractBaseUser, now: dt.datetime) -> set[str]:
+    """The arms not to offer the user now: every one "In progress" (accepted, not done yet)
+    and every one accepted or completed within ``COACHING_RECOMMENDATION_COOLDOWN_DAYS`` of
+    ``now`` (by its last answer). One query."""
+    since = now - dt.timedelta(days=settings.COACHING_RECOMMENDATION_COOLDOWN_DAYS)
+    Status = RecommendationImpression.Status
+    return set(
+        RecommendationImpression.objects.filter(workspace=workspace, user=user)
+        .filter(Q(status=Status.ACCEPTED) | Q(status=Status.COMPLETED, responded_at__gt=since))
+        .values_list("arm", flat=True).distinct()
+    )

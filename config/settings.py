@@ -416,6 +416,22 @@ INVENTORY_STOCKOUT_ALERT_PROBABILITY = env.float("INVENTORY_STOCKOUT_ALERT_PROBA
 if not 0 < INVENTORY_STOCKOUT_ALERT_PROBABILITY <= 1:
     raise ImproperlyConfigured("INVENTORY_STOCKOUT_ALERT_PROBABILITY must be in (0, 1].")
 
+# --- Coaching recommendations (bandits) -------------------------------------------------
+# An accepted or completed recommendation is not offered to that user again for this many
+# days after their last answer (one still "In progress", accepted and not done, never is).
+COACHING_RECOMMENDATION_COOLDOWN_DAYS = env.int("COACHING_RECOMMENDATION_COOLDOWN_DAYS", default=30)
+# Monte-Carlo draws (seeded) that estimate a Thompson-sampling slate's propensities.
+COACHING_THOMPSON_PROPENSITY_SAMPLES = env.int("COACHING_THOMPSON_PROPENSITY_SAMPLES", default=2000)
+# A recommendation shown and not answered within this many hours counts as ignored
+# (reward 0) in offline evaluation; younger ones are left out (still pending).
+COACHING_RECOMMENDATION_ANSWER_HOURS = env.int("COACHING_RECOMMENDATION_ANSWER_HOURS", default=24)
+if (COACHING_RECOMMENDATION_COOLDOWN_DAYS < 0 or COACHING_THOMPSON_PROPENSITY_SAMPLES < 100
+        or COACHING_RECOMMENDATION_ANSWER_HOURS < 0):
+    raise ImproperlyConfigured(
+        "Need COACHING_RECOMMENDATION_COOLDOWN_DAYS >= 0, COACHING_THOMPSON_PROPENSITY_SAMPLES >= 100, "
+        "COACHING_RECOMMENDATION_ANSWER_HOURS >= 0."
+    )
+
 # --- Operations: metrics, logs, alert notifications ------------------------------------
 # Prometheus metrics of every process (gunicorn workers, Celery workers) are files in one
 # folder that ``/metrics`` adds up (prometheus-client's multiprocess mode). The client reads

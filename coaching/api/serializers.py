@@ -112,7 +112,11 @@ class ImpressionSerializer(serializers.Serializer):
     data = serializers.DictField()
     segment_key = serializers.CharField()
     position = serializers.IntegerField()
-    sampled_value = serializers.FloatField()
+    sampled_value = serializers.FloatField(
+        allow_null=True, help_text="The score that ranked it (null: UCB1's infinite index of an arm never answered).")
+    strategy = serializers.CharField(help_text="The bandit strategy that chose it (thompson, epsilon_greedy, ucb1).")
+    propensity = serializers.FloatField(
+        allow_null=True, help_text="The chance the strategy had of showing this recommendation in this slate.")
     status = serializers.CharField()
     reward = serializers.FloatField(allow_null=True)
     shown_at = serializers.DateTimeField()

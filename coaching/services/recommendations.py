@@ -4,10 +4,16 @@ The **arms** are a catalogue of concrete recommendations (:data:`ARMS`). Each is
 from the workspace's own books — the amounts in its text are the user's — and is offered
 only when the data supports it (no "cut dining out" without dining spending).
 
-**Thompson sampling** chooses among the offered arms: every (segment, arm) pair has a
+A **bandit strategy** chooses among the offered arms (:mod:`coaching.bandits`: Thompson
+sampling by default, ε-greedy or UCB1 as the workspace's
+:class:`~coaching.models.CoachingSettings` say): every (segment, arm) pair has a
 Beta(alpha, beta) posterior of the chance that a member of the segment acts on the
-recommendation (:class:`~coaching.models.BanditArm`, Beta(1, 1) before any feedback);
-one draw per arm, the highest draws are shown. Each shown recommendation is stored as a
+recommendation (:class:`~coaching.models.BanditArm`, Beta(1, 1) before any feedback), the
+counts every strategy reads. An arm the user has "In progress" or accepted or completed
+within ``COACHING_RECOMMENDATION_COOLDOWN_DAYS`` is not offered. Each impression logs the
+strategy, its propensity (the chance the strategy had of showing that arm) and the
+decision it was drawn from, for offline evaluation (:mod:`coaching.services.evaluation`).
+Each shown recommendation is stored as a
 :class:`~coaching.models.RecommendationImpression` (a page stores its *slate* once the
 browser shows it, never while rendering); the first answer to it is the reward
 that updates the posterior — accepted or completed 1, dismissed 0 — and a later
@@ -23,18 +29,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from coaching.bandits import ArmStats, Strategy, Thompson, strategy_build
 from coaching.categories import is_dining, is_reserve_goal, is_subscription
-from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression, SegmentAssignment
+from coaching.models import (
+    BanditArm,
+    BehavioralEvent,
+    CoachingSettings,
+    RecommendationImpression,
+    SegmentAssignment,
+)
 from coaching.selectors import (
     CoachingContext,
     bandit_arms_for,
     coaching_context,
+    coaching_settings_get,
+    recommendation_arms_resting,
     segment_assignment_get,
 )
 from coaching.services.events import behavioral_event_create
@@ -210,8 +226,14 @@ def thompson_choose(
 ) -> list[tuple[str, float]]:
     """One Beta draw per arm (in the given order, so a seeded ``rng`` repeats), the
     ``count`` highest first. A missing posterior is Beta(1, 1)."""
-    draws = [(arm, float(rng.beta(*posteriors.get(arm, (1.0, 1.0))))) for arm in arms]
-    return sorted(draws, key=lambda pair: -pair[1])[:count]
+    stats = {arm: ArmStats(*posteriors.get(arm, (1.0, 1.0))) for arm in arms}
+    return Thompson().choose(stats, count, rng)
+
+
+def strategy_for(coaching_settings: CoachingSettings) -> Strategy:
+    """The bandit strategy a workspace's settings name."""
+    return strategy_build(coaching_settings.strategy, epsilon=coaching_settings.epsilon,
+                          samples=settings.COACHING_THOMPSON_PROPENSITY_SAMPLES)
 
 
 def segment_key_of(*, workspace: Workspace, assignment: SegmentAssignment | None) -> str:
@@ -234,28 +256,42 @@ def recommendations_draw(
     now: dt.datetime | None = None,
     ctx: CoachingContext | None = None,
     segment_key: str | None = None,
+    strategy: Strategy | None = None,
 ) -> list[RecommendationImpression]:
-    """Choose up to ``count`` recommendations for the user by Thompson sampling: one
-    *slate* of impressions, not stored (:func:`recommendations_record` stores it once it
-    is shown). Queries: the user's segment (1, unless ``segment_key`` is given: see
+    """Choose up to ``count`` recommendations for the user with the workspace's strategy
+    (or ``strategy``): one *slate* of impressions, not stored (:func:`recommendations_record`
+    stores it once it is shown), each with its propensity and the decision it came from.
+    Queries: the user's segment (1, unless ``segment_key`` is given: see
     :func:`segment_key_of`), the workspace's books (3, unless ``ctx`` is given: its books
-    as of ``now``'s date) and the posteriors (1)."""
+    as of ``now``'s date), and when the books support an offer: the arms resting (1), the
+    posteriors (1) and the settings (1, unless ``strategy`` is given)."""
     now = now or timezone.now()
     rng = rng if rng is not None else np.random.default_rng()
     key = segment_key if segment_key is not None else segment_key_for(workspace=workspace, user=user)
     if ctx is None:
         ctx = coaching_context(workspace=workspace, today=timezone.localdate(now))
     offers = {offer.arm: offer for offer in offers_for(ctx)}
-    posteriors = {arm: (row.alpha, row.beta) for arm, row in bandit_arms_for(segment_key=key).items()}
-    chosen = thompson_choose(posteriors=posteriors, arms=list(offers), count=count, rng=rng)
+    if offers:
+        resting = recommendation_arms_resting(workspace=workspace, user=user, now=now)
+        offers = {arm: offer for arm, offer in offers.items() if arm not in resting}
+    if not offers:
+        return []
+    rows = bandit_arms_for(segment_key=key)
+    stats = {arm: ArmStats(rows[arm].alpha, rows[arm].beta) if arm in rows else ArmStats() for arm in offers}
+    strategy = strategy or strategy_for(coaching_settings_get(workspace=workspace))
+    chosen = strategy.choose(stats, count, rng)
+    propensities = strategy.inclusion(stats, count)
+    decision = {"arms": {arm: [s.alpha, s.beta] for arm, s in stats.items()}, "k": count, "params": strategy.params()}
     slate = uuid.uuid4()
     return [
         RecommendationImpression(
             workspace=workspace, user=user, segment_key=key, arm=arm, title=offers[arm].title,
-            text=offers[arm].text, data=offers[arm].data, sampled_value=round(draw, 6), position=position,
-            shown_at=now, slate=slate,
+            text=offers[arm].text, data=offers[arm].data,
+            sampled_value=round(score, 6) if np.isfinite(score) else None, position=position,
+            shown_at=now, slate=slate, strategy=strategy.name, propensity=propensities[arm],
+            decision=decision,
         )
-        for position, (arm, draw) in enumerate(chosen, start=1)
+        for position, (arm, score) in enumerate(chosen, start=1)
     ]
 
 
@@ -295,8 +331,8 @@ def slate_sign(impressions: list[RecommendationImpression]) -> str:
     first = impressions[0]
     return signing.dumps({
         "w": first.workspace_id, "u": first.user_id, "s": str(first.slate), "k": first.segment_key,
-        "t": first.shown_at.isoformat(),
-        "o": [[i.arm, i.title, i.text, i.data, i.sampled_value, i.position] for i in impressions],
+        "t": first.shown_at.isoformat(), "g": first.strategy, "d": first.decision,
+        "o": [[i.arm, i.title, i.text, i.data, i.sampled_value, i.position, i.propensity] for i in impressions],
     }, salt=SLATE_SALT, compress=True)
 
 
@@ -315,8 +351,10 @@ def slate_unsign(token: str, *, workspace: Workspace, user: AbstractBaseUser) ->
         RecommendationImpression(
             workspace=workspace, user=user, segment_key=data["k"], arm=arm, title=title, text=text, data=figures,
             sampled_value=sampled, position=position, shown_at=shown_at, slate=uuid.UUID(data["s"]),
+            strategy=data.get("g", ""), propensity=propensity, decision=data.get("d", {}),
         )
-        for arm, title, text, figures, sampled, position in data["o"]
+        for arm, title, text, figures, sampled, position, *propensity_ in data["o"]
+        for propensity in [propensity_[0] if propensity_ else None]
     ]
 
 

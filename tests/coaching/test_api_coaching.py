@@ -62,6 +62,11 @@ class TestReads:
             workspace.pk, "business-unsegmented", 2)
         assert [r["position"] for r in body["recommendations"]] == [1, 2]
         assert RecommendationImpression.objects.filter(user=viewer).count() == 2
+        # each logs the strategy that chose it and its chance of being shown
+        stored = {i.pk: i.propensity for i in RecommendationImpression.objects.filter(user=viewer)}
+        assert [(r["strategy"], r["propensity"]) for r in body["recommendations"]] == [
+            ("thompson", stored[r["id"]]) for r in body["recommendations"]]
+        assert all(0 < r["propensity"] <= 1 for r in body["recommendations"])
 
     def test_predictions_and_insights(self, workspace, member, client_for):
         books(workspace)
@@ -273,7 +278,7 @@ class TestQueryCounts:
         return client_for(owner)
 
     @pytest.mark.parametrize(("endpoint", "queries"), [
-        ("segments/", 3), ("recommendations/", 7), ("predictions/", 6), ("insights/", 5),
+        ("segments/", 3), ("recommendations/", 9), ("predictions/", 6), ("insights/", 5),
         ("peer-comparison/", 4), ("budget-risk/", 3),
     ])
     def test_reads(self, client, workspace, endpoint, queries, django_assert_num_queries):
@@ -291,8 +296,8 @@ class TestNothingToRecommend:
         # Given a workspace without any books (nothing to recommend from)
         client = client_for(viewer)
         client.get(f"{BASE}segments/", {"workspace": workspace.pk})  # log in and warm the session
-        # When the viewer asks for recommendations
-        with django_assert_num_queries(6) as captured:
+        # When the viewer asks for recommendations (no offer: no posteriors, settings or cooldowns read)
+        with django_assert_num_queries(5) as captured:
             response = client.get(f"{BASE}recommendations/", {"workspace": workspace.pk})
         # Then the answer is empty, keyed by the segment, which was read exactly once
         assert response.status_code == 200
