@@ -126,9 +126,31 @@
     });
   }
 
+  // A table (or sample) wider than its box scrolls inside it: the box then takes the keyboard
+  // focus, so arrow keys scroll it, and is named after its section for screen readers. Boxes
+  // are checked again when the window is resized or a "Show as a table" opens.
+  function scrollRegions() {
+    document.querySelectorAll(".table-scroll, pre").forEach(function (box) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        const section = box.closest("details, section, article, form");
+        const heading = section && section.querySelector("summary, h2, h3, legend");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (heading ? heading.textContent.trim().replace(/\s+/g, " ") : "Table") + ", scrolls sideways");
+        box.dataset.scrollRegion = "true";
+      } else if (!scrolls && box.dataset.scrollRegion) {
+        ["tabindex", "role", "aria-label", "data-scroll-region"].forEach(function (name) { box.removeAttribute(name); });
+      }
+    });
+  }
+
   ready(function () {
     navToggle();
     autosubmit();
     asyncImport();
+    scrollRegions();
+    window.addEventListener("resize", scrollRegions);
+    document.addEventListener("toggle", scrollRegions, true);  // <details> opening (does not bubble)
   });
 })();

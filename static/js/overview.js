@@ -41,6 +41,7 @@
     const labels = data.labels.map(function (label, i) {
       return partial[i] ? [label, narrow ? "to date" : data.partialLabel] : label;
     });
+    const step = Math.max(1, Math.ceil(labels.length / (narrow ? 4 : 12)));
     new window.Chart(canvas, {
       data: {
         labels: labels,
@@ -63,7 +64,14 @@
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          x: { grid: { display: false }, ticks: { maxRotation: 0 } },
+          x: {
+            grid: { display: false },
+            // Every step-th month counted back from the last, so the month to date keeps its label
+            ticks: {
+              autoSkip: false, maxRotation: 0,
+              callback: function (value, index) { return (labels.length - 1 - index) % step === 0 ? labels[index] : ""; },
+            },
+          },
           y: { ticks: { callback: function (value) { return short.format(value); } } },
         },
         plugins: {
