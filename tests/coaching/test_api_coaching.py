@@ -113,7 +113,7 @@ class TestReads:
     def test_documented_in_the_schema(self, member, client_for):
         paths = client_for(member).get("/api/schema/", {"format": "json"}).json()["paths"]
         assert {p for p in paths if p.startswith(BASE)} == {
-            f"{BASE}{e}" for e in READS} | {f"{BASE}recommendations/{{id}}/feedback/"}
+            f"{BASE}{e}" for e in READS} | {f"{BASE}recommendations/{{id}}/feedback/", f"{BASE}refresh-segment/"}
 
 
 def post_contribution(client, workspace, goal, amount_json: str):

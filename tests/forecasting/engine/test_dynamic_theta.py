@@ -38,8 +38,10 @@ def test_point_forecast_matches_statsforecast_dynamic_optimized_theta():
     # When both implementations forecast six steps
     ours = build_forecaster("dynamic_theta", season_length=1).fit(y).predict(6).mean
     peer = DynamicOptimizedTheta(season_length=1).forecast(y, h=6)["mean"]
-    # Then they agree to a hundredth of a per cent
-    np.testing.assert_allclose(ours, peer, rtol=1e-4)
+    # Then they agree to a tenth of a per cent. (Both minimise a flat likelihood; the same
+    # L-BFGS-B run ends 0.03 % apart on an AMD EPYC and an Intel Xeon, so a hundredth of a
+    # per cent held on one machine and not on the other.)
+    np.testing.assert_allclose(ours, peer, rtol=1e-3)
 
 
 def test_fitted_parameters_stay_in_their_bounds_and_states_are_in_data_units():
