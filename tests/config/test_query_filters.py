@@ -1,4 +1,5 @@
-"""Query filters answer bad instants with 400, never 500 (found by schemathesis on
+"""Query parameters: a page size out of range, or an instant PostgreSQL cannot hold, is a
+400 naming it. Instants answered 500 before (found by schemathesis on
 PostgreSQL, issue 21): ISO 8601 allows offsets to ±23:59, PostgreSQL only to ±15:59
 (config/filters.py)."""
 
@@ -45,3 +46,12 @@ def test_a_request_django_refuses_before_the_api_is_a_json_400(owner, client_for
     # Then the answer is the API's JSON error, not Django's page
     assert (response.status_code, response["Content-Type"]) == (400, "application/json")
     assert response.json() == {"detail": "The request could not be read (too large or malformed)."}
+
+
+@pytest.mark.parametrize(("page_size", "status"), [("2", 200), ("500", 200), ("0", 400), ("501", 400),
+                                                   ("abc", 400), ("1.5", 400), ("٣", 400)])
+def test_page_size_is_a_whole_number_from_1_to_500(page_size, status, owner, client_for):
+    response = client_for(owner).get("/api/v1/transactions/", {"page_size": page_size})
+    assert response.status_code == status
+    if status == 400:
+        assert response.json() == {"page_size": ["A whole number from 1 to 500."]}
