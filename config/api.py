@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from coaching.api.views import BehavioralEventViewSet
 from finance.api import views as finance
+from finance.api.rules import CategoryRuleViewSet
 from forecasting.api import views as ml
 from forecasting.api.rollouts import RolloutViewSet
 
@@ -13,6 +14,7 @@ router.register("memberships", finance.MembershipViewSet, basename="membership")
 router.register("invitations", finance.InvitationViewSet, basename="invitation")
 router.register("categories", finance.CategoryViewSet, basename="category")
 router.register("transactions", finance.TransactionViewSet, basename="transaction")
+router.register("rules", CategoryRuleViewSet, basename="category-rule")
 router.register("budgets", finance.BudgetViewSet, basename="budget")
 router.register("goals", finance.GoalViewSet, basename="goal")
 router.register("suppliers", finance.SupplierViewSet, basename="supplier")

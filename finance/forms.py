@@ -1,5 +1,5 @@
 """Forms of the server-rendered pages: transaction entry, list filters, CSV upload,
-budgets and goals.
+budgets, goals and category rules.
 
 Every form that offers rows of the books is built for one workspace, so a row of
 another workspace is never a valid choice. Every amount of money is a :class:`MoneyField`,
@@ -19,9 +19,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from finance.models import Budget, Category, Goal, Transaction, Workspace
+from finance.models import Budget, Category, CategoryRule, Goal, Transaction, Workspace
 from finance.services.budgets import budget_create, budget_update, budget_validate
 from finance.services.goals import goal_create, goal_update, goal_validate
+from finance.services.rules import (
+    category_rule_create,
+    category_rule_update,
+    category_rule_validate,
+)
 from finance.services.transactions import (
     CATEGORY_OF_ANOTHER_WORKSPACE,
     transaction_create,
@@ -346,4 +351,70 @@ class GoalForm(forms.ModelForm):
             self.instance = goal_create(workspace=self.workspace, owner=self.user, **fields)
         else:
             self.instance = goal_update(goal=self.instance, **fields)
+        return self.instance
+
+
+class CategoryRuleForm(forms.ModelForm):
+    """Add or edit a category rule of ``workspace``. The rules are
+    :func:`finance.services.rules.category_rule_validate`'s, so the page and the API give the
+    same messages; the form offers only the workspace's categories."""
+
+    amount_min = MoneyField(label="Amount from", required=False)
+    amount_max = MoneyField(label="Amount up to", required=False)
+    apply_existing = forms.BooleanField(
+        label="Also apply it to the transactions already in the books", required=False,
+        help_text="Only to those nobody has categorised: uncategorised, or only suggested by the model.",
+    )
+
+    class Meta:
+        model = CategoryRule
+        fields = ["field", "operator", "pattern", "amount_min", "amount_max", "category", "priority", "is_active"]
+        labels = {"field": "When the", "pattern": "Text", "category": "Set the category", "is_active": "Active"}
+        help_texts = {
+            "pattern": "Case does not matter. A regular expression (“matches”) may use at most two repetitions "
+            "such as * or +, and no nested ones.",
+            "priority": "When several rules apply, the lowest number wins.",
+        }
+
+    def __init__(self, *args: Any, workspace: Workspace, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        self.user = user
+        category = self.fields["category"]
+        category.queryset = Category.objects.filter(workspace=workspace).order_by("kind", "name")
+        category.label_from_instance = lambda c: f"{c.name} ({c.get_kind_display().lower()})"
+        category.empty_label = "Choose a category"
+        category.error_messages["invalid_choice"] = CATEGORY_OF_ANOTHER_WORKSPACE
+        for name in ("amount_min", "amount_max"):
+            self.fields[name].help_text = _currency_help(workspace, ", optional")
+        if self.instance.pk is None:
+            self.initial.setdefault("apply_existing", True)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        pattern = cleaned.get("pattern")
+        try:
+            category_rule_validate(
+                workspace=self.workspace, field=cleaned.get("field"), operator=cleaned.get("operator"),
+                pattern=pattern.strip() if pattern is not None else None, category=cleaned.get("category"),
+                amount_min=cleaned.get("amount_min") if "amount_min" not in self.errors else None,
+                amount_max=cleaned.get("amount_max") if "amount_max" not in self.errors else None,
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+    def _post_clean(self) -> None:
+        """The services check the whole rule (:meth:`clean`); the model's own constraint
+        check would repeat the amount range's with another message."""
+
+    def save(self, commit: bool = True) -> CategoryRule:
+        """Write through the services; there is no unsaved variant."""
+        if not commit:
+            raise ValueError("CategoryRuleForm writes through the services; save(commit=False) is unsupported.")
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        if self.instance.pk is None:
+            self.instance = category_rule_create(workspace=self.workspace, user=self.user, **fields)
+        else:
+            self.instance = category_rule_update(rule=self.instance, **fields)
         return self.instance

@@ -195,6 +195,59 @@ class Transaction(models.Model):
         return self.amount if self.kind == self.Kind.REVENUE else -self.amount
 
 
+class CategoryRule(models.Model):
+    """A user's rule: a transaction whose description or merchant contains (or matches) a
+    pattern, optionally within an amount range, gets the rule's category.
+
+    Rules run before the categoriser when a transaction is written (the page, the API, the
+    CSV import; :mod:`finance.services.rules`), lowest ``priority`` first, and only for
+    transactions of the category's kind; the category they set (``category_source``
+    "rule") is never replaced by a model's suggestion. What a pattern may be is decided in
+    :mod:`finance.rules`.
+    """
+
+    class Field(models.TextChoices):
+        DESCRIPTION = "description", "Description"
+        MERCHANT = "merchant", "Merchant"
+
+    class Operator(models.TextChoices):
+        CONTAINS = "contains", "contains"
+        MATCHES = "matches", "matches (regular expression)"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="category_rules")
+    field = models.CharField(max_length=11, choices=Field.choices, default=Field.MERCHANT)
+    operator = models.CharField(max_length=8, choices=Operator.choices, default=Operator.CONTAINS)
+    pattern = models.CharField(max_length=100, validators=[LINE])
+    amount_min = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[NON_NEGATIVE, MONEY],
+        help_text="Only amounts of at least this (optional).",
+    )
+    amount_max = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[NON_NEGATIVE, MONEY],
+        help_text="Only amounts of at most this (optional).",
+    )
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="rules")
+    priority = models.PositiveIntegerField(default=100, help_text="Rules with a lower number are tried first.")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workspace", "priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_min__isnull=True) | Q(amount_max__isnull=True)
+                | Q(amount_max__gte=models.F("amount_min")),
+                name="category_rule_amount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} {self.operator} “{self.pattern}” → {self.category.name}"
+
+
 class Budget(models.Model):
     """A spending limit for one category over a recurring period."""
 

@@ -19,6 +19,7 @@ from config.limits import amount_review_ceiling, percentile_rank
 from finance.models import (
     Budget,
     Category,
+    CategoryRule,
     Goal,
     GoalProgress,
     Membership,
@@ -555,3 +556,14 @@ def units_sold_since(*, workspace: Workspace, since: dt.date, until: dt.date | N
     total = sales.aggregate(total=Sum("quantity"))["total"]
     return int(total or 0)
 
+
+# --- category rules ---------------------------------------------------------------------
+
+
+def category_rule_list(*, workspace: Workspace, active_only: bool = False) -> QuerySet[CategoryRule]:
+    """The workspace's category rules in the order they are tried (priority, then age),
+    with their categories (one query)."""
+    rules = CategoryRule.objects.filter(workspace=workspace).select_related("category")
+    if active_only:
+        rules = rules.filter(is_active=True)
+    return rules.order_by("priority", "id")

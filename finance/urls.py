@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from finance.views import auth, budgets, goals, inventory, overview, transactions, workspaces
+from finance.views import auth, budgets, goals, inventory, overview, rules, transactions, workspaces
 
 app_name = "finance"
 
@@ -36,4 +36,9 @@ urlpatterns = [
     path("goals/<int:pk>/edit/", goals.GoalUpdateView.as_view(), name="goal-edit"),
     path("goals/<int:pk>/delete/", goals.GoalDeleteView.as_view(), name="goal-delete"),
     path("inventory/", inventory.InventoryView.as_view(), name="inventory"),
+    path("rules/", rules.RuleListView.as_view(), name="rules"),
+    path("rules/new/", rules.RuleCreateView.as_view(), name="rule-create"),
+    path("rules/apply/", rules.RulesApplyView.as_view(), name="rules-apply"),
+    path("rules/<int:pk>/edit/", rules.RuleUpdateView.as_view(), name="rule-edit"),
+    path("rules/<int:pk>/delete/", rules.RuleDeleteView.as_view(), name="rule-delete"),
 ]

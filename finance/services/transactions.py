@@ -15,6 +15,7 @@ member confirms it with :func:`transaction_confirm`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import IO, Any
 
@@ -30,8 +31,13 @@ from config.limits import (
     currency_normalise,
     date_validate,
 )
-from finance.models import Category, Transaction, Workspace
-from finance.selectors import transaction_amount_ceiling, transaction_amounts_sorted
+from finance.models import Category, CategoryRule, Transaction, Workspace
+from finance.rules import category_rule_for
+from finance.selectors import (
+    category_rule_list,
+    transaction_amount_ceiling,
+    transaction_amounts_sorted,
+)
 from finance.services.csv_import import (
     IMPORT_BATCH_SIZE,
     Column,
@@ -137,9 +143,17 @@ def _transaction_build(
     merchant: str,
     account: str,
     status: str,
+    rules: Sequence[CategoryRule] = (),
 ) -> Transaction:
     """A new, unsaved row, normalised: the workspace's currency unless one is given, the
-    writer and the channel it came through, and a category chosen by a person."""
+    writer and the channel it came through, and a category chosen by a person — or,
+    without one, by the first of the workspace's active ``rules`` that applies (before
+    any model sees the row; the categoriser never replaces a rule's category)."""
+    source_of_category = Transaction.CategorySource.USER if category is not None else Transaction.CategorySource.NONE
+    if category is None and rules:
+        rule = category_rule_for(rules=rules, kind=kind, amount=amount, description=description, merchant=merchant)
+        if rule is not None:
+            category, source_of_category = rule.category, Transaction.CategorySource.RULE
     return Transaction(
         workspace=workspace,
         kind=kind,
@@ -150,9 +164,7 @@ def _transaction_build(
         merchant=merchant,
         account=account,
         category=category,
-        category_source=(
-            Transaction.CategorySource.USER if category is not None else Transaction.CategorySource.NONE
-        ),
+        category_source=source_of_category,
         status=status,
         source=source,
         created_by=user,
@@ -178,7 +190,8 @@ def transaction_create(
     """Add one transaction to ``workspace``, written by ``user`` through ``source``.
 
     Without ``currency`` the row is in the workspace's currency. A given category is the
-    user's choice (``category_source`` "user"). Raises ``ValidationError`` (keyed by
+    user's choice (``category_source`` "user"); without one, the workspace's first active
+    rule that applies sets it (``category_source`` "rule"). Raises ``ValidationError`` (keyed by
     field, nothing written) when :func:`transaction_validate` refuses the row.
     """
     transaction_validate(
@@ -188,6 +201,7 @@ def transaction_create(
         workspace=workspace, user=user, source=source, kind=kind, amount=amount, date=date,
         category=category, currency=currency, description=description, merchant=merchant,
         account=account, status=status,
+        rules=list(category_rule_list(workspace=workspace, active_only=True)) if category is None else (),
     )
     transaction.needs_confirmation = _needs_confirmation(workspace=workspace, kind=kind, amount=amount)
     transaction.save()  # save(), not bulk_create: post_save must fire for a single row
@@ -302,12 +316,14 @@ def transaction_import_csv(
     expense) is optional: without it a negative amount is an expense and a positive one
     revenue. ``description``, ``merchant``, ``account``, ``category`` (a category name of
     this workspace, of the row's kind), ``currency`` and ``status`` are optional. Each row
-    keeps the rules of :func:`transaction_validate` and is built like a single create,
+    keeps the rules of :func:`transaction_validate` and is built like a single create
+    (a row without a category gets its category rule's, as a single create does),
     but all are written with one ``bulk_create`` (one ``rows_imported`` signal, no
     ``post_save`` per row).
     """
     rows = csv_rows_parse(file, columns=_transaction_columns())
     categories = {c.name.lower(): c for c in Category.objects.filter(workspace=workspace)}
+    rules = list(category_rule_list(workspace=workspace, active_only=True))
     errors: list[RowError] = []
     objects: list[Transaction] = []
     for row in rows:
@@ -346,7 +362,7 @@ def transaction_import_csv(
                 workspace=workspace, user=user, source=Transaction.Source.IMPORT, kind=kind, amount=amount,
                 date=row["date"], category=category, currency=row["currency"],
                 description=row["description"], merchant=row["merchant"], account=row["account"],
-                status=row["status"] or Transaction.Status.APPROVED,
+                status=row["status"] or Transaction.Status.APPROVED, rules=rules,
             )
         )
     if errors:

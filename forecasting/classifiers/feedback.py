@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
-from finance.models import Category, Transaction
+from finance.models import Category, Transaction, Workspace
 from finance.services.transactions import transaction_validate
 from forecasting.classifiers.loading import (
     ClassificationError,
@@ -70,6 +70,28 @@ def transaction_suggestion_accept(*, transaction: Transaction, user: AbstractBas
     row.save(update_fields=["category_source", "updated_at"])
     _sync(transaction, row)
     return feedback
+
+
+@db_transaction.atomic
+def transaction_suggestions_accept_above(
+    *, workspace: Workspace, min_confidence: float, user: AbstractBaseUser | None
+) -> int:
+    """Accept every category the categoriser suggested in ``workspace`` with a confidence
+    of at least ``min_confidence`` (0 … 1), each as :func:`transaction_suggestion_accept`
+    does (the category becomes the user's, positive feedback is recorded); returns how
+    many. Raises :class:`ClassificationError` (nothing written) for a threshold outside
+    0 … 1."""
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, int | float) or not 0 <= min_confidence <= 1:
+        raise ClassificationError("The confidence to accept from is a number from 0 to 100 %.")
+    rows = Transaction.objects.filter(
+        workspace=workspace, category_source=Transaction.CategorySource.MODEL, category__isnull=False,
+        category_confidence__gte=min_confidence,
+    ).order_by("id")
+    accepted = 0
+    for row in rows:
+        transaction_suggestion_accept(transaction=row, user=user)
+        accepted += 1
+    return accepted
 
 
 @db_transaction.atomic
