@@ -86,8 +86,10 @@ class SegmentListView(APIView):
 
 class RecommendationListView(APIView):
     """``GET /api/v1/coaching/recommendations/?workspace=&count=3``: recommendations for
-    you, chosen by Thompson sampling for your segment and written from the workspace's
-    books. Each one is recorded as an impression; answer it with ``POST
+    you, chosen for your segment by the workspace's bandit strategy (Thompson sampling unless
+    set otherwise) and written from the workspace's books; none you have in progress or
+    accepted or completed within the cooldown. Each one is recorded as an impression with
+    its strategy and propensity; answer it with ``POST
     /api/v1/coaching/recommendations/{id}/feedback/``."""
 
     @extend_schema(parameters=[s.RecommendationQuerySerializer], responses={200: s.RecommendationListSerializer})
