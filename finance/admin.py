@@ -29,11 +29,8 @@ from finance.models import (
 from finance.selectors import workspace_list_for_user, workspace_scoped_queryset
 from finance.services.csv_import import CsvImportError
 from finance.services.sales import sale_import_csv
-from finance.services.transactions import (
-    NothingToConfirm,
-    transaction_confirm,
-    transaction_import_csv,
-)
+from finance.services.transaction_import import transaction_import_csv
+from finance.services.transactions import NothingToConfirm, transaction_confirm
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
@@ -110,7 +107,8 @@ class CsvImportAdminMixin:
                 errors = exc.errors
                 messages.error(request, f"Nothing was imported: {exc.summary}")
             else:
-                messages.success(request, f"Imported {result.created} rows.")
+                skipped = f" {result.duplicates} rows imported before were skipped." if result.duplicates else ""
+                messages.success(request, f"Imported {result.created} rows.{skipped}")
                 info = self.model._meta.app_label, self.model._meta.model_name
                 return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
         context = {

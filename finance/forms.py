@@ -22,6 +22,13 @@ from django.utils import timezone
 from finance.models import Budget, Category, CategoryRule, Goal, Transaction, Workspace
 from finance.services.budgets import budget_create, budget_update, budget_validate
 from finance.services.goals import goal_create, goal_update, goal_validate
+from finance.services.import_mapping import (
+    DATE_FORMATS,
+    DECIMAL_SEPARATORS,
+    DELIMITERS,
+    ROLES,
+    THOUSANDS_SEPARATORS,
+)
 from finance.services.rules import (
     category_rule_create,
     category_rule_update,
@@ -229,14 +236,74 @@ class TransactionFilterForm(forms.Form):
         return any(value not in (None, "", False) for value in self.filters().values())
 
 
+def _choices(options: dict[str, str], blank: str | None = None) -> list[tuple[str, str]]:
+    return ([("", blank)] if blank is not None else []) + [(key, f"{label} ({key!r})") for key, label in options.items()]
+
+
 class TransactionImportForm(forms.Form):
-    """Upload a transactions CSV (the columns are described on the page)."""
+    """Upload a file of transactions: a CSV (its named columns, or mapped here), an OFX or
+    a QIF file; "Preview" checks it and shows the first rows without writing."""
 
     file = forms.FileField(
-        label="CSV file",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        error_messages={"required": "Choose a CSV file to import."},
+        label="File",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.ofx,.qfx,.qif,text/csv"}),
+        error_messages={"required": "Choose a file to import."},
     )
+    # Each choice is optional: a post with only a file imports a CSV with named columns.
+    format = forms.ChoiceField(
+        choices=[("csv", "CSV"), ("ofx", "OFX / QFX (bank statement)"), ("qif", "QIF (Quicken)")], initial="csv",
+        required=False,
+    )
+    map_columns = forms.BooleanField(
+        required=False, label="Map the columns of my CSV",
+        help_text="For a bank's CSV whose column names differ from the ones listed above.",
+    )
+    header = forms.ChoiceField(choices=[("yes", "Yes: columns by name"), ("no", "No: columns by number, 1 first")],
+                               initial="yes", label="First row is a header", required=False)
+    date_format = forms.ChoiceField(
+        choices=[("", "YYYY-MM-DD (QIF: as the file's dates tell)")] + [(k, k) for k in DATE_FORMATS if k != "YYYY-MM-DD"],
+        required=False,
+    )
+    decimal_separator = forms.ChoiceField(choices=_choices(DECIMAL_SEPARATORS), initial=".", required=False)
+    thousands_separator = forms.ChoiceField(
+        choices=[(key or "none", label) for key, label in _choices(THOUSANDS_SEPARATORS)], initial=",", required=False
+    )
+    delimiter = forms.ChoiceField(
+        choices=list(DELIMITERS.items()), initial=",", label="CSV delimiter", required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for role in ROLES:
+            self.fields[role] = forms.CharField(
+                required=False, max_length=120, label=f"{role.capitalize()} column",
+                help_text="Required." if role == "date" else "Or debit and credit." if role == "amount" else "",
+            )
+
+    def mapping(self) -> dict[str, Any] | None:
+        """The ``mapping`` of :func:`finance.services.transaction_import.transaction_import`."""
+        data = self.cleaned_data
+        thousands = data["thousands_separator"] or ","
+        options = {
+            "decimal_separator": data["decimal_separator"] or ".",
+            "thousands_separator": "" if thousands == "none" else thousands,
+        }
+        if data["date_format"]:
+            options["date_format"] = data["date_format"]
+        if self.file_format == "qif":
+            return options
+        if self.file_format != "csv" or not data["map_columns"]:
+            return None
+        columns = {role: data[role] for role in ROLES if data.get(role)}
+        return columns | options | {"header": data["header"] != "no", "delimiter": data["delimiter"] or ","}
+
+    @property
+    def file_format(self) -> str:
+        return self.cleaned_data["format"] or "csv"
+
+    def mapping_errors_add(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            self.add_error(name if name in self.fields else None, f"{name}: {message}" if name not in self.fields else message)
 
 
 class BudgetForm(forms.ModelForm):

@@ -129,7 +129,7 @@ class Transaction(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", "Manual entry"
         API = "api", "API"
-        IMPORT = "import", "CSV import"
+        IMPORT = "import", "File import"
         BANK = "bank", "Bank feed"
         DEMO = "demo", "Demo data"
 
@@ -169,6 +169,12 @@ class Transaction(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When a member confirmed the amount.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.APPROVED)
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
+    # The bank's own id of an imported row (a hash of OFX's FITID with its bank and account):
+    # a re-import of the same bank row is skipped (finance.services.import_duplicates).
+    import_key = models.CharField(
+        max_length=64, blank=True, default="", editable=False,
+        help_text="Hash of the bank's id of this row (OFX FITID, bank and account), when it was imported from one.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -180,6 +186,7 @@ class Transaction(models.Model):
         indexes = [
             models.Index(fields=["workspace", "kind", "status", "date"], name="txn_series_idx"),
             models.Index(fields=["workspace", "category"], name="txn_category_idx"),
+            models.Index(fields=["workspace", "import_key"], name="txn_import_key_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),

@@ -9,10 +9,11 @@ Without ``DATABASE_URL`` the benchmark uses its own SQLite file,
 With ``DATABASE_URL`` the database must already be migrated (``manage.py migrate``).
 
 Each repetition creates a throwaway user and workspace (with the categories the CSV
-names), imports the file with :func:`finance.services.transactions.transaction_import_csv`
+names), imports the file with :func:`finance.services.transaction_import.transaction_import_csv`
 and then again with ``POST /api/v1/transactions/import/`` (multipart upload through DRF's
 test client, the whole request cycle), checks the row count and the amounts, and deletes
-what it wrote. It prints one markdown table row per path; ``--header`` adds the header.
+what it wrote. The ``reimport`` path imports the file twice and times the second import,
+where every row is found as imported before and nothing is written. It prints one markdown table row per path; ``--header`` adds the header.
 Timings are with ``DEBUG`` off (no SQL logging), as in production.
 """
 
@@ -46,7 +47,7 @@ from django.db.models import Sum  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from finance.models import Category, Membership, Transaction, Workspace  # noqa: E402
-from finance.services.transactions import transaction_import_csv  # noqa: E402
+from finance.services.transaction_import import transaction_import_csv  # noqa: E402
 
 # merchant, description template, category, kind, typical amount, spread
 MERCHANTS = (
@@ -175,8 +176,24 @@ def run_api(data: bytes, rows: int, total: Decimal) -> float:
             "/api/v1/transactions/import/", {"workspace": workspace.pk, "file": upload}, format="multipart"
         )
         seconds = time.perf_counter() - started
-        if response.status_code != 201 or response.json() != {"created": rows}:
+        if response.status_code != 201 or response.json() != {"created": rows, "duplicates": 0, "duplicate_rows": []}:
             sys.exit(f"API answered {response.status_code}: {response.content[:500]!r}")
+        verify(workspace, rows, total)
+    finally:
+        cleanup(workspace, user)
+    return seconds
+
+
+def run_reimport(data: bytes, rows: int, total: Decimal) -> float:
+    """The same file a second time: every row is found as imported before (one query per
+    batch of dates), nothing is written. Times the second import only."""
+    workspace, user = workspace_make("reimport")
+    try:
+        transaction_import_csv(workspace=workspace, file=io.BytesIO(data), user=user)
+        started = time.perf_counter()
+        result = transaction_import_csv(workspace=workspace, file=io.BytesIO(data), user=user)
+        seconds = time.perf_counter() - started
+        assert (result.created, result.duplicates) == (0, rows), result
         verify(workspace, rows, total)
     finally:
         cleanup(workspace, user)
@@ -188,7 +205,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--paths", default="service,api", help="comma-separated: service, api")
+    parser.add_argument(
+        "--paths", default="service,api,reimport",
+        help="comma-separated: service, api, reimport (the same file again: every row a duplicate)",
+    )
     parser.add_argument("--header", action="store_true", help="print the markdown table header too")
     parser.add_argument("--profile", metavar="FILE", help="cProfile one service import into FILE")
     args = parser.parse_args()
@@ -210,7 +230,7 @@ def main() -> None:
     if args.header:
         print("| database | path | rows | CSV | best (s) | median (s) | runs (s) | rows/s |")
         print("|---|---|---:|---:|---:|---:|---|---:|")
-    runners = {"service": run_service, "api": run_api}
+    runners = {"service": run_service, "api": run_api, "reimport": run_reimport}
     for path in args.paths.split(","):
         times = []
         for _ in range(args.repeat):

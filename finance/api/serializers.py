@@ -41,6 +41,11 @@ from finance.services.goals import (
     goal_update,
     goal_validate,
 )
+from finance.services.import_mapping import (
+    ImportMappingError,
+    import_mapping_validate,
+    qif_options_validate,
+)
 from finance.services.transactions import (
     transaction_amount_validate,
     transaction_create,
@@ -214,6 +219,72 @@ class CsvImportSerializer(serializers.Serializer):
 
 class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
+
+
+class TransactionImportSerializer(CsvImportSerializer):
+    """Input of ``POST /transactions/import/``: the file, its format, a column mapping
+    (a CSV's; a QIF's date format and separators) and whether to preview only."""
+
+    file = serializers.FileField(help_text="A CSV (UTF-8), OFX (1.x SGML or 2.x XML) or QIF file.")
+    format = serializers.ChoiceField(choices=["csv", "ofx", "qif"], default="csv", help_text="The file's format.")
+    mapping = serializers.JSONField(
+        required=False, binary=True,
+        help_text=(
+            "JSON object. For a CSV: the column (header name, or 1-based number with \"header\": false) of each "
+            "role: date, amount — or debit and credit —, description, merchant, category, kind, account, currency; "
+            "options date_format (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, …), decimal_separator "
+            "(. or ,), thousands_separator ('', ',', '.', ' ', \"'\"), delimiter (, ; tab |), header (true). "
+            "For a QIF: date_format, decimal_separator, thousands_separator. None for an OFX file."
+        ),
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check and preview only: nothing is written (200 with the preview)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        mapping = attrs.get("mapping")
+        try:
+            if attrs["format"] == "csv" and mapping is not None:
+                import_mapping_validate(mapping)
+            elif attrs["format"] == "qif":
+                qif_options_validate(mapping or {})
+            elif attrs["format"] == "ofx" and mapping:
+                raise ImportMappingError({"mapping": "an OFX file names its own fields: send no mapping"})
+        except ImportMappingError as exc:
+            raise serializers.ValidationError({"mapping": exc.errors}) from None
+        return attrs
+
+
+class ImportRowSerializer(serializers.Serializer):
+    """One row of a file as it is (or would be) stored; ``row`` is its line."""
+
+    row = serializers.IntegerField()
+    date = serializers.CharField(allow_null=True)
+    kind = serializers.CharField(required=False)
+    amount = serializers.CharField(allow_null=True)
+    currency = serializers.CharField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    merchant = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField(required=False, allow_blank=True)
+
+
+class ImportPreviewRowSerializer(ImportRowSerializer):
+    duplicate = serializers.BooleanField(help_text="Imported before: it would be skipped.")
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class TransactionImportResultSerializer(serializers.Serializer):
+    """What an import wrote (201), or would write (200, ``dry_run``): the rows imported
+    before are skipped, counted in ``duplicates`` and the first of them listed."""
+
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField(help_text="Rows skipped as imported before.")
+    duplicate_rows = ImportRowSerializer(many=True, help_text="The first 50 of them, with their line.")
+    dry_run = serializers.BooleanField(required=False)
+    would_create = serializers.IntegerField(required=False, help_text="Dry run: the rows an import would write.")
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
+    total_errors = serializers.IntegerField(required=False)
+    rows = ImportPreviewRowSerializer(many=True, required=False, help_text="Dry run: the first 20 rows.")
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ from finance.selectors import membership_role_get, workspace_list_for_user
 from finance.services.budgets import budget_delete
 from finance.services.csv_import import CsvImportError, ImportResult
 from finance.services.goals import goal_delete
+from finance.services.import_mapping import ImportMappingError
 from finance.services.invitations import (
     InvitationConflict,
     InvitationError,
@@ -40,11 +41,8 @@ from finance.services.invitations import (
     invitation_decline,
 )
 from finance.services.sales import sale_import_csv
-from finance.services.transactions import (
-    NothingToConfirm,
-    transaction_confirm,
-    transaction_import_csv,
-)
+from finance.services.transaction_import import transaction_import
+from finance.services.transactions import NothingToConfirm, transaction_confirm
 from finance.services.workspaces import (
     LastOwnerError,
     membership_delete,
@@ -222,20 +220,49 @@ class TransactionViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
     search_fields = ["description", "merchant"]
 
     @extend_schema(
-        request={"multipart/form-data": serializers.CsvImportSerializer},
-        responses={201: serializers.ImportResultSerializer, 400: serializers.ImportErrorSerializer},
+        request={"multipart/form-data": serializers.TransactionImportSerializer},
+        responses={
+            200: serializers.TransactionImportResultSerializer,
+            201: serializers.TransactionImportResultSerializer,
+            400: serializers.ImportErrorSerializer,
+        },
     )
     @action(
         detail=False, methods=["post"], url_path="import",
         parser_classes=[MultiPartParser, FormParser], throttle_scope="imports",
     )
     def import_csv(self, request: Request) -> Response:
-        """Import a CSV of transactions (date, amount, kind, description, merchant, account,
-        category, currency, status). One bad row and nothing is written."""
-        return self.run_import(
-            request,
-            lambda workspace, file: transaction_import_csv(workspace=workspace, file=file, user=request.user),
+        """Import a file of transactions: a CSV with named columns (date, amount, kind,
+        description, merchant, account, category, currency, status) or any CSV with a
+        ``mapping``, an OFX or a QIF file (``format``). One bad row and nothing is written;
+        rows imported before are skipped and reported (``duplicates``). ``dry_run``
+        previews (200) and writes nothing."""
+        form = serializers.TransactionImportSerializer(
+            data=request.data, workspaces=workspace_list_for_user(user=request.user)
         )
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        self.check_workspace_write(data["workspace"].pk)
+        try:
+            result = transaction_import(
+                workspace=data["workspace"], file=data["file"], user=request.user, file_format=data["format"],
+                mapping=data.get("mapping"), dry_run=data["dry_run"],
+            )
+        except ImportMappingError as exc:
+            raise ValidationError({"mapping": exc.errors}) from None
+        except CsvImportError as exc:
+            return Response(
+                {"detail": exc.summary, "errors": [e.as_dict() for e in exc.errors]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        body = {"created": result.created, "duplicates": result.duplicates, "duplicate_rows": result.duplicate_rows}
+        if result.dry_run:
+            body |= {
+                "dry_run": True, "would_create": result.would_create, "total_errors": result.total_errors,
+                "errors": [e.as_dict() for e in result.errors], "rows": result.rows,
+            }
+            return Response(body, status=status.HTTP_200_OK)
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=None,

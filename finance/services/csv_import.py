@@ -28,9 +28,18 @@ IMPORT_BATCH_SIZE = 5000
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import wrote."""
+    """What an import wrote (or, in a dry run, would write): how many rows, the rows left
+    out as imported before (how many, and the first ones), and for a dry run the problems
+    and the first rows as they would be stored."""
 
     created: int
+    duplicates: int = 0
+    duplicate_rows: list[dict[str, Any]] = field(default_factory=list)
+    dry_run: bool = False
+    would_create: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    total_errors: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class RowError:
     row: int
     column: str
     message: str
+    record: int | None = None  # the row it belongs to, when it is reported on another line (QIF)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "message": self.message}
@@ -183,16 +193,10 @@ def parse_choice(choices: dict[str, str]) -> Callable[[str], str]:
 # --- reading --------------------------------------------------------------------------
 
 
-def _text_stream(file: IO[bytes] | IO[str]) -> tuple[io.TextIOBase, bool]:
+def text_stream_open(file: IO[bytes] | IO[str]) -> tuple[io.TextIOBase, bool]:
     """The file as text, and whether it holds a control character anywhere (only then
     is every cell searched for one: one search of the whole text is far cheaper)."""
-    size = getattr(file, "size", None)
-    limit = settings.IMPORT_MAX_BYTES
-    if size is not None and size > limit:
-        raise CsvImportError([RowError(0, "", f"file is {size} bytes; the limit is {limit} bytes")])
-    raw = file.read(limit + 1)
-    if len(raw) > limit:
-        raise CsvImportError([RowError(0, "", f"file is larger than the limit of {limit} bytes")])
+    raw = file_bytes_read(file)
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8-sig")
@@ -201,22 +205,42 @@ def _text_stream(file: IO[bytes] | IO[str]) -> tuple[io.TextIOBase, bool]:
     return io.StringIO(raw, newline=""), text_problem(raw, multiline=True) is not None
 
 
-class _Problems:
-    """The problems of a file so far: the first :data:`MAX_REPORTED_ERRORS`, and how many."""
+def file_bytes_read(file: IO[bytes] | IO[str]) -> bytes | str:
+    """The whole upload, or :class:`CsvImportError` when it is over ``IMPORT_MAX_BYTES``."""
+    size = getattr(file, "size", None)
+    limit = settings.IMPORT_MAX_BYTES
+    if size is not None and size > limit:
+        raise CsvImportError([RowError(0, "", f"file is {size} bytes; the limit is {limit} bytes")])
+    raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise CsvImportError([RowError(0, "", f"file is larger than the limit of {limit} bytes")])
+    return raw
+
+
+class Problems:
+    """The problems of a file so far: the first :data:`MAX_REPORTED_ERRORS`, how many,
+    and which rows have one."""
 
     def __init__(self) -> None:
         self.errors: list[RowError] = []
         self.total = 0
+        self.rows: set[int] = set()
 
-    def add(self, row: int, column: str, message: str) -> None:
+    def add(self, row: int, column: str, message: str, *, record: int | None = None) -> None:
         self.total += 1
+        self.rows.add(row if record is None else record)
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(row, column, message))
+            self.errors.append(RowError(row, column, message, record))
+
+    def raise_if_any(self) -> None:
+        """:class:`CsvImportError` with every problem found, if there is one."""
+        if self.total:
+            raise CsvImportError(self.errors, total_errors=self.total)
 
 
 def _row_parse(
     cells: list[str], *, row_number: int, header: list[str], columns: list[Column], index: dict[str, int | None],
-    problems: _Problems, search_cells: bool,
+    problems: Problems, search_cells: bool,
 ) -> dict[str, Any]:
     parsed: dict[str, Any] = {"_row": row_number}
     refused: set[int] = set()
@@ -272,7 +296,17 @@ def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[
     ignored (but, like every cell, may hold no control character); header names are
     matched case-insensitively.
     """
-    stream, search_cells = _text_stream(file)
+    rows, problems = csv_rows_read(file, columns=columns)
+    problems.raise_if_any()
+    return rows
+
+
+def csv_rows_read(file: IO[bytes] | IO[str], *, columns: list[Column]) -> tuple[list[dict[str, Any]], Problems]:
+    """:func:`csv_rows_parse` without the verdict: every row (a bad cell left at its
+    column's default) and the problems found, for a preview that shows both. A file
+    that cannot be read at all (size, encoding, header) still raises
+    :class:`CsvImportError`."""
+    stream, search_cells = text_stream_open(file)
     reader = csv.reader(stream)
     try:
         header = next(reader)
@@ -283,7 +317,7 @@ def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[
     index = _header_index(header, columns)
 
     rows: list[dict[str, Any]] = []
-    problems = _Problems()
+    problems = Problems()
     max_rows = settings.IMPORT_MAX_ROWS
     try:
         for row_number, cells in enumerate(reader, start=2):
@@ -299,8 +333,6 @@ def csv_rows_parse(file: IO[bytes] | IO[str], *, columns: list[Column]) -> list[
             ))
     except csv.Error as exc:
         raise CsvImportError([RowError(reader.line_num, "", f"malformed CSV: {exc}")]) from None
-    if problems.errors:
-        raise CsvImportError(problems.errors, total_errors=problems.total)
-    if not rows:
+    if not rows and not problems.errors:
         raise CsvImportError([RowError(2, "", "file has a header but no rows")])
-    return rows
+    return rows, problems

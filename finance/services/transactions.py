@@ -1,7 +1,8 @@
 """Writes of transactions: one place for the rules of writing a row.
 
-Every writer of the books — the page form, the API and the CSV import — checks a row
-with :func:`transaction_validate` and builds it the same way (the currency default, who
+Every writer of the books — the page form, the API and the file import
+(:mod:`finance.services.transaction_import`) — checks a row with
+:func:`transaction_validate` and builds it the same way (the currency default, who
 and what wrote it, where its category came from). Single rows are written by
 :func:`transaction_create` and :func:`transaction_update` with ``save()``, so
 ``post_save`` fires (forecasting counts and scores new rows); the import builds the same
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,20 +39,7 @@ from finance.selectors import (
     transaction_amount_ceiling,
     transaction_amounts_sorted,
 )
-from finance.services.csv_import import (
-    IMPORT_BATCH_SIZE,
-    Column,
-    CsvImportError,
-    ImportResult,
-    RowError,
-    csv_rows_parse,
-    parse_choice,
-    parse_currency,
-    parse_date,
-    parse_decimal,
-    parse_text,
-)
-from finance.signals import amounts_confirmed, rows_imported
+from finance.signals import amounts_confirmed
 
 AMOUNT_NOT_POSITIVE = "Amount must be greater than zero."
 CATEGORY_OF_ANOTHER_WORKSPACE = "Choose a category of this workspace."
@@ -290,84 +278,3 @@ def transaction_confirm(*, transaction: Transaction, user: AbstractBaseUser | No
     row.save(update_fields=["needs_confirmation", "confirmed_by", "confirmed_at", "updated_at"])
     amounts_confirmed.send(sender=Transaction, workspace=row.workspace, rows=[row])
     return row
-
-
-def _transaction_columns() -> list[Column]:
-    return [
-        Column("date", parse_date),
-        Column("amount", parse_decimal),
-        Column("kind", parse_choice(dict(Transaction.Kind.choices)), required=False, aliases=("type",)),
-        Column("description", parse_text(255), required=False, default=""),
-        Column("merchant", parse_text(120), required=False, default=""),
-        Column("account", parse_text(60), required=False, default=""),
-        Column("category", parse_text(80), required=False, default=""),
-        Column("currency", parse_currency, required=False, default=""),
-        Column("status", parse_choice(dict(Transaction.Status.choices)), required=False),
-    ]
-
-
-@db_transaction.atomic
-def transaction_import_csv(
-    *, workspace: Workspace, file: IO[bytes] | IO[str], user: AbstractBaseUser | None = None
-) -> ImportResult:
-    """Import every row of a transactions CSV into ``workspace``, or none of them.
-
-    Columns: ``date`` (YYYY-MM-DD) and ``amount`` are required. ``kind`` (revenue or
-    expense) is optional: without it a negative amount is an expense and a positive one
-    revenue. ``description``, ``merchant``, ``account``, ``category`` (a category name of
-    this workspace, of the row's kind), ``currency`` and ``status`` are optional. Each row
-    keeps the rules of :func:`transaction_validate` and is built like a single create
-    (a row without a category gets its category rule's, as a single create does),
-    but all are written with one ``bulk_create`` (one ``rows_imported`` signal, no
-    ``post_save`` per row).
-    """
-    rows = csv_rows_parse(file, columns=_transaction_columns())
-    categories = {c.name.lower(): c for c in Category.objects.filter(workspace=workspace)}
-    rules = list(category_rule_list(workspace=workspace, active_only=True))
-    errors: list[RowError] = []
-    objects: list[Transaction] = []
-    for row in rows:
-        amount = row["amount"]
-        kind = row["kind"]
-        if amount == 0:
-            errors.append(RowError(row["_row"], "amount", "must not be zero"))
-            continue
-        if kind is None:
-            kind = Transaction.Kind.EXPENSE if amount < 0 else Transaction.Kind.REVENUE
-        elif amount < 0:
-            errors.append(
-                RowError(row["_row"], "amount", f"must be positive when kind is given, got {amount}")
-            )
-            continue
-        category = None
-        if row["category"]:
-            category = categories.get(row["category"].lower())
-            if category is None:
-                errors.append(
-                    RowError(row["_row"], "category", f"'{row['category']}' is not a category of this workspace")
-                )
-                continue
-        amount = abs(amount)
-        try:
-            transaction_validate(workspace=workspace, kind=kind, amount=amount, category=category)
-        except ValidationError as exc:
-            errors.extend(
-                RowError(row["_row"], name, message)
-                for name, messages in exc.message_dict.items()
-                for message in messages
-            )
-            continue
-        objects.append(
-            _transaction_build(
-                workspace=workspace, user=user, source=Transaction.Source.IMPORT, kind=kind, amount=amount,
-                date=row["date"], category=category, currency=row["currency"],
-                description=row["description"], merchant=row["merchant"], account=row["account"],
-                status=row["status"] or Transaction.Status.APPROVED, rules=rules,
-            )
-        )
-    if errors:
-        raise CsvImportError(errors)
-    _imported_flag(workspace=workspace, rows=objects)
-    Transaction.objects.bulk_create(objects, batch_size=IMPORT_BATCH_SIZE)
-    rows_imported.send(sender=Transaction, workspace=workspace, rows=objects)
-    return ImportResult(created=len(objects))

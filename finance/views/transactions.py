@@ -18,11 +18,9 @@ from finance.forms import TransactionFilterForm, TransactionForm, TransactionImp
 from finance.models import Transaction
 from finance.selectors import category_list, transaction_list, workspace_scoped_queryset
 from finance.services.csv_import import CsvImportError
-from finance.services.transactions import (
-    NothingToConfirm,
-    transaction_confirm,
-    transaction_import_csv,
-)
+from finance.services.import_mapping import ImportMappingError
+from finance.services.transaction_import import transaction_import
+from finance.services.transactions import NothingToConfirm, transaction_confirm
 from finance.views.base import WorkspacePageMixin
 
 PAGE_SIZE = 25
@@ -142,12 +140,35 @@ class TransactionDeleteView(_TransactionObjectMixin, DeleteView):
         return response
 
 
+def _import_report(result: Any) -> dict[str, Any]:
+    """What the import page shows of an import or a preview."""
+    plural = "s" if result.created != 1 else ""
+    skipped = ""
+    if result.duplicates:
+        skipped = (f" {result.duplicates} row{'s' if result.duplicates != 1 else ''} imported before "
+                   f"{'were' if result.duplicates != 1 else 'was'} skipped.")
+    if result.dry_run:
+        message = (f"Preview: nothing was written. {result.would_create} new transaction"
+                   f"{'s' if result.would_create != 1 else ''} would be imported.{skipped}")
+        if result.total_errors:
+            message = f"Preview: nothing was written. {result.total_errors} problem{'s' if result.total_errors != 1 else ''} to fix first.{skipped}"
+    else:
+        message = f"Imported {result.created} transaction{plural}.{skipped}"
+    return {
+        "message": message, "created": result.created, "duplicate_rows": result.duplicate_rows,
+        "duplicates": result.duplicates, "preview_rows": result.rows, "dry_run": result.dry_run,
+        "preview_errors": [e.as_dict() for e in result.errors], "preview_total_errors": result.total_errors,
+    }
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
 class TransactionImportView(WorkspacePageMixin, FormView):
-    """Upload a CSV into the current workspace: all rows or none (not for viewers).
+    """Upload a file (CSV, mapped CSV, OFX, QIF) into the current workspace: all new rows
+    or none, rows imported before skipped and listed (not for viewers). "Preview" shows
+    the first rows, the problems and the duplicates, and writes nothing.
 
     The plain form posts and re-renders with the per-row error report, or redirects to
     the list on success. The page's script posts the same form with ``fetch()`` asking
@@ -163,29 +184,27 @@ class TransactionImportView(WorkspacePageMixin, FormView):
     write_required = True
 
     def form_valid(self, form: TransactionImportForm) -> HttpResponse:
+        dry_run = "dry_run" in self.request.POST
         try:
-            result = transaction_import_csv(
-                workspace=self.workspace, file=form.cleaned_data["file"], user=self.request.user
+            result = transaction_import(
+                workspace=self.workspace, file=form.cleaned_data["file"], user=self.request.user,
+                file_format=form.file_format, mapping=form.mapping(), dry_run=dry_run,
             )
+        except ImportMappingError as exc:
+            form.mapping_errors_add(exc.errors)
+            return self.form_invalid(form)
         except CsvImportError as exc:
             return self.refused(form, exc)
-        message = f"Imported {result.created} transaction{'s' if result.created != 1 else ''}."
+        report = _import_report(result)
         if _wants_json(self.request):
-            html = render_to_string(
-                "finance/transactions/_import_result.html",
-                {"created": result.created, "message": message},
-                request=self.request,
-            )
-            return JsonResponse(
-                {
-                    "ok": True,
-                    "created": result.created,
-                    "message": message,
-                    "redirect": reverse("finance:transactions"),
-                    "html": html,
-                }
-            )
-        messages.success(self.request, message)
+            html = render_to_string("finance/transactions/_import_result.html", report, request=self.request)
+            return JsonResponse({
+                "ok": True, "preview": dry_run, "created": result.created, "duplicates": result.duplicates,
+                "message": report["message"], "redirect": reverse("finance:transactions"), "html": html,
+            })
+        if dry_run:
+            return self.render_to_response(self.get_context_data(form=form, **report))
+        messages.success(self.request, report["message"])
         return redirect("finance:transactions")
 
     def form_invalid(self, form: TransactionImportForm) -> HttpResponse:

@@ -34,7 +34,7 @@
   // result in place. XMLHttpRequest (rather than fetch) reports the upload's progress, so
   // the bar fills while the file is sent, then shows the server checking every row. The
   // server answers JSON with an "html" report (the same one the plain page shows).
-  function postWithProgress(form, onUpload) {
+  function postWithProgress(form, onUpload, submitter) {
     return new Promise(function (resolve, reject) {
       const request = new XMLHttpRequest();
       request.open("POST", form.action);
@@ -54,7 +54,10 @@
       });
       request.addEventListener("error", function () { reject(new Error("the connection failed")); });
       request.addEventListener("abort", function () { reject(new Error("the upload was cancelled")); });
-      request.send(new FormData(form));
+      // The button that sent the form is part of it ("Preview" asks for a dry run).
+      const data = new FormData(form);
+      if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+      request.send(data);
     });
   }
 
@@ -65,7 +68,7 @@
     const bar = progress ? progress.querySelector("progress") : null;
     const progressText = progress ? progress.querySelector(".progress-text") : null;
     const result = document.getElementById("import-result");
-    const button = form.querySelector("[type=submit]");
+    const buttons = form.querySelectorAll("[type=submit]");
 
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
@@ -80,7 +83,7 @@
             : "Checking every row and saving… " + seconds + "\u00a0s";
         }
       }
-      button.disabled = true;
+      buttons.forEach(function (b) { b.disabled = true; });
       result.innerHTML = "";
       result.dataset.state = "working";
       result.setAttribute("aria-busy", "true");
@@ -100,10 +103,10 @@
             bar.value = percent;
           }
           show(percent);
-        });
+        }, event.submitter);
         result.innerHTML = data.html;
         result.dataset.state = data.ok ? "done" : "refused";
-        if (data.ok) form.reset();
+        if (data.ok && !data.preview) form.reset();
       } catch (error) {
         result.dataset.state = "failed";
         const alert = document.createElement("div");
@@ -115,7 +118,7 @@
         if (timer) window.clearInterval(timer);
         if (progress) progress.hidden = true;
         if (progressText) progressText.textContent = "Uploading and checking every row…";
-        button.disabled = false;
+        buttons.forEach(function (b) { b.disabled = false; });
         result.removeAttribute("aria-busy");
         const focusTarget = result.querySelector(".alert");
         if (focusTarget) {

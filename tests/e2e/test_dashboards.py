@@ -172,7 +172,7 @@ def test_import_a_csv_with_one_bad_row(page, books, log_in, screenshot):
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     # When they upload it
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("File:", exact=True).set_input_files(
         files=[{"name": "february.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
     )
     page.get_by_role("button", name="Import").click()
@@ -188,12 +188,22 @@ def test_import_a_csv_with_one_bad_row(page, books, log_in, screenshot):
     assert Transaction.objects.count() == count
 
     # When they fix the file and upload it again, the rows are imported in place
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("File:", exact=True).set_input_files(
         files=[{"name": "february.csv", "mimeType": "text/csv", "buffer": bad.replace("02-30", "02-02").encode()}]
     )
     page.get_by_role("button", name="Import").click()
     expect(page.locator("#import-result")).to_contain_text("Imported 3 transactions.")
     assert page.evaluate("window.__sameDocument") is True
+    assert Transaction.objects.count() == count + 3
+
+    # When they preview the same file again, every row shows as imported before, nothing is written
+    page.get_by_label("File:", exact=True).set_input_files(
+        files=[{"name": "february.csv", "mimeType": "text/csv", "buffer": bad.replace("02-30", "02-02").encode()}]
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#import-result")).to_contain_text("Preview: nothing was written. 0 new transactions")
+    expect(page.locator("#import-result .import-preview tbody tr")).to_have_count(3)
+    expect(page.locator("#import-result .import-duplicates tbody tr")).to_have_count(3)
     assert Transaction.objects.count() == count + 3
 
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from finance.models import Sale, Transaction
 from finance.services.csv_import import CsvImportError
-from finance.services.transactions import transaction_import_csv
+from finance.services.transaction_import import transaction_import_csv
 from tests import factories as f
 
 GOOD = (
@@ -33,7 +33,7 @@ class TestTransactionImportApi:
             "/api/v1/transactions/import/", {"workspace": workspace.pk, "file": upload(GOOD)}, format="multipart"
         )
         assert response.status_code == 201
-        assert response.json() == {"created": 2}
+        assert response.json() == {"created": 2, "duplicates": 0, "duplicate_rows": []}
         rows = list(Transaction.objects.order_by("date").values_list(
             "kind", "amount", "merchant", "category__name", "category_source", "source", "currency"
         ))

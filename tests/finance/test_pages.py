@@ -678,11 +678,11 @@ class TestTransactionImport:
 
     def test_missing_file(self, logged_in, member):
         response = logged_in(member).post(IMPORT, {})
-        assert response.context["form"].errors == {"file": ["Choose a CSV file to import."]}
+        assert response.context["form"].errors == {"file": ["Choose a file to import."]}
         json_response = logged_in(member).post(IMPORT, {}, headers={"accept": "application/json"})
         assert json_response.status_code == 400
         assert json_response.json()["errors"] == [
-            {"row": None, "column": "file", "message": "Choose a CSV file to import."}
+            {"row": None, "column": "file", "message": "Choose a file to import."}
         ]
 
     def test_viewer_gets_403_and_nothing_is_written(self, logged_in, viewer):

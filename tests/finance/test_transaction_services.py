@@ -19,9 +19,9 @@ from django.urls import reverse
 from finance.forms import TransactionForm
 from finance.models import Transaction
 from finance.services.csv_import import CsvImportError
+from finance.services.transaction_import import transaction_import_csv
 from finance.services.transactions import (
     transaction_create,
-    transaction_import_csv,
     transaction_update,
     transaction_validate,
 )

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from finance.services.transactions import transaction_import_csv
+from finance.services.transaction_import import transaction_import_csv
 from forecasting.registry.models import TargetState
 from forecasting.training.autolearn import autolearn_check, should_retrain
 from forecasting.training.models import TrainingJob

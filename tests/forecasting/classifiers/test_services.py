@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from finance.models import Transaction
-from finance.services.transactions import transaction_import_csv
+from finance.services.transaction_import import transaction_import_csv
 from forecasting.classifiers.feedback import (
     transaction_category_correct,
     transaction_fraud_label,
