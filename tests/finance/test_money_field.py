@@ -96,3 +96,22 @@ def test_the_transaction_form_takes_thousands_separators(workspace):
     # Then 1234.50 is saved
     assert response.status_code == 302
     assert Transaction.objects.get().amount == Decimal("1234.50")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["1,23,4", "12,34,56.00", "1e3"])
+def test_the_transaction_form_refuses_a_misplaced_separator_and_writes_nothing(workspace, typed):
+    # Given a member on the Add transaction page
+    member = UserFactory()
+    workspace.memberships.create(user=member, role="member")
+    client = Client()
+    client.force_login(member)
+    # When they type an amount whose groups are not of three digits
+    response = client.post(reverse("finance:transaction-create"), {
+        "kind": "expense", "amount": typed, "date": "2025-04-01", "description": "New mixer", "status": "approved",
+    })
+    # Then the page says what is wrong with the amount, and nothing is saved
+    assert response.status_code == 200
+    assert response.context["form"].errors["amount"] == ["Enter the amount as a number, e.g. 12.50."]
+    assert "Enter the amount as a number, e.g. 12.50." in response.content.decode()
+    assert Transaction.objects.count() == 0
