@@ -31,10 +31,11 @@ def _forget_connections() -> None:
 
 
 @pytest.fixture
-def broker_down(settings):
+def broker_down(settings, monkeypatch):
     """Celery's app pointed at a broker that refuses connections, as in an outage."""
     settings.BROKER_RETRY_AFTER_SECONDS = 45
     saved = celery_app.conf.broker_url, celery_app.conf.broker_write_url, celery_app.conf.task_always_eager
+    monkeypatch.setenv("CELERY_BROKER_URL", UNREACHABLE)  # Celery reads it before its configuration (CI sets it)
     celery_app.conf.broker_url, celery_app.conf.broker_write_url = UNREACHABLE, None
     celery_app.conf.task_always_eager = False
     _forget_connections()
