@@ -80,7 +80,7 @@ def test_log_in_and_see_the_overview_chart(page, books, trained, live_server, sc
     assert state["last"] == [3300, 1800, 1500]
     assert state["width"] > 300
     assert state["painted"] > 2000  # bars and the net line are on the canvas
-    expect(page.locator('[data-stat="net"]')).to_have_text(re.compile(r"^\d{1,3}(,\d{3})*\.\d{2}$"))
+    expect(page.locator('[data-stat="net"]')).to_have_text(re.compile(r"^\d{1,3}(,\d{3})*\.\d{2}\xa0EUR$"))
     expect(page.locator("tr[data-category='Supplies'] .percent")).to_have_text("86\xa0%")
     expect(page.locator("tr[data-category='Rent'] .percent")).to_have_text("109\xa0%")
     expect(page.locator("tr[data-category='Rent']")).to_contain_text("over")
