@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from coaching.models import BanditArm, BehavioralEvent, RecommendationImpression
+from coaching.models import BanditArm, BehavioralEvent, CoachingSettings, RecommendationImpression
 from coaching.services.segments import segments_refresh
 from finance.models import Membership, Transaction
 from tests import factories as f
@@ -45,6 +45,7 @@ class TestAdminPages:
             workspace=workspace, user=owner, segment_key="business-unsegmented", arm="automate_savings",
             title="Automate savings", text="Move 10 % of revenue on payday.", sampled_value=0.5, position=1,
             shown_at=timezone.now())
+        CoachingSettings.objects.create(workspace=workspace, strategy="ucb1")
         client.force_login(superuser)
         request = RequestFactory().get("/")
         request.user = superuser
