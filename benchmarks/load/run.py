@@ -13,8 +13,8 @@ Steps:
    in each; one user with an API token per simulated user, member of every workspace.
    Redis: the cache in database 4 and the Celery broker in database 5 (``CACHE_URL``,
    ``CELERY_BROKER_URL``), apart from CI's 0 and 1.
-2. **Server**: gunicorn as the Procfile starts it (``config.wsgi``, 2 workers × 4 threads:
-   the machine's two cores), production settings (``DEBUG=false``), its access log with
+2. **Server**: gunicorn as the Procfile starts it (``config.wsgi``, 3 sync workers: the
+   machine's two cores + 1), production settings (``DEBUG=false``), its access log with
    each request's time in the server.
 3. **Load**: ``locust --headless`` in one process (``locustfile.py``) for each scenario —
    each endpoint alone, then the three mixed (equally likely) — and each number of users,
@@ -221,8 +221,8 @@ def main() -> None:
     parser.add_argument("--scenarios", default="forecast,transactions,categorise,mixed",
                         help="each endpoint alone, and `mixed` (all three, equally likely), one run per users count")
     parser.add_argument("--wait", type=float, default=0.0, help="think time of each user between requests (s)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2 = cores)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4, as the Procfile)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3, as the Procfile)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1, as the Procfile)")
     parser.add_argument("--nice", type=int, default=0,
                         help="niceness of the server and the load generator (e.g. -15, as root: ahead of other "
                              "work on a shared machine; PostgreSQL and Redis keep theirs)")
