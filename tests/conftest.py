@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from config.threads import math_threads_pin
@@ -100,6 +101,18 @@ def client_for():
     def make(user):
         client = APIClient()
         client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def logged_in():
+    """``logged_in(user)`` → a Django test client signed in as ``user`` (the pages' tests)."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
         return client
 
     return make

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from finance.models import Transaction
 from finance.services.csv_import import CellError
@@ -74,16 +73,6 @@ def stored(*, with_category: bool = False) -> list[tuple]:
     fields = ["date", "kind", "amount", "currency", "merchant", "description"]
     rows = Transaction.objects.order_by("date", "id").values_list(*fields, *(["category__name"] if with_category else []))
     return list(rows)
-
-
-@pytest.fixture
-def logged_in():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

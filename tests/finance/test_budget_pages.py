@@ -42,16 +42,6 @@ def delete_url(budget: Budget) -> str:
 
 
 @pytest.fixture
-def logged_in():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def euro(workspace):
     workspace.currency = "EUR"
     workspace.save(update_fields=["currency"])

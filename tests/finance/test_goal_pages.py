@@ -50,16 +50,6 @@ def later(days: int) -> dt.date:
 
 
 @pytest.fixture
-def logged_in():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def euro(workspace):
     workspace.currency = "EUR"
     workspace.save(update_fields=["currency"])

@@ -52,18 +52,6 @@ def month_start(months_back: int) -> dt.date:
 
 
 @pytest.fixture
-def logged_in():
-    """``logged_in(user)`` → a Django test client signed in as ``user``."""
-
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def groceries(workspace):
     return f.CategoryFactory(workspace=workspace, name="Groceries", kind="expense")
 

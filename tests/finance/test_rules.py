@@ -34,16 +34,6 @@ def bank_fees(workspace):
     return f.CategoryFactory(workspace=workspace, name="Bank fees", kind="expense")
 
 
-@pytest.fixture
-def logged_in():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 def rule(workspace, category, pattern="shell", **kwargs):
     return category_rule_create(workspace=workspace, user=None, pattern=pattern, category=category, **kwargs)
 

@@ -80,16 +80,6 @@ def script_json(html: str, element_id: str) -> dict:
 
 
 @pytest.fixture
-def logged_in():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def manager(workspace):
     return f.MembershipFactory(workspace=workspace, role=Membership.Role.MANAGER).user
 

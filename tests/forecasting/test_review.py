@@ -24,16 +24,6 @@ DAY = dt.date(2026, 3, 2)
 
 
 @pytest.fixture
-def logged_in():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def books(workspace, settings):
     """A $98,000 wire flagged for fraud, a row flagged as an anomaly, a suggestion at 20 %,
     one at 95 %, and ordinary rows."""
