@@ -17,6 +17,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 
 from finance.models import Budget, Category, CategoryRule, Goal, Transaction, Workspace
@@ -127,7 +128,26 @@ def _currency_help(workspace: Workspace, text: str) -> str:
     return f"In {workspace.currency}{text}, e.g. 1,234.50."
 
 
-class TransactionForm(forms.ModelForm):
+class ServiceModelForm(forms.ModelForm):
+    """A model form that writes through the services (the rules of every write live
+    there): a subclass says which service creates and which updates; there is no unsaved
+    variant."""
+
+    def service_create(self, **fields: Any) -> models.Model:
+        raise NotImplementedError
+
+    def service_update(self, **fields: Any) -> models.Model:
+        raise NotImplementedError
+
+    def save(self, commit: bool = True) -> models.Model:
+        if not commit:
+            raise ValueError(f"{type(self).__name__} writes through the services; save(commit=False) is unsupported.")
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        self.instance = self.service_create(**fields) if self.instance.pk is None else self.service_update(**fields)
+        return self.instance
+
+
+class TransactionForm(ServiceModelForm):
     """Add or edit one transaction of ``workspace``.
 
     The date must be a real date; the rules of every transaction write (amount, the
@@ -169,17 +189,11 @@ class TransactionForm(forms.ModelForm):
             self.add_error(None, exc)
         return cleaned
 
-    def save(self, commit: bool = True) -> Transaction:
-        """Write through the services (the rules of every transaction write live there);
-        there is no unsaved variant."""
-        if not commit:
-            raise ValueError("TransactionForm writes through the services; save(commit=False) is unsupported.")
-        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
-        if self.instance.pk is None:
-            self.instance = transaction_create(workspace=self.workspace, user=self.user, **fields)
-        else:
-            self.instance = transaction_update(transaction=self.instance, user=self.user, **fields)
-        return self.instance
+    def service_create(self, **fields: Any) -> models.Model:
+        return transaction_create(workspace=self.workspace, user=self.user, **fields)
+
+    def service_update(self, **fields: Any) -> models.Model:
+        return transaction_update(transaction=self.instance, user=self.user, **fields)
 
 
 class TransactionFilterForm(forms.Form):
@@ -306,7 +320,7 @@ class TransactionImportForm(forms.Form):
             self.add_error(name if name in self.fields else None, f"{name}: {message}" if name not in self.fields else message)
 
 
-class BudgetForm(forms.ModelForm):
+class BudgetForm(ServiceModelForm):
     """Add or edit a budget of ``workspace``. The rules are
     :func:`finance.services.budgets.budget_validate`'s, so the page and the API give the
     same messages; the form offers only the workspace's expense categories."""
@@ -351,19 +365,14 @@ class BudgetForm(forms.ModelForm):
             self.add_error(None, exc)
         return cleaned
 
-    def save(self, commit: bool = True) -> Budget:
-        """Write through the services; there is no unsaved variant."""
-        if not commit:
-            raise ValueError("BudgetForm writes through the services; save(commit=False) is unsupported.")
-        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
-        if self.instance.pk is None:
-            self.instance = budget_create(workspace=self.workspace, **fields)
-        else:
-            self.instance = budget_update(budget=self.instance, **fields)
-        return self.instance
+    def service_create(self, **fields: Any) -> models.Model:
+        return budget_create(workspace=self.workspace, **fields)
+
+    def service_update(self, **fields: Any) -> models.Model:
+        return budget_update(budget=self.instance, **fields)
 
 
-class GoalForm(forms.ModelForm):
+class GoalForm(ServiceModelForm):
     """Add or edit a savings goal of ``workspace``. The rules are
     :func:`finance.services.goals.goal_validate`'s, so the page and the API give the same
     messages. An empty saved amount is zero."""
@@ -409,19 +418,14 @@ class GoalForm(forms.ModelForm):
             self.add_error(None, exc)
         return cleaned
 
-    def save(self, commit: bool = True) -> Goal:
-        """Write through the services; there is no unsaved variant."""
-        if not commit:
-            raise ValueError("GoalForm writes through the services; save(commit=False) is unsupported.")
-        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
-        if self.instance.pk is None:
-            self.instance = goal_create(workspace=self.workspace, owner=self.user, **fields)
-        else:
-            self.instance = goal_update(goal=self.instance, **fields)
-        return self.instance
+    def service_create(self, **fields: Any) -> models.Model:
+        return goal_create(workspace=self.workspace, owner=self.user, **fields)
+
+    def service_update(self, **fields: Any) -> models.Model:
+        return goal_update(goal=self.instance, **fields)
 
 
-class CategoryRuleForm(forms.ModelForm):
+class CategoryRuleForm(ServiceModelForm):
     """Add or edit a category rule of ``workspace``. The rules are
     :func:`finance.services.rules.category_rule_validate`'s, so the page and the API give the
     same messages; the form offers only the workspace's categories."""
@@ -475,13 +479,8 @@ class CategoryRuleForm(forms.ModelForm):
         """The services check the whole rule (:meth:`clean`); the model's own constraint
         check would repeat the amount range's with another message."""
 
-    def save(self, commit: bool = True) -> CategoryRule:
-        """Write through the services; there is no unsaved variant."""
-        if not commit:
-            raise ValueError("CategoryRuleForm writes through the services; save(commit=False) is unsupported.")
-        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
-        if self.instance.pk is None:
-            self.instance = category_rule_create(workspace=self.workspace, user=self.user, **fields)
-        else:
-            self.instance = category_rule_update(rule=self.instance, **fields)
-        return self.instance
+    def service_create(self, **fields: Any) -> models.Model:
+        return category_rule_create(workspace=self.workspace, user=self.user, **fields)
+
+    def service_update(self, **fields: Any) -> models.Model:
+        return category_rule_update(rule=self.instance, **fields)
