@@ -12,9 +12,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from finance.forms import MoneyField, category_rule_form_check
 from finance.models import (
     Budget,
     Category,
+    CategoryRule,
     Goal,
     Invitation,
     Membership,
@@ -28,6 +30,12 @@ from finance.models import (
 )
 from finance.selectors import workspace_list_for_user, workspace_scoped_queryset
 from finance.services.csv_import import CsvImportError
+from finance.services.rules import (
+    category_rule_create,
+    category_rule_delete,
+    category_rule_update,
+    category_rules_apply,
+)
 from finance.services.sales import sale_import_csv
 from finance.services.transaction_import import transaction_import_csv
 from finance.services.transactions import NothingToConfirm, transaction_confirm
@@ -209,6 +217,75 @@ class TransactionAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
             request, f"Confirmed {confirmed} amount{'s' if confirmed != 1 else ''}"
             + (f"; {skipped} awaited no confirmation." if skipped else "."),
         )
+
+
+class CategoryRuleAdminForm(forms.ModelForm):
+    """A category rule typed in by staff, checked by
+    :func:`finance.services.rules.category_rule_validate` (the Rules page's and the API's
+    messages). The workspace is chosen when the rule is added and never changes."""
+
+    amount_min = MoneyField(label="Amount from", required=False)
+    amount_max = MoneyField(label="Amount up to", required=False)
+
+    class Meta:
+        model = CategoryRule
+        fields = ["workspace", "field", "operator", "pattern", "amount_min", "amount_max", "category", "priority",
+                  "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        workspace = self.instance.workspace if self.instance.pk is not None else cleaned.get("workspace")
+        if workspace is None:
+            return cleaned  # the workspace field has said why
+        category_rule_form_check(self, workspace=workspace)
+        return cleaned
+
+    def _post_clean(self) -> None:
+        """The service checks the whole rule (:meth:`clean`) and the admin writes through it
+        (:meth:`CategoryRuleAdmin.save_model`); the model's own checks would repeat the
+        amount range's with another message."""
+
+
+@admin.register(CategoryRule)
+class CategoryRuleAdmin(WorkspaceScopedAdmin):
+    """Category rules, written through :mod:`finance.services.rules` as the Rules page and
+    the API write them."""
+
+    form = CategoryRuleAdminForm
+    list_display = ["pattern", "field", "operator", "amount_min", "amount_max", "category", "priority", "is_active",
+                    "workspace", "created_by", "created_at"]
+    list_filter = ["is_active", "field", "operator", "workspace", "category"]
+    search_fields = ["pattern", "category__name"]
+    list_select_related = ["category", "workspace", "created_by"]
+    date_hierarchy = "created_at"
+    actions = ["apply_rules"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CategoryRule | None = None) -> list[str]:
+        return ["workspace", "created_by", "created_at"] if obj is not None else ["created_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: CategoryRule, form: forms.Form, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in form.cleaned_data if name != "workspace"}
+        if change:
+            saved = category_rule_update(rule=obj, **fields)
+        else:
+            saved = category_rule_create(workspace=form.cleaned_data["workspace"], user=request.user, **fields)
+        for field in CategoryRule._meta.concrete_fields:  # the admin logs and links the object it passed in
+            setattr(obj, field.attname, getattr(saved, field.attname))
+
+    def delete_model(self, request: HttpRequest, obj: CategoryRule) -> None:
+        category_rule_delete(rule=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for rule in queryset:
+            category_rule_delete(rule=rule)
+
+    @admin.action(description="Apply the active rules of these rules' workspaces to rows nobody categorised",
+                  permissions=["change"])
+    def apply_rules(self, request: HttpRequest, queryset: QuerySet) -> None:
+        workspaces = Workspace.objects.filter(pk__in=queryset.values("workspace_id")).order_by("name")
+        for workspace in workspaces:
+            changed = category_rules_apply(workspace=workspace)
+            messages.success(request, f"{workspace}: {changed} row{'s' if changed != 1 else ''} got a rule's category.")
 
 
 @admin.register(Budget)

@@ -425,6 +425,23 @@ class GoalForm(ServiceModelForm):
         return goal_update(goal=self.instance, **fields)
 
 
+def category_rule_form_check(form: forms.BaseForm, *, workspace: Workspace) -> None:
+    """Add to ``form`` (cleaned) the errors :func:`finance.services.rules.category_rule_validate`
+    finds in a rule of ``workspace``, each on its field: the Rules page's and the admin's
+    check. A field the form has already refused is not checked again."""
+    cleaned = form.cleaned_data
+    pattern = cleaned.get("pattern")
+    try:
+        category_rule_validate(
+            workspace=workspace, field=cleaned.get("field"), operator=cleaned.get("operator"),
+            pattern=pattern.strip() if pattern is not None else None, category=cleaned.get("category"),
+            amount_min=cleaned.get("amount_min") if "amount_min" not in form.errors else None,
+            amount_max=cleaned.get("amount_max") if "amount_max" not in form.errors else None,
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+
+
 class CategoryRuleForm(ServiceModelForm):
     """Add or edit a category rule of ``workspace``. The rules are
     :func:`finance.services.rules.category_rule_validate`'s, so the page and the API give the
@@ -463,16 +480,7 @@ class CategoryRuleForm(ServiceModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        pattern = cleaned.get("pattern")
-        try:
-            category_rule_validate(
-                workspace=self.workspace, field=cleaned.get("field"), operator=cleaned.get("operator"),
-                pattern=pattern.strip() if pattern is not None else None, category=cleaned.get("category"),
-                amount_min=cleaned.get("amount_min") if "amount_min" not in self.errors else None,
-                amount_max=cleaned.get("amount_max") if "amount_max" not in self.errors else None,
-            )
-        except ValidationError as exc:
-            self.add_error(None, exc)
+        category_rule_form_check(self, workspace=self.workspace)
         return cleaned
 
     def _post_clean(self) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from coaching.models import BanditArm, BehavioralEvent, CoachingSettings, RecommendationImpression
 from coaching.services.segments import segments_refresh
 from finance.models import Membership, Transaction
+from finance.services.rules import category_rule_create
 from tests import factories as f
 
 OUR_APPS = {"finance", "coaching"}
@@ -38,6 +39,8 @@ class TestAdminPages:
         f.BehavioralEventFactory(workspace=workspace)
         f.SupplierFactory(workspace=workspace)
         f.InvitationFactory(workspace=workspace)
+        category_rule_create(workspace=workspace, user=None, pattern="shell",
+                             category=f.CategoryFactory(workspace=workspace, kind="expense"))
         # the coaching rows that are computed, not typed in
         segments_refresh()
         BanditArm.objects.create(segment_key="business-unsegmented", arm="automate_savings", alpha=2.0, beta=1.0)
