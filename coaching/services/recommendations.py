@@ -56,6 +56,7 @@ from coaching.selectors import (
 from coaching.services.events import behavioral_event_create
 from finance.models import Workspace
 from finance.months import add_months, month_start
+from finance.selectors import GoalStatus
 
 RECENT_MONTHS = 3
 DEFAULT_COUNT = 3
@@ -150,25 +151,41 @@ def _automate_savings(ctx: CoachingContext) -> Offer | None:
 
 
 def _build_emergency_fund(ctx: CoachingContext) -> Offer | None:
+    """Three months of expenses as a cash reserve. A reserve goal is quoted with its own
+    figures (its saved amount, target and what it still needs by its deadline); once it has
+    reached a target below three months of expenses, the rest of the way is offered."""
     spent = float(ctx.recent(ctx.books.expense, RECENT_MONTHS).sum()) / RECENT_MONTHS
     if spent <= 0:
         return None
-    target, cur = spent * 3, ctx.workspace.currency
+    reserve, cur = spent * 3, ctx.workspace.currency
+    title = "Build a cash reserve" if ctx.workspace.kind == Workspace.Kind.BUSINESS else "Build an emergency fund"
     goal = next((g for g in ctx.goals if is_reserve_goal(g.name)), None)
-    saved = float(goal.saved_amount) if goal else 0.0
-    if saved >= target:
-        return None
-    remaining = target - saved
-    holding = (f"Your “{goal.name}” goal holds {money(saved, cur)}, {money(remaining, cur)} to go."
-               if goal else "You have no emergency-fund goal yet.")
-    return Offer(
-        "build_emergency_fund",
-        "Build a cash reserve" if ctx.workspace.kind == Workspace.Kind.BUSINESS else "Build an emergency fund",
-        f"Three months of expenses is {money(target, cur)}. {holding} "
-        f"Setting aside {money(remaining / 12, cur)} a month gets there in a year.",
-        {"target": round(target, 2), "saved": round(saved, 2), "monthly": round(remaining / 12, 2),
-         "goal": goal.pk if goal else None},
-    )
+    if goal is None:
+        return Offer("build_emergency_fund", title,
+                     f"Three months of expenses is {money(reserve, cur)}. You have no emergency-fund goal yet. "
+                     f"Setting aside {money(reserve / 12, cur)} a month gets there in a year.",
+                     {"target": round(reserve, 2), "saved": 0.0, "remaining": round(reserve, 2),
+                      "monthly": round(reserve / 12, 2), "goal": None, "goal_target": None})
+    status = GoalStatus(goal=goal, today=ctx.today)
+    saved, goal_target = float(goal.saved_amount), float(goal.target_amount)
+    if status.is_reached:
+        if saved >= reserve:
+            return None
+        remaining, monthly = reserve - saved, (reserve - saved) / 12
+        text = (f"Your “{goal.name}” goal has reached its {money(goal_target, cur)} target; three months of expenses "
+                f"is {money(reserve, cur)}, {money(remaining, cur)} more. Raising the target and setting aside "
+                f"{money(monthly, cur)} a month gets there in a year.")
+    else:
+        remaining = float(status.remaining)
+        needed = status.needed_per_month
+        monthly = float(needed) if needed is not None else remaining / 12
+        by = f"reaches it by {goal.deadline:%B %Y}" if needed is not None else "gets there in a year"
+        text = (f"Three months of expenses is {money(reserve, cur)}. Your “{goal.name}” goal holds "
+                f"{money(saved, cur)} of its {money(goal_target, cur)} target, {money(remaining, cur)} to go. "
+                f"Setting aside {money(monthly, cur)} a month {by}.")
+    return Offer("build_emergency_fund", title, text,
+                 {"target": round(reserve, 2), "saved": round(saved, 2), "remaining": round(remaining, 2),
+                  "monthly": round(monthly, 2), "goal": goal.pk, "goal_target": round(goal_target, 2)})
 
 
 def _stick_to_budget(ctx: CoachingContext) -> Offer | None:

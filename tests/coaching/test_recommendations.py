@@ -3,6 +3,7 @@ feedback updating the posteriors — and the bandit learning the better arm."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import numpy as np
@@ -41,7 +42,7 @@ def books(workspace):
     f.TransactionFactory(workspace=workspace, category=categories["Dining"], amount=Decimal("450"),
                          date=timezone.localdate())
     f.GoalFactory(workspace=workspace, name="Emergency fund", target_amount=Decimal("10000"),
-                  saved_amount=Decimal("2000"))
+                  saved_amount=Decimal("2000"), deadline=timezone.localdate() + dt.timedelta(days=487))
     return categories
 
 
@@ -51,6 +52,7 @@ class TestCatalogue:
         books(workspace)
         # when
         offers = {o.arm: o for o in offers_for(coaching_context(workspace=workspace, today=timezone.localdate()))}
+        deadline = timezone.localdate() + dt.timedelta(days=487)  # 16 months of 30.4375 days: 8,000 / 16
         # then: last 3 months — expenses 300 + 50 + 1,500 + (100 + 100 + 400) / 3 = 2,050 a month
         assert list(offers) == ["cut_dining_out", "review_subscriptions", "automate_savings",
                                 "build_emergency_fund", "stick_to_budget", "curb_category_growth"]
@@ -64,8 +66,8 @@ class TestCatalogue:
             "You kept $1,950 a month (49% of income) over the last 3 months. "
             "An automatic transfer of $400 (10% of income) on payday makes saving the default.")
         assert offers["build_emergency_fund"].text == (
-            "Three months of expenses is $6,150. Your “Emergency fund” goal holds $2,000, $4,150 to go. "
-            "Setting aside $346 a month gets there in a year.")
+            "Three months of expenses is $6,150. Your “Emergency fund” goal holds $2,000 of its $10,000 target, "
+            f"$8,000 to go. Setting aside $500 a month reaches it by {deadline:%B %Y}.")
         assert offers["stick_to_budget"].title == "Hold Dining to its budget"
         assert offers["stick_to_budget"].data == {
             "category": offers["stick_to_budget"].data["category"], "limit": 400.0, "spent": 450.0, "percent": 113}
@@ -74,6 +76,67 @@ class TestCatalogue:
             "Bringing it back saves $300 a month.")
 
     def test_no_books_no_offers(self, workspace):
+        assert offers_for(coaching_context(workspace=workspace, today=timezone.localdate())) == []
+
+
+class TestEmergencyFund:
+    """The reserve offer quotes a reserve goal with the goal's own figures (issue 19: a
+    35,000 goal read "$219,358 to go", three months of spending less what it held)."""
+
+    @staticmethod
+    def offer(workspace):
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate())
+        return next(o for o in offers_for(ctx) if o.arm == "build_emergency_fund")
+
+    def test_a_business_goal_below_three_months_is_quoted_with_its_own_target(self, workspace):
+        # given a business spending 80,000 a month and a 35,000 cash-reserve goal holding
+        # 19,250 with 13 months (396 days = 13.01 months) to its deadline
+        monthly(workspace, [80000] * 3)
+        deadline = timezone.localdate() + dt.timedelta(days=396)
+        goal = f.GoalFactory(workspace=workspace, name="Cash reserve: three months of rent",
+                             target_amount=Decimal("35000"), saved_amount=Decimal("19250"), deadline=deadline)
+        # when
+        offer = self.offer(workspace)
+        # then the 15,750 still to go is the goal's: 35,000 − 19,250, over 13.0103 months = 1,210.58
+        assert (offer.title, offer.text) == ("Build a cash reserve", (
+            "Three months of expenses is $240,000. Your “Cash reserve: three months of rent” goal holds $19,250 of "
+            f"its $35,000 target, $15,750 to go. Setting aside $1,211 a month reaches it by {deadline:%B %Y}."))
+        assert offer.data == {"target": 240000.0, "saved": 19250.0, "remaining": 15750.0, "monthly": 1210.58,
+                              "goal": goal.pk, "goal_target": 35000.0}
+
+    def test_a_reached_goal_below_three_months_is_offered_the_rest(self, workspace):
+        monthly(workspace, [1000] * 3)
+        f.GoalFactory(workspace=workspace, name="Rainy day", target_amount=Decimal("2000"),
+                      saved_amount=Decimal("2100"), deadline=timezone.localdate() + dt.timedelta(days=90))
+        offer = self.offer(workspace)
+        assert offer.text == (
+            "Your “Rainy day” goal has reached its $2,000 target; three months of expenses is $3,000, $900 more. "
+            "Raising the target and setting aside $75 a month gets there in a year.")
+        assert (offer.data["remaining"], offer.data["monthly"]) == (900.0, 75.0)
+
+    def test_a_past_deadline_spreads_the_rest_over_a_year(self, workspace):
+        monthly(workspace, [1000] * 3)
+        f.GoalFactory(workspace=workspace, name="Safety buffer", target_amount=Decimal("1200"),
+                      saved_amount=Decimal("0"), deadline=timezone.localdate() - dt.timedelta(days=1))
+        assert self.offer(workspace).text == (
+            "Three months of expenses is $3,000. Your “Safety buffer” goal holds $0 of its $1,200 target, $1,200 to "
+            "go. Setting aside $100 a month gets there in a year.")
+
+    def test_without_a_goal_three_months_of_expenses_is_the_target(self, workspace):
+        monthly(workspace, [1000] * 3)
+        offer = self.offer(workspace)
+        assert (offer.title, offer.text) == ("Build a cash reserve", (
+            "Three months of expenses is $3,000. You have no emergency-fund goal yet. "
+            "Setting aside $250 a month gets there in a year."))
+
+    def test_a_reserve_of_three_months_is_not_offered(self, workspace):
+        monthly(workspace, [1000] * 3)
+        f.GoalFactory(workspace=workspace, name="Emergency fund", target_amount=Decimal("3000"),
+                      saved_amount=Decimal("3000"))
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate())
+        assert "build_emergency_fund" not in [o.arm for o in offers_for(ctx)]
+
+    def test_no_books_no_offers_either(self, workspace):
         assert offers_for(coaching_context(workspace=workspace, today=timezone.localdate())) == []
 
 
