@@ -8,10 +8,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest
 
+from finance.admin_import import CsvImportAdminMixin, TransactionImportAdminMixin
 from finance.forms import MoneyField, category_rule_form_check
 from finance.models import (
     Budget,
@@ -28,8 +27,7 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
-from finance.selectors import workspace_list_for_user, workspace_scoped_queryset
-from finance.services.csv_import import CsvImportError
+from finance.selectors import workspace_scoped_queryset
 from finance.services.rules import (
     category_rule_create,
     category_rule_delete,
@@ -37,7 +35,6 @@ from finance.services.rules import (
     category_rules_apply,
 )
 from finance.services.sales import sale_import_csv
-from finance.services.transaction_import import transaction_import_csv
 from finance.services.transactions import NothingToConfirm, transaction_confirm
 
 
@@ -68,66 +65,6 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         if owned and not request.user.is_superuser:
             kwargs["queryset"] = workspace_scoped_queryset(model=related, user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class CsvImportForm(forms.Form):
-    workspace = forms.ModelChoiceField(queryset=Workspace.objects.none())
-    file = forms.FileField(help_text="UTF-8 CSV with a header row. One bad row and nothing is written.")
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["workspace"].queryset = (
-            Workspace.objects.all() if user.is_superuser else workspace_list_for_user(
-                user=user, roles=Membership.WRITE_ROLES
-            )
-        )
-
-
-class CsvImportAdminMixin:
-    """Adds an "Import CSV" button and page to a changelist, backed by an import service."""
-
-    change_list_template = "admin/csv_import_changelist.html"
-    csv_importer: Any = None
-    csv_columns_help = ""
-
-    def get_urls(self) -> list:
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return [
-            path(
-                "import-csv/",
-                self.admin_site.admin_view(self.import_csv_view),
-                name="{}_{}_import_csv".format(*info),
-            ),
-            *super().get_urls(),
-        ]
-
-    def import_csv_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            messages.error(request, "You do not have permission to import.")
-            return HttpResponseRedirect(reverse("admin:index"))
-        form = CsvImportForm(request.POST or None, request.FILES or None, user=request.user)
-        errors = []
-        if request.method == "POST" and form.is_valid():
-            importer = type(self).csv_importer
-            try:
-                result = importer(workspace=form.cleaned_data["workspace"], file=form.cleaned_data["file"])
-            except CsvImportError as exc:
-                errors = exc.errors
-                messages.error(request, f"Nothing was imported: {exc.summary}")
-            else:
-                skipped = f" {result.duplicates} rows imported before were skipped." if result.duplicates else ""
-                messages.success(request, f"Imported {result.created} rows.{skipped}")
-                info = self.model._meta.app_label, self.model._meta.model_name
-                return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Import {self.model._meta.verbose_name_plural} from CSV",
-            "form": form,
-            "errors": errors,
-            "columns_help": self.csv_columns_help,
-        }
-        return TemplateResponse(request, "admin/csv_import.html", context)
 
 
 class MembershipInline(admin.TabularInline):
@@ -180,7 +117,7 @@ class CategoryAdmin(WorkspaceScopedAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
+class TransactionAdmin(TransactionImportAdminMixin, WorkspaceScopedAdmin):
     list_display = [
         "date", "kind", "amount", "currency", "description", "merchant", "category",
         "category_source", "category_confidence", "fraud_score", "anomaly_score", "is_flagged",
@@ -196,11 +133,12 @@ class TransactionAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
         "confirmed_by", "confirmed_at",
     ]
     actions = ["confirm_amounts"]
-    csv_importer = transaction_import_csv
     csv_columns_help = (
-        "Columns: date (YYYY-MM-DD) and amount are required; kind (revenue/expense; "
+        "A CSV, OFX (or QFX) or QIF file; one bad row and nothing is written, rows imported before are "
+        "skipped and listed. A CSV's columns: date (YYYY-MM-DD) and amount are required; kind (revenue/expense; "
         "without it a negative amount is an expense), description, merchant, account, "
-        "category (a category name of the workspace), currency and status are optional."
+        "category (a category name of the workspace), currency and status are optional. "
+        "A CSV with other columns: map them below."
     )
 
     @admin.action(description="Confirm the selected amounts (they count for forecasts from then on)")
@@ -351,3 +289,4 @@ class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
         "Columns: date (YYYY-MM-DD), sku, warehouse (code), quantity (≥ 1) and optionally "
         "unit_price (defaults to the product's price)."
     )
+

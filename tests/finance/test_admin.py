@@ -118,16 +118,16 @@ class TestAdminCsvImport:
         client.force_login(superuser)
         upload = SimpleUploadedFile("t.csv", b"date,amount,description\n2025-01-02,-12.50,Coffee\n")
         response = client.post(
-            _admin_url(Transaction, "import_csv"), {"workspace": workspace.pk, "file": upload}, follow=True
+            _admin_url(Transaction, "import"), {"workspace": workspace.pk, "file": upload}, follow=True
         )
         assert response.redirect_chain[-1][0] == _admin_url(Transaction, "changelist")
-        assert "Imported 1 rows." in response.content.decode()
+        assert "Imported 1 transaction." in response.content.decode()
         assert Transaction.objects.get().amount == 12.5
 
     def test_bad_row_is_reported_and_nothing_written(self, client, superuser, workspace):
         client.force_login(superuser)
         upload = SimpleUploadedFile("t.csv", b"date,amount\n2025-01-02,-12.50\n2025-01-03,twelve\n")
-        response = client.post(_admin_url(Transaction, "import_csv"), {"workspace": workspace.pk, "file": upload})
+        response = client.post(_admin_url(Transaction, "import"), {"workspace": workspace.pk, "file": upload})
         page = response.content.decode()
         assert response.status_code == 200
         assert "Nothing was imported: row 3, column &#x27;amount&#x27;: &#x27;twelve&#x27; is not a number" in page
