@@ -12,7 +12,9 @@ punctuation (so "Rent Dec 2026" and "rent nov 2026" are one payee) — that
 
 The next date follows the last payment by one period (for a monthly bill, on the day of
 the month it is usually paid, clamped to the month's length); the expected amount is the
-median of the run's last six payments. The budget overrun risk
+median of the run's last six payments, in the workspace's currency as every total of the
+books (a row written in another currency counts with its amount as it stands, as in the
+budgets and the charts). The budget overrun risk
 (:func:`forecasting.serving.budgets.budget_rest_after_bills`) counts a bill paid in the
 current period as paid, not projected again.
 """
@@ -89,7 +91,7 @@ class RecurringBill:
     category_name: str
     period: str  # "weekly", "monthly" or "yearly"
     amount: Decimal  # expected: the median of the last payments
-    currency: str
+    currency: str  # the workspace's, as every total of the books
     occurrences: int
     last_date: dt.date
     next_date: dt.date
@@ -120,7 +122,7 @@ class RecurringBill:
         return self.amount * len(self.due_dates(until=month_end(today)))
 
 
-def _bill_of(rows: list[tuple], *, today: dt.date) -> RecurringBill | None:
+def _bill_of(rows: list[tuple], *, today: dt.date, currency: str) -> RecurringBill | None:
     """The bill of one payee's payments (oldest first), or ``None`` when they are not one."""
     tolerance = Decimal(str(settings.RECURRING_AMOUNT_TOLERANCE))
     reference = statistics.median(row[1] for row in rows[-RECENT_AMOUNTS:])
@@ -145,7 +147,7 @@ def _bill_of(rows: list[tuple], *, today: dt.date) -> RecurringBill | None:
     next_date = _add_period(period=period, day=dates[-1], anchor=anchor)
     if today > next_date + dt.timedelta(days=period.grace_days):
         return None  # stopped
-    _, _, merchant, description, currency, category_id, category_name = run[-1]
+    _, _, merchant, description, category_id, category_name = run[-1]
     return RecurringBill(
         payee=merchant or description, category_id=category_id, category_name=category_name or "",
         period=period.name, amount=Decimal(statistics.median(amounts[-RECENT_AMOUNTS:])).quantize(_CENT, ROUND_HALF_UP),
@@ -163,14 +165,17 @@ def recurring_bills_detect(*, workspace: Workspace, today: dt.date) -> list[Recu
             date__gte=today - dt.timedelta(days=LOOKBACK_DAYS), date__lte=today,
         )
         .order_by("date", "pk")
-        .values_list("date", "amount", "merchant", "description", "currency", "category_id", "category__name")
+        .values_list("date", "amount", "merchant", "description", "category_id", "category__name")
     )
     payees: dict[tuple[str, int | None], list[tuple]] = defaultdict(list)
     for row in rows:
         key = payee_key(merchant=row[2], description=row[3])
         if key:
-            payees[key, row[5]].append(row)
-    bills = [bill for found in payees.values() if (bill := _bill_of(found, today=today)) is not None]
+            payees[key, row[4]].append(row)
+    bills = [
+        bill for found in payees.values()
+        if (bill := _bill_of(found, today=today, currency=workspace.currency)) is not None
+    ]
     return sorted(bills, key=lambda bill: (bill.next_date, bill.payee.lower()))
 
 

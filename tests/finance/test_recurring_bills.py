@@ -111,6 +111,27 @@ def test_one_payee_in_two_categories_and_descriptions_without_a_merchant(workspa
     assert payee_key(merchant="", description="Phone 06/2025") == payee_key(merchant="", description="phone 04-2025")
 
 
+def test_a_bill_is_in_the_workspaces_currency_on_the_pages_too(rent):
+    # Given a euro household whose last rent row came in dollars (an imported card statement)
+    workspace = rent.workspace
+    workspace.currency = "EUR"
+    workspace.save()
+    member = f.MembershipFactory(workspace=workspace).user
+    today = timezone.localdate()
+    for back, currency in ((2, "EUR"), (1, "EUR"), (0, "USD")):
+        pay(workspace, rent, add_months(today, -back), "1200.00", currency=currency)
+    # When the bills are detected and the pages show them
+    [bill] = recurring_bills_detect(workspace=workspace, today=today)
+    client = Client()
+    client.force_login(member)
+    pages = [client.get(reverse(name)).content.decode() for name in ("finance:budgets", "finance:overview")]
+    # Then the bill is in the workspace's currency, as the budgets and totals beside it
+    assert bill.currency == "EUR"
+    for html in pages:
+        assert "1,200.00\u00a0EUR" in html
+        assert "USD" not in html
+
+
 def test_another_workspaces_and_pending_and_revenue_rows_are_not_read(workspace, other_workspace, rent):
     for month in (4, 5, 6):
         pay(other_workspace, None, dt.date(2025, month, 1), "1200.00")
