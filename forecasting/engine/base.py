@@ -4,6 +4,13 @@ In the style of scikit-learn / sktime: ``__init__`` stores hyper-parameters only
 ``fit(y, X=None)`` validates the series, learns, sets trailing-underscore attributes
 and returns ``self``; ``predict(horizon, X=None)`` returns a :class:`Forecast` with the
 point forecast and 80 % / 95 % prediction intervals.
+
+``X`` holds known-future covariates (drivers: promotions, prices, opening days,
+holidays), one row per period and one numeric column per driver: ``len(y)`` rows in
+``fit``, ``horizon`` rows in ``predict``. A forecaster declares whether it uses them
+(``supports_covariates``); one that does not checks their shape and ignores them
+explicitly (``n_covariates_`` is 0), so a competition can hand the same drivers to every
+candidate.
 """
 
 from __future__ import annotations
@@ -122,6 +129,25 @@ def validate_series(y: Any) -> np.ndarray:
     return arr.copy()
 
 
+def validate_covariates(X: Any, n_rows: int, *, what: str = "the series") -> np.ndarray:
+    """A 2-D float array of finite values with ``n_rows`` rows (a 1-D input is one
+    column), or ``ValueError`` saying what is wrong."""
+    try:
+        arr = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the covariates must be numeric: {exc}") from exc
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise ValueError(f"the covariates must be a 2-D array (rows × drivers); got shape {arr.shape}")
+    if arr.shape[0] != n_rows:
+        raise ValueError(f"the covariates have {arr.shape[0]} row(s); {what} needs {n_rows}")
+    if not np.all(np.isfinite(arr)):
+        bad = sorted({int(i) for i in np.flatnonzero(~np.all(np.isfinite(arr), axis=1))[:5]})
+        raise ValueError(f"the covariates contain missing or infinite values in rows {bad}")
+    return arr.copy()
+
+
 class BaseForecaster:
     """Common behaviour: validation, outlier clipping, fitted checks, parameters.
 
@@ -135,6 +161,9 @@ class BaseForecaster:
     monthly_min_points: ClassVar[int] = 2
     #: Whether the prediction intervals come from the model itself (else conformal).
     native_intervals: ClassVar[bool] = True
+    #: Whether ``fit``/``predict`` learn from known-future covariates ``X`` (subclasses
+    #: that do implement ``_fit(y, X)`` and ``_predict(horizon, X)``; ``X`` may be None).
+    supports_covariates: ClassVar[bool] = False
     #: The aggregate whose seasonal pattern a model may borrow (``group_series`` of the
     #: statistical models, :func:`~forecasting.engine.seasonality.group_seasonal_indices`);
     #: a class default, so a stored model saved without the attribute still loads.
@@ -188,10 +217,10 @@ class BaseForecaster:
         return bool(getattr(self, "is_fitted_", False))
 
     def fit(self, y: Any, X: Any = None) -> Self:
-        """Validate ``y``, optionally clip outliers, learn; returns ``self``."""
-        if X is not None:
-            raise ValueError(f"{self.name} does not use exogenous regressors; pass X=None")
+        """Validate ``y`` (and ``X``: one row per point), optionally clip outliers, learn;
+        returns ``self``. A forecaster without ``supports_covariates`` ignores ``X``."""
         series = validate_series(y)
+        covariates = None if X is None else validate_covariates(X, len(series))
         needed = self.min_points(self.season_length)
         if len(series) < needed:
             raise SeriesTooShortError(self.name, needed, len(series))
@@ -201,7 +230,12 @@ class BaseForecaster:
         self.bic_: float | None = None
         train = clip_series(series, self.season_length) if self.clip_outliers else series
         self.n_clipped_ = int(np.sum(train != series))
-        self._fit(train)
+        if self.supports_covariates:
+            self.n_covariates_ = 0 if covariates is None else covariates.shape[1]
+            self._fit(train, covariates)
+        else:
+            self.n_covariates_ = 0
+            self._fit(train)
         self.is_fitted_ = True
         return self
 
@@ -209,11 +243,18 @@ class BaseForecaster:
         """Forecast ``horizon`` steps after the end of the training series."""
         if not self.is_fitted:
             raise NotFittedError(f"this {self.name} forecaster is not fitted yet; call fit(y) first")
-        if X is not None:
-            raise ValueError(f"{self.name} does not use exogenous regressors; pass X=None")
         if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1:
             raise ValueError(f"horizon must be a positive integer; got {horizon!r}")
-        forecast = self._predict(int(horizon))
+        horizon = int(horizon)
+        covariates = None if X is None else validate_covariates(X, horizon, what="the horizon")
+        used = getattr(self, "n_covariates_", 0)
+        if used and covariates is None:
+            raise ValueError(f"this {self.name} forecaster was fitted with {used} covariate(s); "
+                             f"predict needs them for the horizon (X with {horizon} rows)")
+        if self.supports_covariates and covariates is not None and covariates.shape[1] != used:
+            raise ValueError(f"this {self.name} forecaster was fitted with {used} covariate(s); "
+                             f"X for the horizon has {covariates.shape[1]}")
+        forecast = self._predict(horizon, covariates) if self.supports_covariates else self._predict(horizon)
         return Forecast.from_bounds(
             forecast.mean, forecast.lo80, forecast.hi80, forecast.lo95, forecast.hi95
         )

@@ -40,6 +40,8 @@ class Combination(BaseForecaster):
     """Mean or median of ``members`` (registry names), each with optional parameters."""
 
     name: ClassVar[str] = "combination"
+    #: Drivers are handed to every member (those that cannot use them ignore them).
+    supports_covariates: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -77,15 +79,15 @@ class Combination(BaseForecaster):
             for name in self.members
         ]
 
-    def _fit(self, y: np.ndarray) -> None:
+    def _fit(self, y: np.ndarray, X: np.ndarray | None = None) -> None:
         if len(self.members) < 1:
             raise ValueError("a combination needs at least one member")
         if self.method not in METHODS:
             raise ValueError(f"combination method must be one of {METHODS}; got {self.method!r}")
-        self.forecasters_ = [member.fit(y) for member in self._build_members()]
+        self.forecasters_ = [member.fit(y, X) for member in self._build_members()]
 
-    def _predict(self, horizon: int) -> Forecast:
-        return combine_forecasts([f.predict(horizon) for f in self.forecasters_], self.method)
+    def _predict(self, horizon: int, X: np.ndarray | None = None) -> Forecast:
+        return combine_forecasts([f.predict(horizon, X) for f in self.forecasters_], self.method)
 
     @classmethod
     def from_fitted(
@@ -108,6 +110,7 @@ class Combination(BaseForecaster):
         combo.aic_ = None
         combo.bic_ = None
         combo.n_clipped_ = 0
+        combo.n_covariates_ = max(getattr(f, "n_covariates_", 0) for f in forecasters)
         combo.is_fitted_ = True
         return combo
 

@@ -50,7 +50,12 @@ from forecasting.engine.backtest import (
     backtest_metrics,
     window_origins,
 )
-from forecasting.engine.base import BaseForecaster, SeriesTooShortError, validate_series
+from forecasting.engine.base import (
+    BaseForecaster,
+    SeriesTooShortError,
+    validate_covariates,
+    validate_series,
+)
 from forecasting.engine.combination import ANCHOR, Combination, combine_forecasts
 from forecasting.engine.metrics import json_number
 from forecasting.engine.parallel import default_jobs, in_daemon_process, one_thread
@@ -223,22 +228,23 @@ class _Spec:
         return self.cls(**self.params)
 
 
-def _run_task(spec: _Spec, y: np.ndarray, origin: int | None, horizon: int,
+def _run_task(spec: _Spec, y: np.ndarray, X: np.ndarray | None, origin: int | None, horizon: int,
               serialise: bool = False) -> dict[str, Any]:
-    """Fit on ``y[:origin]`` and forecast (a backtest window), or fit on all of ``y``
-    (``origin`` None) and return the fitted forecaster — as pickle bytes when
-    ``serialise`` (in a worker process). Never raises."""
+    """Fit on ``y[:origin]`` (and its covariates) and forecast with the window's
+    covariates (a backtest window), or fit on all of ``y`` (``origin`` None) and return
+    the fitted forecaster — as pickle bytes when ``serialise`` (in a worker process).
+    Never raises."""
     started = time.perf_counter()
     try:
         model = spec.build()
         if origin is None:
-            model.fit(y)
+            model.fit(y, X)
             seconds = time.perf_counter() - started
             fitted: Any = _Pickled(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)) if serialise else model
             return {"ok": True, "forecaster": fitted, "aic": model.aic_, "bic": model.bic_,
                     "seconds": seconds}
-        model.fit(y[:origin])
-        forecast = model.predict(horizon)
+        model.fit(y[:origin], None if X is None else X[:origin])
+        forecast = model.predict(horizon, None if X is None else X[origin : origin + horizon])
         window = BacktestWindow(origin, forecast, y[origin : origin + horizon].copy())
         return {"ok": True, "window": window, "seconds": time.perf_counter() - started}
     except Exception as exc:  # recorded as a failed candidate, with the message
@@ -246,9 +252,9 @@ def _run_task(spec: _Spec, y: np.ndarray, origin: int | None, horizon: int,
                 "seconds": time.perf_counter() - started}
 
 
-def _run_bundle(bundle: list[tuple[_Spec, int | None]], y: np.ndarray, horizon: int,
-                serialise: bool = False) -> list[dict[str, Any]]:
-    return [_run_task(spec, y, origin, horizon, serialise) for spec, origin in bundle]
+def _run_bundle(bundle: list[tuple[_Spec, int | None]], y: np.ndarray, X: np.ndarray | None,
+                horizon: int, serialise: bool = False) -> list[dict[str, Any]]:
+    return [_run_task(spec, y, X, origin, horizon, serialise) for spec, origin in bundle]
 
 
 def _bundles(tasks: list[tuple[_Spec, int | None]], workers: int) -> list[list[int]]:
@@ -275,19 +281,19 @@ def _bundles(tasks: list[tuple[_Spec, int | None]], workers: int) -> list[list[i
     return [members for _, members in bins if members]
 
 
-def _execute(tasks: list[tuple[_Spec, int | None]], y: np.ndarray, horizon: int,
-             n_jobs: int) -> tuple[list[dict[str, Any]], int]:
+def _execute(tasks: list[tuple[_Spec, int | None]], y: np.ndarray, X: np.ndarray | None,
+             horizon: int, n_jobs: int) -> tuple[list[dict[str, Any]], int]:
     """Every task's output, and the number of processes that ran them."""
     if n_jobs == 1 or len(tasks) <= 1 or in_daemon_process():
         with one_thread():
-            return _run_bundle(tasks, y, horizon), 1
+            return _run_bundle(tasks, y, X, horizon), 1
     from joblib import Parallel, delayed, parallel_config
 
     bundles = _bundles(tasks, n_jobs)
     # The workers start with one BLAS/OpenMP thread each (set in their environment).
     with parallel_config(backend="loky", inner_max_num_threads=1):
         results = Parallel(n_jobs=len(bundles))(
-            delayed(_run_bundle)([tasks[i] for i in bundle], y, horizon, True) for bundle in bundles
+            delayed(_run_bundle)([tasks[i] for i in bundle], y, X, horizon, True) for bundle in bundles
         )
     outputs: list[dict[str, Any]] = [{}] * len(tasks)
     for bundle, result in zip(bundles, results, strict=True):
@@ -345,6 +351,8 @@ def run_competition(
     anchor_method: str = "median",
     anchor_margin: float = ANCHOR_MARGIN,
     group_series: Any = None,
+    X: Any = None,
+    extra: Sequence[Candidate] = (),
 ) -> CompetitionResult:
     """Backtest, refit and rank ``algorithms`` (default: every registered one) on ``y``.
 
@@ -354,6 +362,10 @@ def run_competition(
     ``group_series``: the aggregate ``y`` belongs to, over the same periods (all expenses
     for one category's expenses); the algorithms that accept it borrow its seasonal
     pattern (:func:`~forecasting.engine.seasonality.group_seasonal_indices`).
+    ``X``: known-future covariates, one row per point of ``y``: each window trains on its
+    rows and forecasts with the window's; the algorithms without ``supports_covariates``
+    ignore them. ``extra``: candidates backtested elsewhere on this competition's windows
+    (the global model across a panel of series), ranked with the others.
     ``anchor``: algorithms whose ``anchor_method`` combination is the default winner
     (None or empty: the lowest backtest error wins); ``combine=False`` disables every
     combination, the anchor included.
@@ -363,6 +375,7 @@ def run_competition(
     if int(horizon) != horizon or horizon < 1:
         raise ValueError(f"horizon must be a positive integer; got {horizon!r}")
     horizon, n = int(horizon), len(series)
+    covariates = None if X is None else validate_covariates(X, n)
     step_ = horizon if step is None else int(step)
     resolved = _resolve(algorithms)
     params = params or {}
@@ -398,7 +411,7 @@ def run_competition(
         tasks += [(spec, o) for o in origins] + [(spec, None)]
 
     workers = default_jobs() if n_jobs is None or n_jobs < 1 else int(n_jobs)
-    outputs, processes = _execute(tasks, series, horizon, workers)
+    outputs, processes = _execute(tasks, series, covariates, horizon, workers)
 
     collected: dict[str, dict[str, Any]] = {name: {"windows": [], "errors": []} for name in origins_of}
     for (spec, origin), out in zip(tasks, outputs, strict=True):
@@ -428,7 +441,10 @@ def run_competition(
         candidate.metrics["aic"] = bucket["aic"]
         candidate.metrics["bic"] = bucket["bic"]
 
-    ordered = [candidates[name] for name, _ in resolved]
+    clash = sorted({c.name for c in extra} & set(candidates))
+    if clash:
+        raise ValueError(f"extra candidates named like registered algorithms: {clash}")
+    ordered = [candidates[name] for name, _ in resolved] + list(extra)
     anchored = None
     if combine and anchor:
         anchored = _anchor_combination(ordered, series, horizon, season_length, random_state,

@@ -1,8 +1,12 @@
 """Prophet (additive trend + Fourier seasonalities) with its native simulated intervals.
 
-The engine works on plain arrays, so a synthetic calendar is laid out from the season
-length (12 → month starts, 52 → weeks, 7 → days). Yearly seasonality is enabled only
-with at least two years of data; weekly seasonality only for daily series.
+The engine works on plain arrays: the calendar is laid out from the season length (12 →
+month starts, 52 → weeks, 7 → days) from ``start`` — the series' real first date when the
+caller knows it, else a synthetic origin. With a real start, ``holidays_country`` (ISO
+code, e.g. ``DE``) adds that country's public holidays from the ``holidays`` package as
+Prophet holidays. Known-future covariates ``X`` enter as extra regressors (one per
+column). Yearly seasonality is enabled only with at least two years of data; weekly
+seasonality only for daily series.
 Pickling stores Prophet's own JSON serialisation, never the Stan backend.
 """
 
@@ -37,6 +41,7 @@ class ProphetForecaster(BaseForecaster):
 
     name: ClassVar[str] = "prophet"
     monthly_min_points: ClassVar[int] = 36
+    supports_covariates: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -47,6 +52,8 @@ class ProphetForecaster(BaseForecaster):
         uncertainty_samples: int = 300,
         random_state: int = 0,
         clip_outliers: bool = False,
+        start: str | None = None,
+        holidays_country: str | None = None,
     ) -> None:
         self.season_length = season_length
         self.changepoint_prior_scale = changepoint_prior_scale
@@ -54,18 +61,29 @@ class ProphetForecaster(BaseForecaster):
         self.uncertainty_samples = uncertainty_samples
         self.random_state = random_state
         self.clip_outliers = clip_outliers
+        self.start = start
+        self.holidays_country = holidays_country
 
     def _calendar(self) -> tuple[str, float]:
         return CALENDARS.get(int(self.season_length), ("D", 365.25))
 
-    def _fit(self, y: np.ndarray) -> None:
+    @staticmethod
+    def _regressors(frame: Any, X: np.ndarray | None) -> Any:
+        for k in range(0 if X is None else X.shape[1]):
+            frame[f"x{k}"] = X[:, k]
+        return frame
+
+    def _fit(self, y: np.ndarray, X: np.ndarray | None = None) -> None:
         import pandas as pd
 
         _silence()
         from prophet import Prophet
 
+        if self.holidays_country and not self.start:
+            raise ValueError("prophet needs the series' first date (start) to place the holidays of "
+                             f"{self.holidays_country}")
         freq, per_year = self._calendar()
-        dates = pd.date_range(ORIGIN, periods=len(y), freq=freq)
+        dates = pd.date_range(self.start or ORIGIN, periods=len(y), freq=freq)
         self.freq_ = freq
         self.last_date_ = dates[-1]
         self.yearly_ = len(y) >= 2 * per_year
@@ -77,16 +95,22 @@ class ProphetForecaster(BaseForecaster):
             seasonality_mode=self.seasonality_mode,
             uncertainty_samples=self.uncertainty_samples,
         )
-        model.fit(pd.DataFrame({"ds": dates, "y": y}), seed=int(self.random_state))
+        if self.holidays_country:
+            model.add_country_holidays(country_name=self.holidays_country)
+        for k in range(0 if X is None else X.shape[1]):
+            # a driver that never changes in the training data carries nothing to learn
+            model.add_regressor(f"x{k}", standardize=bool(np.ptp(X[:, k]) > 0))
+        frame = self._regressors(pd.DataFrame({"ds": dates, "y": y}), X)
+        model.fit(frame, seed=int(self.random_state))
         self.model_ = model
 
-    def _predict(self, horizon: int) -> Forecast:
+    def _predict(self, horizon: int, X: np.ndarray | None = None) -> Forecast:
         import pandas as pd
 
         model = self.model_
-        future = pd.DataFrame(
+        future = self._regressors(pd.DataFrame(
             {"ds": pd.date_range(self.last_date_, periods=horizon + 1, freq=self.freq_)[1:]}
-        )
+        ), X)
         samples_n = model.uncertainty_samples
         state = np.random.get_state()
         try:

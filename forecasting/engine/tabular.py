@@ -5,6 +5,9 @@ The target is either the level or the first difference of the series; that choic
 and the tree size come from a small grid scored on an internal hold-out (the last
 season), whose multi-step errors also give the conformal intervals. The chosen
 configuration is then refit on the whole series.
+
+Known-future covariates (``X``: promotions, prices, opening days, holidays) are features
+of the period they belong to, next to its lags; the horizon's rows come with ``predict``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class TreeForecaster(BaseForecaster):
 
     monthly_min_points: ClassVar[int] = 12
     native_intervals: ClassVar[bool] = False
+    supports_covariates: ClassVar[bool] = True
     default_grid: ClassVar[list[dict[str, Any]]] = []
 
     def __init__(
@@ -52,18 +56,24 @@ class TreeForecaster(BaseForecaster):
         """The modelled sequence and the offset of its first element in ``y``."""
         return (np.diff(y), 1) if target == "diff" else (y.astype(float), 0)
 
-    def _design(self, z: np.ndarray, offset: int, n_lags: int) -> tuple[np.ndarray, np.ndarray]:
+    def _design(
+        self, z: np.ndarray, offset: int, n_lags: int, X: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         rows, targets = lag_matrix(z, n_lags)
         index = np.arange(n_lags, len(z)) + offset
-        return np.hstack([rows, position_features(index, self.season_length)]), targets
+        parts = [rows, position_features(index, self.season_length)]
+        if X is not None:
+            parts.append(X[index])
+        return np.hstack(parts), targets
 
-    def _train(self, y: np.ndarray, config: dict[str, Any], n_lags: int) -> Any:
+    def _train(self, y: np.ndarray, X: np.ndarray | None, config: dict[str, Any], n_lags: int) -> Any:
         z, offset = self._transform(y, config["target"])
-        features, targets = self._design(z, offset, n_lags)
+        features, targets = self._design(z, offset, n_lags, X)
         return self._regressor(config).fit(features, targets)
 
     def _recursive(
-        self, model: Any, y: np.ndarray, config: dict[str, Any], n_lags: int, horizon: int
+        self, model: Any, y: np.ndarray, config: dict[str, Any], n_lags: int, horizon: int,
+        X_future: np.ndarray | None = None,
     ) -> np.ndarray:
         z, offset = self._transform(y, config["target"])
         history = list(z[-n_lags:])
@@ -71,8 +81,10 @@ class TreeForecaster(BaseForecaster):
         out = []
         for step in range(horizon):
             lags = np.array(history[::-1][:n_lags])
-            row = np.hstack([lags, position_features(np.array([start + step]), self.season_length)[0]])
-            value = float(model.predict(row.reshape(1, -1))[0])
+            parts = [lags, position_features(np.array([start + step]), self.season_length)[0]]
+            if X_future is not None:
+                parts.append(X_future[step])
+            value = float(model.predict(np.hstack(parts).reshape(1, -1))[0])
             out.append(value)
             history.append(value)
         path = np.array(out)
@@ -80,26 +92,27 @@ class TreeForecaster(BaseForecaster):
 
     # --- protocol ----------------------------------------------------------------------
 
-    def _fit(self, y: np.ndarray) -> None:
+    def _fit(self, y: np.ndarray, X: np.ndarray | None = None) -> None:
         grid = self.grid or self.default_grid
         m = holdout_size(len(y), self.season_length)
         train, test = y[:-m], y[-m:]
+        x_train, x_test = (None, None) if X is None else (X[:-m], X[-m:])
         n_lags = n_lags_for(len(train) - 1, self.season_length)
         scored = []
         for config in grid:
-            model = self._train(train, config, n_lags)
-            pred = self._recursive(model, train, config, n_lags, m)
+            model = self._train(train, x_train, config, n_lags)
+            pred = self._recursive(model, train, config, n_lags, m, x_test)
             scored.append((float(np.mean(np.abs(test - pred))), config, test - pred))
         _, best_config, errors = min(scored, key=lambda item: item[0])
         self.config_ = dict(best_config)
         self.n_lags_ = n_lags
         self.holdout_mae_ = float(np.mean(np.abs(errors)))
         self.scores_ = normalised_scores(errors, np.arange(1, m + 1))
-        self.model_ = self._train(y, best_config, n_lags)
+        self.model_ = self._train(y, X, best_config, n_lags)
         self.y_ = y.copy()
 
-    def _predict(self, horizon: int) -> Forecast:
-        mean = self._recursive(self.model_, self.y_, self.config_, self.n_lags_, horizon)
+    def _predict(self, horizon: int, X: np.ndarray | None = None) -> Forecast:
+        mean = self._recursive(self.model_, self.y_, self.config_, self.n_lags_, horizon, X)
         return conformal_forecast(mean, self.scores_)
 
 

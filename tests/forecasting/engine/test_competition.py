@@ -359,3 +359,52 @@ def test_in_a_daemonic_process_the_candidates_run_one_after_the_other():
     assert child.exitcode == 0
     assert n_jobs == 1
     assert statuses == [("naive", "ok"), ("seasonal_naive", "ok"), ("combination", "ok")]
+
+
+class LastCovariate(BaseForecaster):
+    """Forecasts the horizon's first covariate: it records which rows each window got."""
+
+    name: ClassVar[str] = "last_covariate"
+    supports_covariates: ClassVar[bool] = True
+
+    def _fit(self, y, X=None):
+        self.rows_ = None if X is None else X[:, 0].copy()
+
+    def _predict(self, horizon, X=None):
+        return Forecast.from_normal(X[:, 0], 1.0)
+
+
+def test_each_backtest_window_trains_on_its_rows_and_forecasts_with_the_windows_drivers():
+    # Given 30 points whose single driver is the point's own index
+    y = np.zeros(30)
+    X = np.arange(30, dtype=float).reshape(-1, 1)
+    # When a model that forecasts its driver competes over 3 windows of 4
+    result = run_competition(y, horizon=4, season_length=1, algorithms=[LastCovariate], X=X,
+                             n_jobs=1, combine=False)
+    # Then each window forecast the indices of the periods it covered
+    candidate = result.get("last_covariate")
+    assert candidate.backtest.origins == [18, 22, 26]
+    assert [w.forecast.mean.tolist() for w in candidate.backtest.windows] == [
+        [18, 19, 20, 21], [22, 23, 24, 25], [26, 27, 28, 29]]
+    # And the model refit on the whole series saw every row
+    assert candidate.forecaster.rows_.tolist() == list(range(30))
+
+
+def test_a_tree_model_with_the_promotions_beats_itself_without_them():
+    # Given a monthly series lifted by 40 on random promotion months
+    promo = (np.random.default_rng(11).random(48) < 0.3).astype(float).reshape(-1, 1)
+    y = monthly_series(48) + 40 * promo[:, 0]
+    # When LightGBM competes with and without the promotions as a driver
+    with_drivers = run_competition(y, horizon=6, season_length=12, algorithms=["lightgbm"], X=promo,
+                                   n_jobs=1, combine=False).get("lightgbm")
+    without = run_competition(y, horizon=6, season_length=12, algorithms=["lightgbm"],
+                              n_jobs=1, combine=False).get("lightgbm")
+    # Then its backtest error is lower with them
+    assert with_drivers.forecaster.n_covariates_ == 1
+    assert with_drivers.metrics["mae"] < 0.7 * without.metrics["mae"]
+
+
+def test_covariates_of_another_length_are_refused():
+    with pytest.raises(ValueError, match="the covariates have 29 row\\(s\\); the series needs 30"):
+        run_competition(np.zeros(30), horizon=4, season_length=1, algorithms=["naive"],
+                        X=np.zeros((29, 1)), n_jobs=1)

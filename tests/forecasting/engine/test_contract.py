@@ -161,9 +161,85 @@ def test_clip_outliers_removes_a_spike_before_training(name):
     assert np.all(model.predict(3).mean < 200)
 
 
-def test_exogenous_regressors_are_refused():
-    with pytest.raises(ValueError, match="exogenous"):
-        build_forecaster("naive").fit(SERIES, X=np.ones((48, 1)))
+# --- known-future covariates (drivers) ------------------------------------------------
+
+COVARIATE_ALGORITHMS = {"xgboost", "lightgbm", "prophet"}
+#: A random promotion flag over the 48 points and the 7 of the horizon: each promotion
+#: adds 40 to the series (about 30 % of the points are on promotion).
+PROMO = (np.random.default_rng(11).random(48 + HORIZON) < 0.3).astype(float).reshape(-1, 1)
+PROMOTED = SERIES + 40 * PROMO[:48, 0]
+
+
+def test_the_tree_models_and_prophet_declare_that_they_use_covariates():
+    assert {name for name, cls in ALGORITHMS.items() if cls.supports_covariates} == COVARIATE_ALGORITHMS
+
+
+@pytest.mark.parametrize(("name", "season"), [p for p in NAMES if p.values[0] not in COVARIATE_ALGORITHMS])
+def test_a_forecaster_without_covariate_support_ignores_them_explicitly(name, season):
+    # Given drivers for every point and for the horizon
+    series = SERIES_OF_SEASON[season]
+    X = np.arange(len(series) + HORIZON, dtype=float).reshape(-1, 1)
+    # When it is fitted and predicts with them
+    model = build_forecaster(name, season_length=season, random_state=0).fit(series, X[: len(series)])
+    forecast = model.predict(HORIZON, X[len(series):])
+    # Then it says it used none, and its forecast is the one made without them
+    assert model.n_covariates_ == 0
+    np.testing.assert_allclose(forecast.mean, fitted(name, season).predict(HORIZON).mean, rtol=1e-9)
+    # And covariates of the wrong length are still refused
+    with pytest.raises(ValueError, match="the covariates have 3 row\\(s\\); the horizon needs 7"):
+        model.predict(HORIZON, X[:3])
+
+
+COVARIATE_NAMES = [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n
+                   for n in sorted(COVARIATE_ALGORITHMS)]
+
+
+@pytest.mark.parametrize("name", COVARIATE_NAMES)
+def test_a_covariate_forecaster_learns_a_promotion_effect(name):
+    # Given a series lifted by 40 on promotion days, with the promotions of the horizon known
+    with_drivers = build_forecaster(name, season_length=12, random_state=0).fit(PROMOTED, PROMO[:48])
+    without = build_forecaster(name, season_length=12, random_state=0).fit(PROMOTED)
+    # When both forecast the horizon (whose true values follow the same rule)
+    truth = monthly_series(48 + HORIZON)[48:] + 40 * PROMO[48:, 0]
+    error_with = np.mean(np.abs(with_drivers.predict(HORIZON, PROMO[48:]).mean - truth))
+    error_without = np.mean(np.abs(without.predict(HORIZON).mean - truth))
+    # Then the model that saw the promotions is clearly closer (the trees' level target
+    # cannot follow the trend, hence not closer still), and it says it used one driver
+    assert with_drivers.n_covariates_ == 1
+    assert error_with < 0.6 * error_without
+    # And a pickled copy forecasts the same
+    restored = pickle.loads(pickle.dumps(with_drivers))
+    np.testing.assert_allclose(restored.predict(HORIZON, PROMO[48:]).mean,
+                               with_drivers.predict(HORIZON, PROMO[48:]).mean, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(COVARIATE_ALGORITHMS - HEAVY))
+def test_a_covariate_forecaster_refuses_a_horizon_without_its_drivers(name):
+    model = build_forecaster(name, season_length=12).fit(PROMOTED, PROMO[:48])
+    with pytest.raises(ValueError, match=f"{name} forecaster was fitted with 1 covariate\\(s\\); predict needs "
+                                         "them for the horizon \\(X with 7 rows\\)"):
+        model.predict(HORIZON)
+    with pytest.raises(ValueError, match="fitted with 1 covariate\\(s\\); X for the horizon has 2"):
+        model.predict(HORIZON, np.ones((HORIZON, 2)))
+    with pytest.raises(ValueError, match="fitted with 0 covariate\\(s\\); X for the horizon has 1"):
+        build_forecaster(name, season_length=12).fit(PROMOTED).predict(HORIZON, PROMO[48:])
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.ones((47, 1)), "the covariates have 47 row\\(s\\); the series needs 48"),
+        (np.ones((48, 1, 1)), "must be a 2-D array"),
+        (np.where(np.arange(48) == 5, np.nan, 1.0), "missing or infinite values in rows \\[5\\]"),
+        ([["a"]] * 48, "must be numeric"),
+    ],
+)
+@pytest.mark.parametrize("name", ["naive", "lightgbm"])
+def test_bad_covariates_are_refused_by_every_forecaster(name, X, message):
+    model = build_forecaster(name)
+    with pytest.raises(ValueError, match=message):
+        model.fit(SERIES, X)
+    assert not model.is_fitted
 
 
 def test_set_params_rejects_unknown_names_and_changes_known_ones():
