@@ -55,6 +55,7 @@ from forecasting.training.selectors import (
     autolearn_states,
     model_status_for_user,
     training_jobs_active,
+    training_queue_phrase,
     training_queue_positions,
 )
 
@@ -361,10 +362,9 @@ class AutoLearnStatusView(APIView):
             }
             if job is not None:  # the rule's answer is moot: a training is on its way
                 state.would_train = False
-                ahead = (positions.get(job.pk) or 1) - 1
                 state.reason = (f"Training job {job.pk} is running ({job.progress} %)."
                                 if job.status == TrainingJob.Status.RUNNING else
-                                f"Training job {job.pk} is queued; {ahead} job{'' if ahead == 1 else 's'} ahead of it.")
+                                training_queue_phrase(job_id=job.pk, position=positions.get(job.pk)))
             rows.append(state)
         return Response({
             "workspace": workspace.pk,

@@ -30,6 +30,7 @@ from forecasting.training.autolearn import (
     target_retrain,
 )
 from forecasting.training.models import TrainingJob
+from forecasting.training.selectors import training_queue_phrase
 
 SECTION_URL_NAME = "forecasting:models"
 
@@ -38,10 +39,6 @@ def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 21st…"""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def pluralize(n: int) -> str:
-    return "" if n == 1 else "s"
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -121,9 +118,7 @@ class ModelRow:
         if job is not None and job.status == TrainingJob.Status.RUNNING:
             return f"Training now (job {job.pk})."
         if job is not None:
-            ahead = (self.status.queue_position or 1) - 1
-            return (f"Queued (job {job.pk}); {ahead} job{pluralize(ahead)} ahead of it." if ahead
-                    else f"Queued (job {job.pk}); next to start.")
+            return training_queue_phrase(job_id=job.pk, position=self.status.queue_position)
         if self.cooling_down_with_data:
             eligible = timezone.localtime(next_eligible_at(state))
             when = f"{eligible:%H:%M}" if eligible.date() == timezone.localdate(self.now) else f"{eligible:%Y-%m-%d %H:%M}"

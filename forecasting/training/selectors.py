@@ -35,6 +35,19 @@ def training_queue_positions(*, job_ids: set[int]) -> dict[int, int]:
     return {job_id: place for place, job_id in enumerate(line, start=1) if job_id in job_ids}
 
 
+def training_queue_phrase(*, job_id: int, position: int | None) -> str:
+    """A queued job's place in line in words, the same on the Models page and in the
+    auto-learn status API: "Queued (job 12); 2 jobs ahead of it." or "…; next to start.";
+    without a place (beyond :data:`QUEUE_POSITION_LIMIT`, or taken meanwhile), just queued.
+    ``position`` is :func:`training_queue_positions`' (1 first)."""
+    if position is None:
+        return f"Queued (job {job_id})."
+    ahead = position - 1
+    if not ahead:
+        return f"Queued (job {job_id}); next to start."
+    return f"Queued (job {job_id}); {ahead} job{'' if ahead == 1 else 's'} ahead of it."
+
+
 def autolearn_states(*, workspace: Workspace) -> list[TargetState]:
     """The learning state of every base target and of every target with a state row."""
     states = {s.target: s for s in TargetState.objects.filter(workspace=workspace)}

@@ -17,6 +17,7 @@ from forecasting.registry.models import TargetState
 from forecasting.training.autolearn import autolearn_check, should_retrain
 from forecasting.training.models import TrainingJob
 from forecasting.training.schedules import declared_schedules, schedules_install
+from forecasting.training.selectors import training_queue_phrase
 from forecasting.training.sweeps import continuous_learning_sweep, full_retrain
 from tests import factories as f
 from tests.factories import fitted_version
@@ -407,6 +408,17 @@ class TestTrainModelsCommand:
         assert TrainingJob.objects.count() == 0
 
 
+@pytest.mark.parametrize(("position", "phrase"), [
+    (1, "Queued (job 7); next to start."),
+    (2, "Queued (job 7); 1 job ahead of it."),
+    (3, "Queued (job 7); 2 jobs ahead of it."),
+    (None, "Queued (job 7)."),  # beyond the places looked through, or taken meanwhile
+])
+def test_a_queued_jobs_place_in_words(position, phrase):
+    # The Models page and the auto-learn status API both say it with this one function
+    assert training_queue_phrase(job_id=7, position=position) == phrase
+
+
 @pytest.mark.django_db
 class TestAutoLearnApi:
     def test_status_shows_counters_and_decisions(self, workspace, member, client_for):
@@ -429,7 +441,7 @@ class TestAutoLearnApi:
         # Then each active job is reported, the queued one with its place, and the rule defers to them
         assert (targets["revenue"]["active_job"], targets["revenue"]["would_train"], targets["revenue"]["reason"]) == (
             {"id": queued.pk, "status": "queued", "progress": 0, "queue_position": 2}, False,
-            f"Training job {queued.pk} is queued; 1 job ahead of it.")
+            f"Queued (job {queued.pk}); 1 job ahead of it.")
         assert (targets["expense"]["active_job"], targets["expense"]["reason"]) == (
             {"id": running.pk, "status": "running", "progress": 40, "queue_position": None},
             f"Training job {running.pk} is running (40 %).")
