@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from coaching.api.views import BehavioralEventViewSet
 from finance.api import views as finance
 from finance.api.rules import CategoryRuleViewSet
+from finance.purchasing.api import PurchaseOrderViewSet, ReceiptViewSet
 from forecasting.api import views as ml
 from forecasting.api.rollouts import RolloutViewSet
 
@@ -22,6 +23,8 @@ router.register("products", finance.ProductViewSet, basename="product")
 router.register("warehouses", finance.WarehouseViewSet, basename="warehouse")
 router.register("stock-levels", finance.StockLevelViewSet, basename="stocklevel")
 router.register("sales", finance.SaleViewSet, basename="sale")
+router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-order")
+router.register("purchase-receipts", ReceiptViewSet, basename="purchase-receipt")
 router.register("events", BehavioralEventViewSet, basename="event")
 router.register("ml/models", ml.ModelVersionViewSet, basename="ml-model")
 router.register("ml/jobs", ml.TrainingJobViewSet, basename="ml-job")

@@ -410,6 +410,13 @@ INVENTORY_SERVICE_LEVEL = env.float("INVENTORY_SERVICE_LEVEL", default=0.95)
 INVENTORY_DEMAND_HISTORY_DAYS = env.int("INVENTORY_DEMAND_HISTORY_DAYS", default=90)
 # Days a stock plan covers: the holding cost of the stock after ordering is for this long.
 INVENTORY_PLAN_HORIZON_DAYS = env.int("INVENTORY_PLAN_HORIZON_DAYS", default=30)
+# Lead times and supplier reliability are measured from the receipts of the orders placed in
+# the last INVENTORY_LEAD_TIME_HISTORY_DAYS days; a supplier's measured lead time replaces its
+# typed one from INVENTORY_LEAD_TIME_MIN_RECEIPTS receipts on (finance/purchasing/selectors.py).
+INVENTORY_LEAD_TIME_HISTORY_DAYS = env.int("INVENTORY_LEAD_TIME_HISTORY_DAYS", default=365)
+INVENTORY_LEAD_TIME_MIN_RECEIPTS = env.int("INVENTORY_LEAD_TIME_MIN_RECEIPTS", default=3)
+if INVENTORY_LEAD_TIME_HISTORY_DAYS < 1 or INVENTORY_LEAD_TIME_MIN_RECEIPTS < 2:
+    raise ImproperlyConfigured("Need INVENTORY_LEAD_TIME_HISTORY_DAYS >= 1 and INVENTORY_LEAD_TIME_MIN_RECEIPTS >= 2.")
 # The early warning (forecasting/inventory/stockout.py, hourly): a product × warehouse whose
 # chance of running out within the supplier's lead time reaches this opens a STOCKOUT alert.
 INVENTORY_STOCKOUT_ALERT_PROBABILITY = env.float("INVENTORY_STOCKOUT_ALERT_PROBABILITY", default=0.5)

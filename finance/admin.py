@@ -290,3 +290,7 @@ class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
         "unit_price (defaults to the product's price)."
     )
 
+
+# Purchase orders and receipts register their own admin (finance/purchasing/admin.py).
+from finance.purchasing import admin as _purchasing_admin  # noqa: E402, F401
+

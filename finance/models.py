@@ -531,3 +531,8 @@ class Invitation(models.Model):
         if self.username:
             return self.username == user.get_username()
         return bool(user.email) and self.email.casefold() == user.email.casefold()
+
+
+# Purchase orders and their receipts keep their own feature package; importing them here
+# registers them with the app (and keeps this module within its size).
+from finance.purchasing.models import PurchaseOrder, Receipt  # noqa: E402, F401

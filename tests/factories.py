@@ -22,6 +22,7 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
+from finance.purchasing.models import PurchaseOrder, Receipt
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -157,6 +158,34 @@ class SaleFactory(factory.django.DjangoModelFactory):
     date = dt.date(2025, 3, 14)
     quantity = 3
     unit_price = Decimal("9.99")
+
+
+class PurchaseOrderFactory(factory.django.DjangoModelFactory):
+    """An open order; its receipts come from :class:`ReceiptFactory` rows (which do not touch
+    the stock: the services do that)."""
+
+    class Meta:
+        model = PurchaseOrder
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    supplier = factory.SubFactory(SupplierFactory, workspace=factory.SelfAttribute("..workspace"))
+    product = factory.SubFactory(ProductFactory, workspace=factory.SelfAttribute("..workspace"),
+                                 supplier=factory.SelfAttribute("..supplier"))
+    warehouse = factory.SubFactory(WarehouseFactory, workspace=factory.SelfAttribute("..workspace"))
+    quantity_ordered = 20
+    unit_cost = Decimal("4.00")
+    ordered_on = dt.date(2025, 3, 1)
+    expected_on = dt.date(2025, 3, 8)
+
+
+class ReceiptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Receipt
+
+    purchase_order = factory.SubFactory(PurchaseOrderFactory)
+    workspace = factory.SelfAttribute("purchase_order.workspace")
+    received_on = dt.date(2025, 3, 8)
+    quantity = 20
 
 
 class BehavioralEventFactory(factory.django.DjangoModelFactory):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from finance.demo.calendar import DemoCalendar, demo_period, months_later
 from finance.demo.noise import Rng, component_rng
+from finance.demo.purchasing import demo_purchases, demo_purchases_write
 from finance.demo.sales import BusinessBooks, business_books
 from finance.demo.specs import PALETTE, SLUGS, USERS, WORKSPACES, BusinessSpec, WorkspaceSpec
 from finance.demo.streams import BookRow, Random, stream_rows
@@ -47,7 +48,7 @@ PENDING_DAYS = 3  # the rows of the last days are not cleared yet
 #: what :class:`DemoSummary` counts, summed over the workspaces
 TOTALS = (
     "categories", "transactions", "products", "warehouses", "stock_levels", "suppliers", "sales",
-    "budgets", "goals",
+    "budgets", "goals", "purchase_orders", "receipts",
 )
 
 
@@ -85,6 +86,8 @@ class DemoSummary:
     sales: int
     budgets: int
     goals: int
+    purchase_orders: int
+    receipts: int
     #: behavioural events, filled in by the coaching app's part of the demo seed
     events: int = 0
 
@@ -99,7 +102,8 @@ class DemoSummary:
         out.append(
             f"  {self.categories} categories, {self.transactions} transactions, {self.products} products, "
             f"{self.warehouses} warehouses, {self.stock_levels} stock levels, {self.suppliers} suppliers, "
-            f"{self.sales} sales rows, {self.budgets} budgets, {self.goals} goals, {self.events} events"
+            f"{self.sales} sales rows, {self.purchase_orders} purchase orders, {self.receipts} receipts, "
+            f"{self.budgets} budgets, {self.goals} goals, {self.events} events"
         )
         return out
 
@@ -325,9 +329,13 @@ def _business_seed(
     Sale.objects.bulk_create(books.sales, batch_size=BATCH_SIZE)
     rows_imported.send(sender=Sale, workspace=workspace, rows=books.sales)
     StockLevel.objects.bulk_create(books.stock_levels, batch_size=BATCH_SIZE)
+    orders, receipts = demo_purchases_write(demo_purchases(
+        business, workspace, cal, seed, suppliers=suppliers, products=products, warehouses=warehouses,
+        sales=books.sales,
+    ), batch_size=BATCH_SIZE)
     counts = Counter(
         suppliers=len(suppliers), products=len(products), warehouses=len(warehouses),
-        stock_levels=len(books.stock_levels), sales=len(books.sales),
+        stock_levels=len(books.stock_levels), sales=len(books.sales), purchase_orders=orders, receipts=receipts,
     )
     return books, counts
 

@@ -376,6 +376,11 @@ class ReorderPointSerializer(serializers.Serializer):
     demand_source = serializers.ChoiceField(choices=StockPlanLine.DemandSource.choices)
     lead_time_days = serializers.FloatField()
     lead_time_std_days = serializers.FloatField()
+    lead_time_source = serializers.ChoiceField(
+        choices=StockPlanLine.LeadTimeSource.choices,
+        help_text="measured (from the supplier's receipts, once it has INVENTORY_LEAD_TIME_MIN_RECEIPTS), typed (the "
+                  "supplier's lead time) or default (no supplier).",
+    )
     min_order_quantity = serializers.IntegerField()
     service_level = serializers.FloatField()
     safety_stock = serializers.FloatField()
@@ -410,7 +415,8 @@ class StockPlanLineSerializer(serializers.ModelSerializer):
         model = StockPlanLine
         fields = [
             "id", "product", "sku", "warehouse", "warehouse_code", "on_hand", "daily_demand", "demand_std",
-            "demand_source", "lead_time_days", "lead_time_std_days", "safety_stock", "reorder_point", "eoq",
+            "demand_source", "lead_time_days", "lead_time_std_days", "lead_time_source", "safety_stock",
+            "reorder_point", "eoq",
             "target_level", "order_quantity", "unit_cost", "cost", "shortage_units",
         ]
         read_only_fields = fields

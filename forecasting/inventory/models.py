@@ -66,6 +66,11 @@ class StockPlanLine(models.Model):
         SHARE = "share", "Total demand model × share of sales"
         HISTORY = "history", "Sales history"
 
+    class LeadTimeSource(models.TextChoices):
+        MEASURED = "measured", "Measured from the supplier's receipts"
+        TYPED = "typed", "The supplier's typed lead time"
+        DEFAULT = "default", "Default (no supplier)"
+
     plan = models.ForeignKey(StockPlan, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
@@ -75,6 +80,7 @@ class StockPlanLine(models.Model):
     demand_source = models.CharField(max_length=8, choices=DemandSource.choices)
     lead_time_days = models.DecimalField(max_digits=6, decimal_places=2)
     lead_time_std_days = models.DecimalField(max_digits=6, decimal_places=2)
+    lead_time_source = models.CharField(max_length=8, choices=LeadTimeSource.choices, default=LeadTimeSource.TYPED)
     safety_stock = models.DecimalField(max_digits=12, decimal_places=2)
     reorder_point = models.DecimalField(max_digits=12, decimal_places=2)
     eoq = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,

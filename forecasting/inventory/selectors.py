@@ -20,7 +20,12 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from finance.models import Product, Warehouse, Workspace
-from finance.selectors import product_lead_time_days
+from finance.purchasing.selectors import (
+    LeadTime,
+    SupplierPerformance,
+    product_lead_time,
+    supplier_performance,
+)
 from forecasting.inventory.demand import (
     Demand,
     Pair,
@@ -59,6 +64,7 @@ class ReorderPoint:
     lead_time_days: float
     lead_time_std_days: float
     min_order_quantity: int
+    lead_time_source: str  # a LeadTime source: measured (from receipts), typed or default
     service_level: float
     safety_stock: float
     reorder_point: float
@@ -100,17 +106,19 @@ class PolicyInputs:
 
 
 def reorder_point_of(*, product: Product, warehouse: Warehouse, on_hand: int, demand: PairDemand,
-                     policy: PolicyInputs) -> ReorderPoint:
-    """One pair's policy from its demand and its supplier's lead time."""
+                     policy: PolicyInputs, lead_time: LeadTime) -> ReorderPoint:
+    """One pair's policy from its demand and its lead time
+    (:func:`finance.purchasing.selectors.product_lead_time`: measured from receipts once
+    there are enough, else the supplier's typed one)."""
     supplier = product.supplier
-    lead = float(product_lead_time_days(product=product))
-    lead_std = float(supplier.lead_time_std_days) if supplier is not None else 0.0
+    lead, lead_std = lead_time.mean_days, lead_time.std_days
     safety = safety_stock(z=policy.z, daily_demand=demand.daily, demand_std=demand.spread, lead_time_days=lead,
                           lead_time_std_days=lead_std)
     return ReorderPoint(
         product=product, warehouse=warehouse, on_hand=on_hand, daily_demand=demand.daily,
         demand_std=demand.spread, demand_source=demand.source, lead_time_days=lead, lead_time_std_days=lead_std,
         min_order_quantity=max(supplier.min_order_quantity, 1) if supplier is not None else 1,
+        lead_time_source=lead_time.source,
         service_level=policy.service_level, safety_stock=safety,
         reorder_point=reorder_point(daily_demand=demand.daily, lead_time_days=lead, safety=safety),
         eoq=economic_order_quantity(daily_demand=demand.daily, ordering_cost=policy.ordering_cost,
@@ -126,6 +134,7 @@ class ReorderPointsWithForecasts:
     points: list[ReorderPoint]
     forecasts: dict[str, PageForecast]
     demand: dict[Pair, PairDemand]
+    suppliers: dict[int, SupplierPerformance]
 
 
 def reorder_points_for_workspace(**kwargs: Any) -> list[ReorderPoint]:
@@ -171,8 +180,9 @@ def reorder_points_with_forecasts(
     ``extra_targets`` are read with the reorder points' own forecasts; ``log=False`` (a
     page) writes no prediction log. Queries: products (1, unless given), warehouses (1,
     unless given), stock (1), sales history (2), deployed demand models (1), the
-    prediction log (1, when logged and a model answered) and the workspace's units sold
-    (1, when a pair's demand is its share of the total model).
+    prediction log (1, when logged and a model answered), the workspace's units sold
+    (1, when a pair's demand is its share of the total model) and the suppliers' orders
+    with their receipts (1, when a product has a supplier).
     """
     policy = PolicyInputs.of(service_level=service_level, ordering_cost=ordering_cost,
                              holding_cost_rate=holding_cost_rate)
@@ -190,22 +200,25 @@ def reorder_points_with_forecasts(
     by_product, by_warehouse = _scope(workspace=workspace, products=products, warehouses=warehouses,
                                       product_ids=product_ids, warehouse_ids=warehouse_ids)
     if not by_product:
-        return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets), demand={})
+        return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets), demand={}, suppliers={})
     ids = sorted(by_product)
     history = sales_history(workspace=workspace, product_ids=ids, today=today, history_days=history_days)
     pairs = demand_pairs(workspace=workspace, product_ids=ids, sold=list(history.daily))
     pairs = {pair: on_hand for pair, on_hand in pairs.items() if pair[1] in by_warehouse}
     if not pairs:
-        return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets), demand={})
+        return ReorderPointsWithForecasts(points=[], forecasts=fetched(extra_targets), demand={}, suppliers={})
     results = fetched({*demand_targets(pairs), *extra_targets})
     demand = demand_resolve(workspace=workspace, pairs=pairs, history=history, forecasts=results, today=today,
                             history_days=history_days)
+    supplier_ids = {by_product[product_id].supplier_id for product_id, _ in pairs} - {None}
+    suppliers = supplier_performance(workspace=workspace, today=today, supplier_ids=supplier_ids) if supplier_ids else {}
     points = [
         reorder_point_of(product=by_product[pair[0]], warehouse=by_warehouse[pair[1]], on_hand=pairs[pair],
-                         demand=demand[pair], policy=policy)
+                         demand=demand[pair], policy=policy,
+                         lead_time=product_lead_time(product=by_product[pair[0]], performance=suppliers))
         for pair in sorted(pairs, key=lambda p: (by_product[p[0]].sku, by_warehouse[p[1]].code))
     ]
-    return ReorderPointsWithForecasts(points=points, forecasts=results, demand=demand)
+    return ReorderPointsWithForecasts(points=points, forecasts=results, demand=demand, suppliers=suppliers)
 
 
 # --- the inventory page ----------------------------------------------------------------------
@@ -263,8 +276,8 @@ def inventory_forecasts_read(
     demand = {}
     for product in products:
         pairs = [d for (product_id, _), d in found.demand.items() if product_id == product.pk]
-        shown = product_demand(pairs=pairs, stock=stock.get(product.pk, 0),
-                               lead_time_days=float(product_lead_time_days(product=product)))
+        lead_time = product_lead_time(product=product, performance=found.suppliers)
+        shown = product_demand(pairs=pairs, stock=stock.get(product.pk, 0), lead_time_days=lead_time.mean_days)
         if shown is not None:
             demand[product.pk] = shown
     return InventoryForecasts(

@@ -26,6 +26,7 @@ from finance.models import (
     Transaction,
     Warehouse,
 )
+from finance.purchasing.models import PurchaseOrder
 from tests import factories as f
 
 
@@ -105,6 +106,13 @@ ENDPOINTS = [
                     "warehouse": f.WarehouseFactory(workspace=ws).pk, "date": "2025-05-02",
                     "quantity": 2},
         {"quantity": 4}, {"quantity": 0, "date": "02/05/2025"},
+    ),
+    Endpoint(
+        "purchase-orders", PurchaseOrder, lambda ws: f.PurchaseOrderFactory(workspace=ws),
+        lambda ws: {"workspace": ws.pk, "product": f.ProductFactory(workspace=ws).pk,
+                    "supplier": f.SupplierFactory(workspace=ws).pk, "warehouse": f.WarehouseFactory(workspace=ws).pk,
+                    "quantity_ordered": 24, "ordered_on": "2025-05-02", "expected_on": "2025-05-09"},
+        {"quantity_ordered": 30}, {"quantity_ordered": 0, "ordered_on": "02/05/2025"},
     ),
 ]
 IDS = [e.route for e in ENDPOINTS]
@@ -218,6 +226,9 @@ RELATED_FIELDS = [
     ("stock-levels", "warehouse", lambda ws: f.WarehouseFactory(workspace=ws).pk),
     ("sales", "product", lambda ws: f.ProductFactory(workspace=ws).pk),
     ("sales", "warehouse", lambda ws: f.WarehouseFactory(workspace=ws).pk),
+    ("purchase-orders", "product", lambda ws: f.ProductFactory(workspace=ws).pk),
+    ("purchase-orders", "supplier", lambda ws: f.SupplierFactory(workspace=ws).pk),
+    ("purchase-orders", "warehouse", lambda ws: f.WarehouseFactory(workspace=ws).pk),
 ]
 
 

@@ -799,7 +799,8 @@ class TestQueryCounts:
         assert response.status_code == 200
 
     def test_inventory(self, client, django_assert_num_queries, products):
-        with django_assert_num_queries(13):  # 13: with the open stockout warnings (forecasting's panel)
+        # 14: with the open stockout warnings and the suppliers' receipts (forecasting's panel)
+        with django_assert_num_queries(14):
             response = client.get(INVENTORY)
         assert len(response.context["rows"]) == products
         assert all(len(row.quantities) == 2 for row in response.context["rows"])

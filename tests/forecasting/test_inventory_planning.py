@@ -295,8 +295,8 @@ def point(*, warehouse: Warehouse, cost: str, price: str, need: int, on_hand: in
     return ReorderPoint(
         product=Product(unit_cost=Decimal(cost), unit_price=Decimal(price)), warehouse=warehouse,
         on_hand=on_hand, daily_demand=1.0, demand_std=0.0, demand_source="history", lead_time_days=1.0,
-        lead_time_std_days=0.0, min_order_quantity=moq, service_level=0.95, safety_stock=0.0,
-        reorder_point=float(on_hand + need), eoq=0.0,
+        lead_time_std_days=0.0, min_order_quantity=moq, lead_time_source="typed", service_level=0.95,
+        safety_stock=0.0, reorder_point=float(on_hand + need), eoq=0.0,
     )
 
 
@@ -353,7 +353,8 @@ class TestProgram:
         above = ReorderPoint(
             product=Product(unit_cost=Decimal("1"), unit_price=Decimal("5")), warehouse=self.N, on_hand=20,
             daily_demand=1.0, demand_std=0.0, demand_source="history", lead_time_days=1.0, lead_time_std_days=0.0,
-            min_order_quantity=1, service_level=0.95, safety_stock=0.0, reorder_point=10.0, eoq=50.0,
+            min_order_quantity=1, lead_time_source="typed", service_level=0.95, safety_stock=0.0,
+            reorder_point=10.0, eoq=50.0,
         )
         assert (above.order_now, above.target_level) == (False, 0)
         assert solve([above], budget=1000) == [0]
@@ -488,7 +489,8 @@ class TestReorderPointsApi:
         assert row == {
             "product": croissant.pk, "sku": "CROI", "warehouse": row["warehouse"], "warehouse_code": "N",
             "on_hand": 5, "daily_demand": 4.0, "demand_std": 3.0, "demand_source": "history",
-            "lead_time_days": 4.0, "lead_time_std_days": 2.0, "min_order_quantity": 10, "service_level": 0.95,
+            "lead_time_days": 4.0, "lead_time_std_days": 2.0, "lead_time_source": "typed", "min_order_quantity": 10,
+            "service_level": 0.95,
             "safety_stock": pytest.approx(10 * Z95), "reorder_point": pytest.approx(16 + 10 * Z95),
             "eoq": pytest.approx(200.0), "order_now": True, "target_level": 233,
         }
