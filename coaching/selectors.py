@@ -29,6 +29,7 @@ from coaching.models import (
 from finance.models import Goal, Membership, Transaction, Workspace
 from finance.months import add_months, month_start
 from finance.selectors import BudgetUse, budget_usage_for_month, workspace_scoped_queryset
+from forecasting.series.frequency import Frequency
 
 UNCATEGORISED = "Uncategorised"
 
@@ -98,6 +99,54 @@ def books_monthly(*, workspace_ids: Iterable[int], months: list[dt.date]) -> dic
                 key, row["category__name"] or UNCATEGORISED, np.zeros(len(months)))
         series.values[i] += total
     return result
+
+
+@dataclass
+class PeriodBooks:
+    """A workspace's approved expenses per period (weeks or months), in total and per
+    category: ``dates`` are the starts of the complete periods, oldest first; ``current``
+    holds what the period in progress (the one holding today) spent so far."""
+
+    frequency: str
+    dates: list[dt.date]
+    total: np.ndarray
+    categories: dict[int | None, CategorySeries]
+    current_start: dt.date
+    current_total: float = 0.0
+    current_by_category: dict[int | None, float] = field(default_factory=dict)
+
+
+def expense_by_period(*, workspace: Workspace, frequency: str, periods: int, today: dt.date) -> PeriodBooks:
+    """The last ``periods`` complete periods of ``frequency`` (W: ISO weeks from Monday, M:
+    calendar months) before the one holding ``today``, and that one so far (up to
+    ``today``), from **approved** expenses. One query."""
+    freq = Frequency(frequency)
+    current = freq.period_start(today)
+    dates = [freq.add(current, -n) for n in range(periods, 0, -1)]
+    index = {d: i for i, d in enumerate(dates)}
+    books = PeriodBooks(frequency=freq.value, dates=dates, total=np.zeros(periods), categories={},
+                        current_start=current)
+    rows = (
+        Transaction.objects.filter(workspace=workspace, kind=Transaction.Kind.EXPENSE,
+                                   status=Transaction.Status.APPROVED,
+                                   date__gte=dates[0] if dates else current, date__lte=today)
+        .annotate(period=freq.truncate("date"))
+        .values("period", "category_id", "category__name").annotate(total=Sum("amount")).order_by()
+    )
+    for row in rows:
+        start = row["period"].date() if isinstance(row["period"], dt.datetime) else row["period"]
+        key, total = row["category_id"], float(row["total"])
+        series = books.categories.get(key)
+        if series is None:
+            series = books.categories[key] = CategorySeries(key, row["category__name"] or UNCATEGORISED,
+                                                            np.zeros(periods))
+        if start == current:
+            books.current_total += total
+            books.current_by_category[key] = books.current_by_category.get(key, 0.0) + total
+        elif start in index:
+            books.total[index[start]] += total
+            series.values[index[start]] += total
+    return books
 
 
 def goals_by_workspace(*, workspace_ids: Iterable[int]) -> dict[int, list[Goal]]:

@@ -263,6 +263,9 @@ SPECTACULAR_SETTINGS = {
         "StockPlanStatusEnum": "forecasting.models.StockPlan.Status",
         "RolloutStatusEnum": "forecasting.registry.models.Rollout.Status",
         "RecommendationStatusEnum": "coaching.models.RecommendationImpression.Status",
+        "FrequencyEnum": "forecasting.series.frequency.Frequency",
+        "SpendingFrequencyEnum": "coaching.services.spending.FREQUENCY_CHOICES",
+        "SpendingForecastMethodEnum": "coaching.services.spending.METHOD_CHOICES",
     },
 }
 

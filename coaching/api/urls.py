@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coaching.api import segments, views
+from coaching.api import predictions, segments, views
 
 urlpatterns = [
     path("segments/", views.SegmentListView.as_view(), name="coaching-segments"),
@@ -13,5 +13,6 @@ urlpatterns = [
     path("predictions/", views.PredictionsView.as_view(), name="coaching-predictions"),
     path("insights/", views.InsightListView.as_view(), name="coaching-insights"),
     path("budget-risk/", views.BudgetRiskView.as_view(), name="coaching-budget-risk"),
+    path("spending-prediction/", predictions.SpendingPredictionView.as_view(), name="coaching-spending-prediction"),
     path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
 ]

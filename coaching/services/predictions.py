@@ -1,13 +1,8 @@
 """Spending and goal predictions.
 
-**Spending** — next calendar month's expenses, in total and per category. A target with
-a deployed forecaster (``expense``, ``expense:category=<id>``) is answered by that model
-through :func:`forecasting.serving.forecasts.forecast_predict_many` (the same
-verified loader, cache and prediction log as the forecast API). Any other series is
-forecast by the forecasting engine itself: :func:`forecasting.engine.competition.run_competition`
-races the engine's fast baselines (naive, seasonal naive, linear trend) in a rolling-origin
-backtest and the winner forecasts — no model of coaching's own. The engine's answers are
-cached by the series' content (a new transaction changes the series, hence the key).
+**Spending** — next calendar month's expenses, in total and per category, read off the
+monthly forecast of :mod:`coaching.services.spending` (the deployed forecaster where there
+is one, else the forecasting engine's race).
 
 **Goals** — the chance of reaching each goal by its deadline, and when it is reached at
 the current pace. The monthly amount saved towards a goal is, over the last
@@ -31,16 +26,12 @@ remaining amount). Figures that are not finite give a probability of 0 rather th
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
 from scipy.stats import norm
 
 from coaching.selectors import (
@@ -48,131 +39,41 @@ from coaching.selectors import (
     complete_months,
     goal_contributions_monthly,
 )
+from coaching.services.spending import spending_forecast
 from finance.models import Goal
-from finance.months import add_months, month_start
-from forecasting.engine.competition import run_competition
 from forecasting.series.frequency import Frequency
-from forecasting.series.targets import Target
-from forecasting.serving.forecasts import (
-    deployed_forecasters,
-    forecast_predict_many,
-    forecasts_read,
-)
 
 GOAL_MONTHS = 6
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
-ENGINE_ALGORITHMS = ("naive", "seasonal_naive", "linear_regression")
-ENGINE_CACHE_PREFIX = "coaching:spending:v1"
 
 
 # --- spending ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SpendingForecast:
-    """Next month's forecast of one series (total or a category)."""
-
-    amount: float
-    lo80: float
-    hi80: float
-    method: str  # "model" (a deployed forecaster) or "engine" (the baselines' race)
-    algorithm: str
-    history_months: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"amount": self.amount, "lo80": self.lo80, "hi80": self.hi80, "method": self.method,
-                "algorithm": self.algorithm, "history_months": self.history_months}
-
-
-def _trimmed(values: np.ndarray) -> np.ndarray:
-    """The series from its first non-zero month on (before it the workspace had no books)."""
-    nonzero = np.flatnonzero(values)
-    return values[nonzero[0]:] if len(nonzero) else values[:0]
-
-
-def _series_key(values: np.ndarray, last_month: dt.date, horizon: int) -> str:
-    payload = json.dumps({"m": last_month.isoformat(), "h": horizon, "v": [round(float(v), 2) for v in values]})
-    return f"{ENGINE_CACHE_PREFIX}:{hashlib.sha256(payload.encode()).hexdigest()}"
-
-
-def engine_forecast(values: np.ndarray, *, horizon: int) -> tuple[float, float, float, str] | None:
-    """``(mean, lo80, hi80, algorithm)`` of step ``horizon`` after ``values`` from the winner
-    of the engine's baseline race, or ``None`` when no baseline can fit (fewer than 2 points)."""
-    if len(values) < 2:
+def _next_month(row: dict[str, Any]) -> dict[str, Any] | None:
+    """Next month's figures of one series of :func:`spending_forecast`'s answer."""
+    if not row["forecast"]:
         return None
-    result = run_competition(values, horizon=horizon, season_length=12, algorithms=ENGINE_ALGORITHMS,
-                             n_windows=3, n_jobs=1, combine=False, anchor=None)
-    winner = result.winner
-    if winner is None:  # too short to backtest: the naive forecast, which needs no backtest
-        from forecasting.engine.baselines import NaiveForecaster
-
-        forecaster, name = NaiveForecaster().fit(values), "naive"
-    else:
-        forecaster, name = winner.forecaster, winner.name
-    forecast = forecaster.predict(horizon)
-    return float(forecast.mean[-1]), float(forecast.lo80[-1]), float(forecast.hi80[-1]), name
-
-
-def _clip(value: float) -> float:
-    return round(max(value, 0.0), 2)
+    nxt = row["forecast"][1]
+    return {"amount": nxt["amount"], "lo80": nxt["lo80"], "hi80": nxt["hi80"], "method": row["method"],
+            "algorithm": row["algorithm"], "history_months": row["history_periods"]}
 
 
 def spending_predict(
     *, ctx: CoachingContext, user: AbstractBaseUser | AnonymousUser | None = None, log: bool = True,
 ) -> dict[str, Any]:
-    """Next month's expenses, total and per category (see the module docstring). Two
-    queries (deployed versions, prediction log) besides the context's; ``log=False`` (a
-    page, which writes nothing) leaves out the log."""
-    months = ctx.books.months
-    target_month = add_months(month_start(ctx.today), 1)
-    horizon = (target_month.year - months[-1].year) * 12 + target_month.month - months[-1].month
-    series: dict[str, tuple[str, int | None, np.ndarray]] = {"expense": ("Total", None, ctx.books.expense)}
-    for category_id, cat in sorted(ctx.books.categories.items(), key=lambda kv: kv[1].name):
-        if category_id is not None:
-            series[Target("expense", category_id=category_id).key] = (cat.name, category_id, cat.values)
-    # Monthly models only: the answer is read off the forecast's month (a weekly model of
-    # the same target may be deployed too).
-    versions = deployed_forecasters(workspace=ctx.workspace, targets=list(series), frequencies=(Frequency.MONTHLY,))
-    served = (forecast_predict_many(workspace=ctx.workspace, versions=versions, today=ctx.today, user=user) if log
-              else forecasts_read(workspace=ctx.workspace, versions=versions, today=ctx.today))
-
-    trimmed = {target: _trimmed(values) for target, (_, _, values) in series.items()}
-    keys = {target: _series_key(values, months[-1], horizon) for target, values in trimmed.items()}
-    cached = cache.get_many(list(keys.values()))
-    fresh: dict[str, Any] = {}
-    results: dict[str, SpendingForecast | None] = {}
-    for target, values in trimmed.items():
-        page = served.get(target)
-        if page is not None and page.ok and target_month.isoformat() in page.output["dates"]:
-            i = page.output["dates"].index(target_month.isoformat())
-            out = page.output
-            results[target] = SpendingForecast(_clip(out["forecast"][i]), _clip(out["lo80"][i]), _clip(out["hi80"][i]),
-                                               "model", out["model"]["algorithm"], len(values))
-            continue
-        answer = cached.get(keys[target])
-        if answer is None:
-            answer = engine_forecast(values, horizon=horizon) or "none"
-            fresh[keys[target]] = answer
-        results[target] = None if answer == "none" else SpendingForecast(
-            _clip(answer[0]), _clip(answer[1]), _clip(answer[2]), "engine", answer[3], len(values))
-    if fresh:
-        cache.set_many(fresh, timeout=settings.ML_FORECAST_CACHE_TTL)
-
-    total = results.pop("expense")
-    categories = []
-    for target, forecast in results.items():
-        name, category_id, values = series[target]
-        categories.append({
-            "category": category_id, "name": name,
-            "last_month": round(float(values[-1]), 2),
-            "average_3_months": round(float(values[-3:].mean()), 2),
-            "forecast": forecast.as_dict() if forecast else None,
-        })
+    """Next calendar month's expenses, total and per category: the second month of
+    :func:`coaching.services.spending.spending_forecast` (monthly, from this month on).
+    ``log=False`` (a page, which writes nothing) leaves out the prediction log."""
+    answer = spending_forecast(workspace=ctx.workspace, frequency=Frequency.MONTHLY, horizon=2, today=ctx.today,
+                               user=user, log=log)
     return {
-        "month": target_month.isoformat(),
-        "currency": ctx.workspace.currency,
-        "total": total.as_dict() if total else None,
-        "categories": categories,
+        "month": answer["periods"][1]["start"].isoformat(),
+        "currency": answer["currency"],
+        "total": _next_month(answer["total"]),
+        "categories": [{"category": c["category"], "name": c["name"], "last_month": c["last_period"],
+                        "average_3_months": c["recent_average"], "forecast": _next_month(c)}
+                       for c in answer["categories"]],
     }
 
 

@@ -1,0 +1,132 @@
+"""Coaching's predictions under ``/api/v1/coaching/``: ``spending-prediction`` (weekly or
+monthly spending with 80/95 % intervals, :mod:`coaching.services.spending`) — thin views
+over the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from coaching.services.spending import (
+    DEFAULT_HORIZON,
+    FREQUENCY_CHOICES,
+    MAX_HORIZON,
+    METHOD_CHOICES,
+    spending_categories_named,
+    spending_forecast,
+)
+from finance.api.kit import workspace_for
+
+MAX_CATEGORIES = 50
+
+
+def refuse_unknown_fields(serializer: serializers.Serializer) -> None:
+    """A body's fields the operation does not take are refused by name (a typo is not ignored)."""
+    unknown = sorted(set(serializer.initial_data) - set(serializer.fields))
+    if unknown:
+        raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+
+
+class SpendingPredictionQuerySerializer(serializers.Serializer):
+    workspace = serializers.IntegerField(min_value=1)
+    frequency = serializers.ChoiceField(choices=FREQUENCY_CHOICES, default="M",
+                                        help_text="W: weeks from Monday; M: calendar months.")
+    horizon = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text=f"Periods from the current one: weekly at most {MAX_HORIZON['W']} (default "
+                  f"{DEFAULT_HORIZON['W']}), monthly at most {MAX_HORIZON['M']} (default {DEFAULT_HORIZON['M']}).")
+    category = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False, max_length=MAX_CATEGORIES,
+        help_text="Only these expense categories of the workspace (repeat the parameter); default: every "
+                  "category with spending in the last three years.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        most = MAX_HORIZON[attrs["frequency"]]
+        if attrs.get("horizon", 1) > most:
+            name = {"W": "weekly", "M": "monthly"}[attrs["frequency"]]
+            raise serializers.ValidationError({"horizon": [f"At most {most} {name} periods."]})
+        return attrs
+
+
+class SpendingPredictionBodySerializer(SpendingPredictionQuerySerializer):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refuse_unknown_fields(self)
+        return super().validate(attrs)
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    current = serializers.BooleanField(help_text="The period in progress (partial: see elapsed_share).")
+    elapsed_share = serializers.FloatField(help_text="Share of the current period's days gone, today included.")
+
+
+class PeriodForecastSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    amount = serializers.FloatField()
+    lo80 = serializers.FloatField()
+    hi80 = serializers.FloatField()
+    lo95 = serializers.FloatField()
+    hi95 = serializers.FloatField()
+
+
+class SeriesSpendingSerializer(serializers.Serializer):
+    category = serializers.IntegerField(allow_null=True, help_text="null for the total.")
+    name = serializers.CharField()
+    history_periods = serializers.IntegerField(help_text="Complete periods the forecast learnt from.")
+    last_period = serializers.FloatField()
+    recent_average = serializers.FloatField(help_text="Average of the last recent_periods complete periods.")
+    spent_so_far = serializers.FloatField(help_text="Spent in the current period up to today.")
+    trend = serializers.ChoiceField(choices=["rising", "falling", "steady"], allow_null=True)
+    method = serializers.ChoiceField(choices=METHOD_CHOICES, allow_null=True,
+                                     help_text="model: the deployed forecaster; engine: the forecasting engine's race.")
+    algorithm = serializers.CharField(allow_null=True)
+    forecast = PeriodForecastSerializer(many=True, allow_null=True, help_text="null: not enough history.")
+
+
+class SpendingPredictionSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    frequency = serializers.CharField()
+    horizon = serializers.IntegerField()
+    currency = serializers.CharField()
+    today = serializers.DateField()
+    recent_periods = serializers.IntegerField()
+    periods = PeriodSerializer(many=True)
+    total = SeriesSpendingSerializer()
+    categories = SeriesSpendingSerializer(many=True)
+
+
+class SpendingPredictionView(APIView):
+    """Spending of the current and the next periods, weekly or monthly, in total and per
+    expense category, with 80 % and 95 % intervals: the deployed forecaster of each series
+    where one covers the periods, else the forecasting engine's race. ``GET`` takes the
+    query, ``POST`` the same fields as JSON; both only read (the answer is logged as a
+    prediction)."""
+
+    @extend_schema(parameters=[SpendingPredictionQuerySerializer], responses={200: SpendingPredictionSerializer})
+    def get(self, request: Request) -> Response:
+        return self._answer(request, SpendingPredictionQuerySerializer(data=request.query_params))
+
+    @extend_schema(request=SpendingPredictionBodySerializer, responses={200: SpendingPredictionSerializer})
+    def post(self, request: Request) -> Response:
+        return self._answer(request, SpendingPredictionBodySerializer(data=request.data))
+
+    def _answer(self, request: Request, query: serializers.Serializer) -> Response:
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        workspace = workspace_for(request, data["workspace"])
+        try:
+            categories = (spending_categories_named(workspace=workspace, ids=data["category"])
+                          if "category" in data else None)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        answer = spending_forecast(workspace=workspace, frequency=data["frequency"], horizon=data.get("horizon"),
+                                   categories=categories, today=timezone.localdate(), user=request.user)
+        return Response(SpendingPredictionSerializer(answer).data)
