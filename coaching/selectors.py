@@ -26,7 +26,7 @@ from coaching.models import (
     Segment,
     SegmentAssignment,
 )
-from finance.models import Goal, Membership, Transaction, Workspace
+from finance.models import Goal, GoalProgress, Membership, Transaction, Workspace
 from finance.months import add_months, month_start
 from finance.selectors import BudgetUse, budget_usage_for_month, workspace_scoped_queryset
 from forecasting.series.frequency import Frequency
@@ -195,6 +195,24 @@ def goal_contributions_monthly(*, workspace: Workspace, months: list[dt.date]) -
             continue
         series = out.setdefault(goal_id, np.zeros(len(months)))
         series[i] += float(amount)
+    return out
+
+
+def goal_saved_month_ends(*, goal_ids: Iterable[int], months: list[dt.date]) -> dict[int, np.ndarray]:
+    """``{goal_id: saved amount at the end of each of months}`` from the goals' history
+    (:class:`~finance.models.GoalProgress`: the last amount recorded on or before each
+    month's last day; NaN before the goal's first record). One query."""
+    ids = list(goal_ids)
+    if not ids or not months:
+        return {}
+    ends = [add_months(m, 1) for m in months]  # the first day after each month
+    out: dict[int, np.ndarray] = {}
+    rows = (GoalProgress.objects.filter(goal_id__in=ids, date__lt=ends[-1])
+            .order_by("goal_id", "date").values_list("goal_id", "date", "saved_amount"))
+    for goal_id, day, saved in rows:
+        series = out.setdefault(goal_id, np.full(len(months), np.nan))
+        first = next(i for i, end in enumerate(ends) if day < end)  # the month holding ``day`` (or the first)
+        series[first:] = float(saved)
     return out
 
 

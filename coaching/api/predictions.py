@@ -1,6 +1,8 @@
 """Coaching's predictions under ``/api/v1/coaching/``: ``spending-prediction`` (weekly or
-monthly spending with 80/95 % intervals, :mod:`coaching.services.spending`) — thin views
-over the services."""
+monthly spending with 80/95 % intervals, :mod:`coaching.services.spending`) and
+``goal-prediction`` (each goal's chance by simulation, trajectory, expected date, risk
+factors and adjustments, :mod:`coaching.services.predictions`) — thin views over the
+services."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coaching.api.serializers import GoalPredictionSerializer, WorkspaceQuerySerializer
+from coaching.selectors import coaching_context
+from coaching.services.predictions import goals_predict
 from coaching.services.spending import (
     DEFAULT_HORIZON,
     FREQUENCY_CHOICES,
@@ -130,3 +136,75 @@ class SpendingPredictionView(APIView):
         answer = spending_forecast(workspace=workspace, frequency=data["frequency"], horizon=data.get("horizon"),
                                    categories=categories, today=timezone.localdate(), user=request.user)
         return Response(SpendingPredictionSerializer(answer).data)
+
+
+# --- goals ---------------------------------------------------------------------------------
+
+
+class GoalPredictionQuerySerializer(WorkspaceQuerySerializer):
+    goal = serializers.IntegerField(min_value=1, required=False,
+                                    help_text="One goal of the workspace (default: every goal).")
+
+
+class TrajectoryPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    median = serializers.FloatField()
+    lo80 = serializers.FloatField(help_text="10th percentile of the simulated amounts saved.")
+    hi80 = serializers.FloatField(help_text="90th percentile.")
+
+
+class RiskFactorSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["contributions_falling", "spending_rising", "deadline_near",
+                                            "deadline_passed", "pace_short"])
+    text = serializers.CharField()
+    data = serializers.DictField()
+
+
+class AdjustmentsSerializer(serializers.Serializer):
+    target_probability = serializers.FloatField()
+    monthly_amount = serializers.FloatField(allow_null=True, help_text=(
+        "A monthly contribution that reaches the target by the deadline with target_probability; null when the "
+        "goal is already that likely, or its deadline has passed."))
+    deadline = serializers.DateField(allow_null=True, help_text=(
+        "The nearest deadline the current pace meets with target_probability; null when already that likely, "
+        "or not within fifty years."))
+
+
+class GoalPredictionDetailSerializer(GoalPredictionSerializer):
+    history_months = serializers.IntegerField(help_text="Months of observed contributions (the simulation's pool).")
+    contributions = serializers.ListField(child=serializers.FloatField(), help_text="Those months, oldest first.")
+    simulations = serializers.IntegerField()
+    trajectory = TrajectoryPointSerializer(many=True, help_text="From today to the deadline, month by month.")
+    risk_factors = RiskFactorSerializer(many=True)
+    adjustments = AdjustmentsSerializer()
+
+
+class GoalPredictionListSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    currency = serializers.CharField()
+    goals = GoalPredictionDetailSerializer(many=True)
+
+
+class GoalPredictionView(APIView):
+    """Each goal's chance of being reached by its deadline, by a Monte Carlo simulation of
+    its observed monthly contributions (its recorded history, else its members' recorded
+    contributions, else a share of the workspace's net savings), with the median
+    trajectory and its 80 % band, the expected date, risk factors and the adjustments
+    (monthly amount or deadline) that reach an 80 % chance. Another workspace's goal is
+    a 404."""
+
+    @extend_schema(parameters=[GoalPredictionQuerySerializer], responses={200: GoalPredictionListSerializer})
+    def get(self, request: Request) -> Response:
+        query = GoalPredictionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        workspace = workspace_for(request, query.validated_data["workspace"])
+        ctx = coaching_context(workspace=workspace, today=timezone.localdate())
+        goals = ctx.goals
+        if "goal" in query.validated_data:
+            goals = [g for g in ctx.goals if g.pk == query.validated_data["goal"]]
+            if not goals:
+                raise NotFound("No such goal in this workspace.")
+        predictions = goals_predict(ctx=ctx, goals=goals)
+        return Response(GoalPredictionListSerializer({
+            "workspace": workspace.pk, "currency": workspace.currency, "goals": [p.details() for p in predictions],
+        }).data)

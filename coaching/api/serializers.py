@@ -173,13 +173,17 @@ class GoalPredictionSerializer(serializers.Serializer):
     saved_amount = serializers.FloatField()
     deadline = serializers.DateField()
     remaining = serializers.FloatField()
-    basis = serializers.ChoiceField(choices=["contributions", "net_savings_share"])
-    monthly_mean = serializers.FloatField()
+    basis = serializers.ChoiceField(choices=["history", "contributions", "net_savings_share"], help_text=(
+        "Where the observed monthly contributions come from: the goal's recorded history, its members' recorded "
+        "contributions, or the workspace's net savings shared among its open goals."))
+    monthly_mean = serializers.FloatField(help_text="Average observed monthly contribution.")
     monthly_std = serializers.FloatField()
     months_left = serializers.FloatField()
     required_monthly = serializers.FloatField(allow_null=True)
-    probability = serializers.FloatField()
-    expected_date = serializers.DateField(allow_null=True)
+    probability = serializers.FloatField(
+        help_text="Share of the simulated futures that reach the target by the deadline.")
+    expected_date = serializers.DateField(allow_null=True, help_text=(
+        "The simulated futures' median date of reaching the target; null: not within fifty years at this pace."))
     reached = serializers.BooleanField()
     on_track = serializers.BooleanField()
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("insights/", views.InsightListView.as_view(), name="coaching-insights"),
     path("budget-risk/", views.BudgetRiskView.as_view(), name="coaching-budget-risk"),
     path("spending-prediction/", predictions.SpendingPredictionView.as_view(), name="coaching-spending-prediction"),
+    path("goal-prediction/", predictions.GoalPredictionView.as_view(), name="coaching-goal-prediction"),
     path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
 ]

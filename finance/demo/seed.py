@@ -288,7 +288,7 @@ def _workspace_seed(
     # _transactions sorted ``rows``: the budgets sum the spending in that order.
     budgets = Budget.objects.bulk_create(_budgets(workspace, spec, rows, categories, start, end, rng))
     goals = Goal.objects.bulk_create(_goals(workspace, spec, users, end, rng))
-    GoalProgress.objects.bulk_create(_goal_history(goals, end))
+    GoalProgress.objects.bulk_create(_goal_history(goals, end, component_rng(seed, spec.slug, "goals")))
     counts.update(transactions=len(transactions), budgets=len(budgets), goals=len(goals))
     summary = WorkspaceSummary(spec.slug, spec.name, spec.kind, len(transactions), len(sales))
     return summary, counts
@@ -369,19 +369,28 @@ def _goals(
     ]
 
 
-GOAL_HISTORY_MONTHS = 6
+#: each goal was set up this many months before the last month (drawn per goal, both included)
+GOAL_HISTORY_MONTHS = (6, 18)
+#: the chance that a month adds nothing to a goal, and the spread of the months that do
+GOAL_SKIPPED_MONTH, GOAL_CONTRIBUTION_SIGMA = 0.15, 0.45
 
 
-def _goal_history(goals: list[Goal], end: dt.date) -> list[GoalProgress]:
-    """What each goal had saved on the first days of the months before ``end``'s, growing
-    evenly to its saved amount on ``end`` (the Goals page draws it)."""
-    months = GOAL_HISTORY_MONTHS
-    days = [add_months(month_start(end), k - months + 1) for k in range(months - 1)] + [end]
-    return [
-        GoalProgress(
-            workspace_id=goal.workspace_id, goal=goal, date=day,
-            saved_amount=(goal.saved_amount * (k + 1) / months).quantize(Decimal("0.01")),
-        )
-        for goal in goals
-        for k, day in enumerate(days)
-    ]
+def _goal_history(goals: list[Goal], end: dt.date, rng: Rng) -> list[GoalProgress]:
+    """What each goal had saved on the first day of each month of its history and on
+    ``end`` (the Goals page draws it, coaching learns its pace from it): set up some months
+    ago, it got an irregular amount each month — about one month in seven nothing, the
+    others lognormal around their mean — adding up to its saved amount on ``end``."""
+    rows = []
+    for goal in goals:
+        months = int(rng.integers(GOAL_HISTORY_MONTHS[0], GOAL_HISTORY_MONTHS[1] + 1))
+        weights = rng.lognormal(0.0, GOAL_CONTRIBUTION_SIGMA, months) * (rng.random(months) >= GOAL_SKIPPED_MONTH)
+        if not weights.any():
+            weights[-1] = 1.0
+        shares = np.cumsum(weights) / weights.sum()
+        days = [add_months(month_start(end), k - months + 1) for k in range(months - 1)] + [end]
+        rows += [
+            GoalProgress(workspace_id=goal.workspace_id, goal=goal, date=day,
+                         saved_amount=(goal.saved_amount * Decimal(f"{share:.6f}")).quantize(Decimal("0.01")))
+            for share, day in zip(shares, days, strict=True)
+        ]
+    return rows

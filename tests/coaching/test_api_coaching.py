@@ -114,7 +114,7 @@ class TestReads:
         paths = client_for(member).get("/api/schema/", {"format": "json"}).json()["paths"]
         assert {p for p in paths if p.startswith(BASE)} == {
             f"{BASE}{e}" for e in READS} | {f"{BASE}recommendations/{{id}}/feedback/", f"{BASE}refresh-segment/",
-                                            f"{BASE}spending-prediction/"}
+                                            f"{BASE}spending-prediction/", f"{BASE}goal-prediction/"}
 
 
 def post_contribution(client, workspace, goal, amount_json: str):
@@ -279,7 +279,7 @@ class TestQueryCounts:
         return client_for(owner)
 
     @pytest.mark.parametrize(("endpoint", "queries"), [
-        ("segments/", 3), ("recommendations/", 9), ("predictions/", 7), ("insights/", 5),
+        ("segments/", 3), ("recommendations/", 9), ("predictions/", 8), ("insights/", 6),
         ("peer-comparison/", 4), ("budget-risk/", 3),
     ])
     def test_reads(self, client, workspace, endpoint, queries, django_assert_num_queries):

@@ -42,7 +42,8 @@ class TestInsights:
         assert over.text == "Dining has spent $450 of its $400 budget this month (113%), $50 over."
         assert growth.text == (f"Shopping: $400 in {month(1):%B %Y}, up 300% on its $100 average of the three "
                                "months before.")
-        assert off_track.data == {"goal": goal.pk, "probability": 0.0, "monthly_mean": -128.33,  # -(3 × 110 + 440) / 6: the net of the last six months shared by one goal
+        # -(3 × 110 + 440) / 12: the net of the last twelve months shared by one goal
+        assert off_track.data == {"goal": goal.pk, "probability": 0.0, "monthly_mean": -64.17,
                                   "required_monthly": off_track.data["required_monthly"]}
         assert off_track.title == "“Van” is off track"
 

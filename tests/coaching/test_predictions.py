@@ -1,12 +1,10 @@
-"""Spending predictions (deployed model or the forecasting engine's baselines) and goal
-predictions on hand-computed numbers."""
+"""Next month's spending (deployed model or the forecasting engine's race) and the goals'
+recorded contributions per month (the goal simulation itself: test_goal_predictions.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
-import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -15,133 +13,13 @@ from coaching.selectors import (
     complete_months,
     goal_contributions_monthly,
 )
-from coaching.services.predictions import (
-    DAYS_PER_MONTH,
-    goal_expected_date,
-    goal_predict_one,
-    goal_probability,
-    goals_predict,
-    spending_predict,
-)
+from coaching.services.predictions import spending_predict
 from finance.months import add_months, month_start
 from forecasting.serving.models import Prediction
 from tests import factories as f
-from tests.coaching.books import month, monthly
+from tests.coaching.books import monthly
 
 pytestmark = pytest.mark.django_db
-
-
-def contribute(workspace, user, goal, amounts):
-    """Contribution events, oldest month first, ending last month."""
-    for i, amount in enumerate(amounts):
-        if amount:
-            at = dt.datetime.combine(month(len(amounts) - i) + dt.timedelta(days=14), dt.time(12), tzinfo=dt.UTC)
-            f.BehavioralEventFactory(workspace=workspace, user=user, event_type="goal_modification", timestamp=at,
-                                     data={"goal_id": goal.pk, "action": "contribute", "amount": amount})
-
-
-class TestGoalArithmetic:
-    def test_probability_and_expected_date_from_the_contributions(self, workspace, member):
-        # given 2,000 still to save, 487 days (16 average months) to the deadline and
-        # monthly contributions 100, 200, 300, 0, 200, 400: mean 200, std sqrt(100,000 / 5)
-        today = timezone.localdate()
-        goal = f.GoalFactory(workspace=workspace, target_amount=Decimal("5000"), saved_amount=Decimal("3000"),
-                             deadline=today + dt.timedelta(days=487))
-        contribute(workspace, member, goal, [100, 200, 300, 0, 200, 400])
-        # when
-        [p] = goals_predict(ctx=coaching_context(workspace=workspace, today=today))
-        # then: P(N(16·200, 141.42²·16) ≥ 2,000) = Φ((3,200 − 2,000) / 565.69) = Φ(2.1213) = 0.98305;
-        # 2,000 / 200 = 10 months = 304.375 days; 2,000 / 16 = 125 a month
-        assert p.as_dict() == {
-            "goal": goal.pk, "name": goal.name, "target_amount": 5000.0, "saved_amount": 3000.0,
-            "deadline": goal.deadline.isoformat(), "remaining": 2000.0, "basis": "contributions",
-            "monthly_mean": 200.0, "monthly_std": 141.42, "months_left": 16.0, "required_monthly": 125.0,
-            "probability": 0.9831, "expected_date": (today + dt.timedelta(days=304)).isoformat(),
-            "reached": False, "on_track": True,
-        }
-
-    def test_without_contributions_the_net_savings_are_shared_among_open_goals(self, workspace):
-        # given net savings of 1,000, 400, 600, 1,000, 400, 600 and two unfinished goals
-        # (a finished one does not share): 500, 200, 300, 500, 200, 300 each — mean 333.33,
-        # std 136.63; 5,000 to save in 16 months
-        today = timezone.localdate()
-        monthly(workspace, [3000] * 6, kind="revenue")
-        monthly(workspace, [2000, 2600, 2400, 2000, 2600, 2400])
-        goal = f.GoalFactory(workspace=workspace, target_amount=Decimal("6000"), saved_amount=Decimal("1000"),
-                             deadline=today + dt.timedelta(days=487))
-        f.GoalFactory(workspace=workspace, target_amount=Decimal("100"), saved_amount=Decimal("0"),
-                      deadline=today + dt.timedelta(days=30))
-        f.GoalFactory(workspace=workspace, target_amount=Decimal("100"), saved_amount=Decimal("100"),
-                      deadline=today + dt.timedelta(days=60))
-        # when
-        by_goal = {p.goal.pk: p for p in goals_predict(ctx=coaching_context(workspace=workspace, today=today))}
-        p = by_goal[goal.pk]
-        # then: Φ((16 · 333.33 − 5,000) / (136.63 · 4)) = Φ(0.6099) = 0.72905; 5,000 / 333.33 months
-        # = 456.5625 days
-        assert (p.basis, round(p.monthly_mean, 2), round(p.monthly_std, 2), round(p.probability, 4)) == (
-            "net_savings_share", 333.33, 136.63, 0.729)
-        assert p.expected_date == today + dt.timedelta(days=457)
-
-    def test_reached_past_due_and_no_savings(self, workspace):
-        today = timezone.localdate()
-        reached = f.GoalFactory(workspace=workspace, target_amount=Decimal("100"), saved_amount=Decimal("150"))
-        late = f.GoalFactory(workspace=workspace, target_amount=Decimal("100"), saved_amount=Decimal("10"),
-                             deadline=today - dt.timedelta(days=1))
-        flat = np.zeros(6)
-        done = goal_predict_one(goal=reached, monthly=flat, basis="contributions", today=today)
-        assert (done.probability, done.expected_date, done.required_monthly, done.on_track) == (1.0, today, 0.0, True)
-        overdue = goal_predict_one(goal=late, monthly=np.array([50.0] * 6), basis="contributions", today=today)
-        assert (overdue.probability, overdue.required_monthly, overdue.on_track) == (0.0, None, False)
-        assert goal_predict_one(goal=late, monthly=flat, basis="contributions", today=today).expected_date is None
-
-    @pytest.mark.parametrize(("mean", "expected"), [(100.0, 1.0), (99.0, 0.0)])
-    def test_without_variance_it_is_certain_either_way(self, mean, expected):
-        assert goal_probability(remaining=1000, months_left=10, mean=mean, std=0) == expected
-
-
-class TestGoalExtremes:
-    def test_a_tiny_saving_rate_never_reaches_the_goal(self, workspace, member):
-        # given 100,000 to save and a single contribution of 0.01 last month (a mean of
-        # 0.00167 a month: 60 million months, far beyond the last representable date)
-        today = timezone.localdate()
-        goal = f.GoalFactory(workspace=workspace, target_amount=Decimal("100000"), saved_amount=Decimal("0"),
-                             deadline=today + dt.timedelta(days=365))
-        contribute(workspace, member, goal, [0, 0, 0, 0, 0, 0.01])
-        # when
-        [p] = goals_predict(ctx=coaching_context(workspace=workspace, today=today))
-        # then there is no expected date (rather than an overflow) and no chance
-        assert (p.basis, p.expected_date, p.probability, p.on_track) == ("contributions", None, 0.0, False)
-        assert (p.as_dict()["expected_date"], p.as_dict()["monthly_mean"]) == (None, 0.0)
-
-    @pytest.mark.parametrize(
-        ("today", "remaining", "mean", "expected"),
-        [
-            (dt.date(2025, 6, 15), 100_000.0, 1e-300, None),  # 3·10^306 days
-            (dt.date(2025, 6, 15), 100_000.0, 5e-324, None),  # the ratio is infinite
-            (dt.date(2025, 6, 15), 100_000.0, float("nan"), None),
-            (dt.date(2025, 6, 15), 100_000.0, 0.0, None),
-            (dt.date(9999, 12, 30), 1.0, 1.0, None),  # 30 days after the 30 December 9999
-            (dt.date(9999, 12, 30), 1.0, DAYS_PER_MONTH, dt.date(9999, 12, 31)),  # one day: the last date
-            (dt.date(2025, 6, 15), 0.0, 0.0, dt.date(2025, 6, 15)),  # reached
-            (dt.date(2025, 6, 15), 300.0, 100.0, dt.date(2025, 9, 14)),  # 91.3125 → 91 days
-        ],
-    )
-    def test_expected_date_is_none_beyond_what_a_date_holds(self, today, remaining, mean, expected):
-        assert goal_expected_date(today=today, remaining=remaining, mean=mean) == expected
-
-    @pytest.mark.parametrize(
-        "figures",
-        [
-            {"remaining": float("inf")},
-            {"mean": float("nan")},
-            {"mean": float("inf")},
-            {"std": float("inf")},
-            {"months_left": float("nan")},
-        ],
-    )
-    def test_probability_is_never_nan(self, figures):
-        assert goal_probability(**({"remaining": 1000.0, "months_left": 10.0, "mean": 50.0, "std": 10.0}
-                                   | figures)) == 0.0
 
 
 class TestGoalContributions:
