@@ -8,9 +8,9 @@ point forecast and 80 % / 95 % prediction intervals.
 ``X`` holds known-future covariates (drivers: promotions, prices, opening days,
 holidays), one row per period and one numeric column per driver: ``len(y)`` rows in
 ``fit``, ``horizon`` rows in ``predict``. A forecaster declares whether it uses them
-(``supports_covariates``); one that does not checks their shape and ignores them
-explicitly (``n_covariates_`` is 0), so a competition can hand the same drivers to every
-candidate.
+(``supports_covariates``); one that does not — or one fitted without them — checks their
+shape and ignores them explicitly (``n_covariates_`` is 0), so a competition can hand the
+same drivers to every candidate.
 """
 
 from __future__ import annotations
@@ -251,10 +251,12 @@ class BaseForecaster:
         if used and covariates is None:
             raise ValueError(f"this {self.name} forecaster was fitted with {used} covariate(s); "
                              f"predict needs them for the horizon (X with {horizon} rows)")
-        if self.supports_covariates and covariates is not None and covariates.shape[1] != used:
+        if used and covariates is not None and covariates.shape[1] != used:
             raise ValueError(f"this {self.name} forecaster was fitted with {used} covariate(s); "
                              f"X for the horizon has {covariates.shape[1]}")
-        forecast = self._predict(horizon, covariates) if self.supports_covariates else self._predict(horizon)
+        # fitted without drivers, it forecasts without them
+        forecast = self._predict(horizon, covariates if used else None) if self.supports_covariates \
+            else self._predict(horizon)
         return Forecast.from_bounds(
             forecast.mean, forecast.lo80, forecast.hi80, forecast.lo95, forecast.hi95
         )

@@ -12,7 +12,9 @@ the default winner: a single algorithm wins only if its backtest MAE is below
 ``1 − anchor_margin`` (half, by default) of the combination's. Backtests of a few windows
 are noisy, and on the M3 validation window picking the lowest backtest error per series
 was clearly worse than this fixed robust combination (``benchmarks/forecasting/README.md``,
-which also shows why both Thetas are members). Without the anchor algorithms the
+which also shows why both Thetas are members). Given known-future drivers (``X``), a
+candidate that uses them needs only ``driver_margin``: it knows what the combination
+cannot (``benchmarks/inventory/README.md``). Without the anchor algorithms the
 ``combine_top_k`` best candidates are combined instead (each method of
 ``combine_methods``) and the best combination wins only if its backtest is better by
 the ranking rule. Either way the combination is scored on the backtest windows its
@@ -79,6 +81,10 @@ _IMPORT_COST = {"statsmodels": 2.5, "torch": 2.5, "prophet": 1.5, "boosting": 2.
 #: :data:`~forecasting.engine.combination.ANCHOR`) by, decided on the M3 validation window
 #: (see the module docstring).
 ANCHOR_MARGIN = 0.5
+#: The margin a candidate that uses the drivers given (``X``) must beat the anchor by:
+#: it knows the promotions and closing days ahead, which the anchor cannot
+#: (decided on the Rossmann validation window, ``benchmarks/inventory/README.md``).
+DRIVER_MARGIN = 0.1
 
 
 class _Pickled:
@@ -350,6 +356,7 @@ def run_competition(
     anchor: Sequence[str] | None = ANCHOR,
     anchor_method: str = "median",
     anchor_margin: float = ANCHOR_MARGIN,
+    driver_margin: float = DRIVER_MARGIN,
     group_series: Any = None,
     X: Any = None,
     extra: Sequence[Candidate] = (),
@@ -368,7 +375,8 @@ def run_competition(
     (the global model across a panel of series), ranked with the others.
     ``anchor``: algorithms whose ``anchor_method`` combination is the default winner
     (None or empty: the lowest backtest error wins); ``combine=False`` disables every
-    combination, the anchor included.
+    combination, the anchor included. With ``X``, a candidate that uses drivers beats the
+    anchor by ``driver_margin`` instead of ``anchor_margin``.
     """
     started = time.perf_counter()
     series = validate_series(y)
@@ -459,16 +467,29 @@ def run_competition(
     ranked = sorted((c for c in ordered if c.status == OK), key=lambda c: c.sort_key)
     winner = ranked[0] if ranked else None
     if anchored is not None:
-        best_single = next(c for c in ranked if c is not anchored)
-        single_mae, anchor_mae = best_single.metrics.get("mae"), anchored.metrics.get("mae")
-        beats = (single_mae is not None and anchor_mae is not None
-                 and single_mae < (1.0 - anchor_margin) * anchor_mae)
-        winner = best_single if beats else anchored
+        driven = set() if covariates is None else (
+            {name for name, cls in resolved if cls.supports_covariates} | {c.name for c in extra})
+        winner = _anchor_winner(ranked, anchored, {name: driver_margin for name in driven}, anchor_margin)
     return CompetitionResult(
         candidates=ordered, winner=winner, horizon=horizon,
         season_length=season_length, n_obs=n, n_windows=n_windows, step=step_,
         seconds=time.perf_counter() - started, n_jobs=processes,
     )
+
+
+def _anchor_winner(ranked: list[Candidate], anchored: Candidate, margins: dict[str, float],
+                   anchor_margin: float) -> Candidate:
+    """The anchor combination, unless a candidate's backtest MAE is below ``1 − margin``
+    of the combination's (its margin in ``margins``, else ``anchor_margin``): the best
+    ranked such candidate."""
+    anchor_mae = anchored.metrics.get("mae")
+    for candidate in ranked:
+        mae = candidate.metrics.get("mae")
+        if candidate is anchored or mae is None or anchor_mae is None:
+            continue
+        if mae < (1.0 - margins.get(candidate.name, anchor_margin)) * anchor_mae:
+            return candidate
+    return anchored
 
 
 def _combination_candidate(

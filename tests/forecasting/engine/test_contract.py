@@ -221,8 +221,13 @@ def test_a_covariate_forecaster_refuses_a_horizon_without_its_drivers(name):
         model.predict(HORIZON)
     with pytest.raises(ValueError, match="fitted with 1 covariate\\(s\\); X for the horizon has 2"):
         model.predict(HORIZON, np.ones((HORIZON, 2)))
-    with pytest.raises(ValueError, match="fitted with 0 covariate\\(s\\); X for the horizon has 1"):
-        build_forecaster(name, season_length=12).fit(PROMOTED).predict(HORIZON, PROMO[48:])
+
+
+@pytest.mark.parametrize("name", sorted(COVARIATE_ALGORITHMS - HEAVY))
+def test_a_covariate_forecaster_fitted_without_drivers_ignores_them_in_predict(name):
+    model = build_forecaster(name, season_length=12).fit(PROMOTED)
+    assert model.n_covariates_ == 0
+    np.testing.assert_allclose(model.predict(HORIZON, PROMO[48:]).mean, model.predict(HORIZON).mean, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
