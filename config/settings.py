@@ -101,6 +101,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, health-checking a persistent connection only after it sat idle
+        # (config/postgresql/base.py): no `SELECT 1` round trip before every request.
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
+        DATABASES["default"]["HEALTH_CHECK_AFTER_IDLE"] = env.float("DB_HEALTH_CHECK_AFTER_IDLE", default=5.0)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

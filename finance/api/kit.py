@@ -20,13 +20,15 @@ from typing import Any
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from rest_framework import ISO_8601, permissions, serializers, status, viewsets
+from rest_framework import ISO_8601, mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from finance.api.filters import workspace_filter_verify
 from finance.models import Membership, Workspace
 from finance.selectors import membership_role_get, workspace_scoped_queryset
 
@@ -188,7 +190,21 @@ class WorkspaceRolePermission(permissions.IsAuthenticated):
         return role in view.write_roles
 
 
-class WorkspaceScopedViewSet(viewsets.ModelViewSet):
+class WorkspaceFilteredListMixin(mixins.ListModelMixin):
+    """DRF's list, with the ``workspace`` filter's 400 for an unknown id asked only when no
+    row came out (:class:`finance.api.filters.WorkspaceIdField`)."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if not (queryset if page is None else page):
+            workspace_filter_verify(getattr(self, "filterset_class", None), request.query_params.get("workspace"))
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
+
+class WorkspaceScopedViewSet(WorkspaceFilteredListMixin, viewsets.ModelViewSet):
     """CRUD over one workspace-owned model, scoped to the requesting user's workspaces."""
 
     model: type[models.Model]

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from config.parsers import FormParser, MultiPartParser
 from finance.api import filters, serializers
-from finance.api.kit import Conflict, WorkspaceScopedViewSet
+from finance.api.kit import Conflict, WorkspaceFilteredListMixin, WorkspaceScopedViewSet
 from finance.models import (
     Budget,
     Category,
@@ -108,7 +108,7 @@ _CLOSED = OpenApiResponse(
 
 
 class InvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+    WorkspaceFilteredListMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     """Invitations to join a workspace. An owner invites by username or e-mail (the answer is

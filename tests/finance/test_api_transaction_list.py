@@ -36,19 +36,19 @@ def _varied_rows(workspace) -> list[Transaction]:
 
 
 class TestQueries:
-    def test_a_page_runs_three_queries_whatever_the_rows(self, workspace, owner, client_for,
-                                                          django_assert_num_queries):
-        """Given a workspace's rows, when its page is listed, then three queries run (the
-        workspace filter's check, the count, the page) — also with 40 more rows in 5 more
-        categories (no query per row or per category)."""
+    def test_a_page_runs_two_queries_whatever_the_rows(self, workspace, owner, client_for,
+                                                        django_assert_num_queries):
+        """Given a workspace's rows, when its page is listed, then two queries run (the
+        count, the page; the workspace filter looks nothing up) — also with 40 more rows in
+        5 more categories (no query per row or per category)."""
         client = client_for(owner)
         _varied_rows(workspace)
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             assert client.get(URL, {"workspace": workspace.pk}).json()["count"] == 3
         for i in range(5):
             f.TransactionFactory.create_batch(8, workspace=workspace,
                                               category=f.CategoryFactory(workspace=workspace, name=f"C{i}"))
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             body = client.get(URL, {"workspace": workspace.pk}).json()
         assert (body["count"], len(body["results"])) == (43, 43)
 
@@ -116,3 +116,39 @@ class TestRowsAsDrfRendersThem:
         rows = list(Transaction.objects.filter(pk__in=[r.pk for r in _varied_rows(workspace)]).order_by("pk"))
         assert list(Probe(rows, many=True).data) == [Probe(row).data for row in rows]
         assert Probe(rows, many=True).data[1]["category_name"] is None
+
+
+class TestWorkspaceFilter:
+    """The ``workspace`` filter reads the id without looking it up; an id that names no
+    workspace is still a 400, asked only when the list comes out empty."""
+
+    def test_an_unknown_workspace_is_a_400_naming_it(self, workspace, owner, client_for,
+                                                     django_assert_num_queries):
+        # given a member, and a workspace id that exists nowhere
+        unknown = workspace.pk + 1000
+        # when the list is filtered by it
+        with django_assert_num_queries(2):  # the count (0: no page to read), then whether the workspace exists
+            response = client_for(owner).get(URL, {"workspace": unknown})
+        # then it is refused naming the filter, as a lookup would have
+        assert response.status_code == 400
+        assert response.json() == {
+            "workspace": ["Select a valid choice. That choice is not one of the available choices."]}
+
+    @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "１", "9" * 19])
+    def test_an_id_that_is_not_a_whole_number_is_a_400(self, value, workspace, owner, client_for):
+        response = client_for(owner).get(URL, {"workspace": value})
+        assert response.status_code == 400
+        assert response.json() == {
+            "workspace": ["Select a valid choice. That choice is not one of the available choices."]}
+
+    def test_an_empty_list_of_an_existing_workspace_is_a_200(self, workspace, owner, client_for):
+        # given my workspace without rows: when listed, then an empty page, not an error
+        response = client_for(owner).get(URL, {"workspace": workspace.pk})
+        assert (response.status_code, response.json()["count"], response.json()["results"]) == (200, 0, [])
+
+    def test_the_budgets_list_and_invitations_list_check_the_same_way(self, workspace, owner, client_for):
+        unknown = workspace.pk + 1000
+        for url in ("/api/v1/budgets/", "/api/v1/invitations/"):
+            response = client_for(owner).get(url, {"workspace": unknown})
+            assert (url, response.status_code) == (url, 400)
+            assert list(response.json()) == ["workspace"]
