@@ -1,9 +1,11 @@
 """django-filter FilterSets of the books' API: one per model."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import django_filters as filters
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import translation
 from django_filters.fields import ModelChoiceField
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -56,13 +58,33 @@ def workspace_filter_verify(filterset_class: type[filters.FilterSet] | None, val
         raise DRFValidationError({"workspace": [WorkspaceIdField.default_error_messages["invalid_choice"]]})
 
 
+def _form_of_named_fields(form_class: type[forms.Form], *, data: Any, prefix: str | None) -> forms.Form:
+    """A bound ``form_class`` with only the fields ``data`` names (by the fields' own widgets'
+    reading of the data) and the required ones: Django deep-copies and cleans only those."""
+
+    def named(name: str, field: forms.Field) -> bool:
+        return field.required or not field.widget.value_omitted_from_data(data, {}, f"{prefix}-{name}" if prefix else name)
+
+    form = form_class.__new__(form_class)
+    form.base_fields = {name: field for name, field in form_class.base_fields.items() if named(name, field)}
+    form.__init__(data, prefix=prefix)
+    return form
+
+
 class FilterSet(filters.FilterSet):
-    """django-filter's FilterSet, its form class built once per class (and language) instead
-    of on every request, where it makes a form field with its translated label for every
-    filter: 1.4 ms of CPU per transactions list request, 0.6 ms with the class kept
-    (benchmarks/load). Each request still gets its own form instance, whose fields Django
-    copies. A filter whose queryset depends on the request (a callable) turns the caching
-    off for its class."""
+    """django-filter's FilterSet with less work per request (benchmarks/api/bench_filterset.py):
+
+    * its form class is built once per class (and language) instead of on every request,
+      where it makes a form field with its translated label for every filter: 1.4 ms of CPU
+      per transactions list request, 0.6 ms with the class kept (benchmarks/load). A filter
+      whose queryset depends on the request (a callable) turns the caching off for its class;
+    * the query is validated and applied by a form of the filters it names
+      (:attr:`query_form`), not of all of them: Django deep-copies and cleans each field of a
+      form, and a filter the query does not name is empty, so it neither fails nor filters.
+      A bad value of a named filter is refused with the same message (a 400 naming it). A
+      form class with its own ``clean`` (which may look at every field) keeps the full form.
+      :attr:`form`, every filter's, stays what the browsable API's filter dialog shows.
+    """
 
     _form_classes: ClassVar[dict[tuple[type, str | None], type]] = {}
 
@@ -80,6 +102,29 @@ class FilterSet(filters.FilterSet):
             if not any(callable(getattr(f, "queryset", None)) for f in self.filters.values()):
                 self._form_classes[key] = form_class
         return form_class
+
+    @property
+    def query_form(self) -> forms.Form:
+        """The form that validates the query and whose cleaned data filters the rows."""
+        if not hasattr(self, "_query_form"):
+            form_class = self.get_form_class()
+            self._query_form = (
+                _form_of_named_fields(form_class, data=self.data, prefix=self.form_prefix)
+                if self.is_bound and form_class.clean is forms.Form.clean else self.form
+            )
+        return self._query_form
+
+    def is_valid(self) -> bool:
+        return self.is_bound and self.query_form.is_valid()
+
+    @property
+    def errors(self) -> Any:
+        return self.query_form.errors
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        for name, value in self.query_form.cleaned_data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
 
 class WorkspaceFilter(FilterSet):
@@ -123,6 +168,7 @@ class TransactionFilter(FilterSet):
             "amount": ["gte", "lte"],
             "merchant": ["exact", "icontains"],
             "currency": ["exact"],
+            "account": ["exact"],
         }
 
 
