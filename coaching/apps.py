@@ -8,3 +8,4 @@ class CoachingConfig(AppConfig):
 
     def ready(self) -> None:
         from coaching import signals  # noqa: F401  (the receivers)
+        from coaching.behaviour import receivers  # noqa: F401  (the write events and the buffer's flush)

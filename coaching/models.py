@@ -50,6 +50,8 @@ class BehavioralEvent(models.Model):
         FILTER = "filter", "Filter use"
         BUDGET_CHECK = "budget_check", "Budget check"
         LOGIN = "login", "Login"
+        TRANSACTION_MODIFICATION = "transaction_modification", "Transaction modification"
+        BUDGET_MODIFICATION = "budget_modification", "Budget modification"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events")
     user = models.ForeignKey(
@@ -63,6 +65,11 @@ class BehavioralEvent(models.Model):
     session_id = models.CharField(max_length=64, blank=True, default="")
     timestamp = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    uid = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False,
+        help_text="Set on events recorded by the server (page views, writes): a batch written twice — sent to "
+                  "the task queue and written directly after a failed send, or retried — stores each event once.",
+    )
 
     class Meta:
         ordering = ["-timestamp", "-id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from coaching.services.events import behavioral_events_write
 from coaching.services.segments import segments_refresh
 from config.celery import TRANSIENT_ERRORS
 
@@ -14,3 +15,11 @@ def segments_refresh_task() -> dict:
     """Recompute every segment (the daily beat schedule ``coaching: daily segment refresh``)."""
     report = segments_refresh()
     return {"members": report.members, "segments": report.segments, "k": report.by_kind}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
+             max_retries=5)
+def behavioral_events_write_task(events: list[dict]) -> int:
+    """Write one flushed buffer of behavioural events (:mod:`coaching.behaviour.buffer`); a
+    retry stores nothing twice."""
+    return behavioral_events_write(events=events)

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: records signed-in users' page views, searches and filters.
+    "coaching.behaviour.middleware.BehaviourMiddleware",
     # A request that needed the task queue while it was down: 503 with Retry-After, not 500.
     "config.broker.BrokerUnavailableMiddleware",
     # Last: turns a login refused by the lockout into the lockout answer.
@@ -445,6 +447,37 @@ if (COACHING_RECOMMENDATION_COOLDOWN_DAYS < 0 or COACHING_THOMPSON_PROPENSITY_SA
     raise ImproperlyConfigured(
         "Need COACHING_RECOMMENDATION_COOLDOWN_DAYS >= 0, COACHING_THOMPSON_PROPENSITY_SAMPLES >= 100, "
         "COACHING_RECOMMENDATION_ANSWER_HOURS >= 0."
+    )
+
+# --- Behaviour tracking (coaching/behaviour) -------------------------------------------
+# Page views and navigation of signed-in users, their writes to transactions, budgets and
+# goals, and their searches and filters are recorded as behavioural events (through the
+# privacy filter, never a request body or a query value outside a short list).
+BEHAVIOUR_TRACKING_ENABLED = env.bool("BEHAVIOUR_TRACKING_ENABLED", default=True)
+# A browsing session ends after this many minutes without a page view; the next starts a new id.
+BEHAVIOUR_SESSION_IDLE_MINUTES = env.int("BEHAVIOUR_SESSION_IDLE_MINUTES", default=30)
+# Each process buffers events and hands them to the task queue in one message when it holds
+# this many, or when the oldest is this many seconds old (checked as each request finishes).
+BEHAVIOUR_BUFFER_MAX_EVENTS = env.int("BEHAVIOUR_BUFFER_MAX_EVENTS", default=200)
+BEHAVIOUR_BUFFER_MAX_SECONDS = env.float("BEHAVIOUR_BUFFER_MAX_SECONDS", default=5.0)
+# Rows per INSERT when a batch is written (1,000 events: two statements).
+BEHAVIOUR_WRITE_BATCH = env.int("BEHAVIOUR_WRITE_BATCH", default=500)
+# Behaviour-change detection: the last BEHAVIOUR_CHANGE_WINDOW_DAYS against the member's own
+# BEHAVIOUR_BASELINE_DAYS before them; a daily measure changed when |z| >= BEHAVIOUR_CHANGE_Z and
+# by at least BEHAVIOUR_CHANGE_MIN_RATIO of the baseline, judged only with
+# BEHAVIOUR_BASELINE_MIN_ACTIVE_DAYS active days in the baseline.
+BEHAVIOUR_CHANGE_WINDOW_DAYS = env.int("BEHAVIOUR_CHANGE_WINDOW_DAYS", default=30)
+BEHAVIOUR_BASELINE_DAYS = env.int("BEHAVIOUR_BASELINE_DAYS", default=90)
+BEHAVIOUR_CHANGE_Z = env.float("BEHAVIOUR_CHANGE_Z", default=3.0)
+BEHAVIOUR_CHANGE_MIN_RATIO = env.float("BEHAVIOUR_CHANGE_MIN_RATIO", default=0.3)
+BEHAVIOUR_BASELINE_MIN_ACTIVE_DAYS = env.int("BEHAVIOUR_BASELINE_MIN_ACTIVE_DAYS", default=10)
+if (BEHAVIOUR_SESSION_IDLE_MINUTES < 1 or BEHAVIOUR_BUFFER_MAX_EVENTS < 1 or BEHAVIOUR_BUFFER_MAX_SECONDS < 0
+        or BEHAVIOUR_WRITE_BATCH < 1 or BEHAVIOUR_CHANGE_WINDOW_DAYS < 7 or BEHAVIOUR_BASELINE_DAYS < 14
+        or BEHAVIOUR_CHANGE_Z <= 0 or BEHAVIOUR_CHANGE_MIN_RATIO < 0 or BEHAVIOUR_BASELINE_MIN_ACTIVE_DAYS < 1):
+    raise ImproperlyConfigured(
+        "Need BEHAVIOUR_SESSION_IDLE_MINUTES, BEHAVIOUR_BUFFER_MAX_EVENTS, BEHAVIOUR_WRITE_BATCH, "
+        "BEHAVIOUR_BASELINE_MIN_ACTIVE_DAYS >= 1, BEHAVIOUR_BUFFER_MAX_SECONDS >= 0, BEHAVIOUR_CHANGE_WINDOW_DAYS >= 7, "
+        "BEHAVIOUR_BASELINE_DAYS >= 14, BEHAVIOUR_CHANGE_Z > 0, BEHAVIOUR_CHANGE_MIN_RATIO >= 0."
     )
 
 # --- Operations: metrics, logs, alert notifications ------------------------------------

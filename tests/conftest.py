@@ -54,6 +54,15 @@ def _private_cache(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _empty_event_buffer():
+    """Each test starts with this process's behavioural-event buffer empty (events a page
+    or a write of an earlier test buffered are not this test's)."""
+    from coaching.behaviour.buffer import buffer
+
+    buffer.forget()
+
+
 @pytest.fixture
 def workspace(db):
     return WorkspaceFactory(name="Bakery A")

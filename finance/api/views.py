@@ -42,7 +42,7 @@ from finance.services.invitations import (
 )
 from finance.services.sales import sale_import_csv
 from finance.services.transaction_import import transaction_import
-from finance.services.transactions import NothingToConfirm, transaction_confirm
+from finance.services.transactions import NothingToConfirm, transaction_confirm, transaction_delete
 from finance.services.workspaces import (
     LastOwnerError,
     membership_delete,
@@ -282,6 +282,9 @@ class TransactionViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
         except NothingToConfirm as exc:
             raise Conflict({"detail": exc.message}) from None
         return Response(self.get_serializer(transaction).data)
+
+    def perform_destroy(self, instance: Transaction) -> None:
+        transaction_delete(transaction=instance)
 
 
 class BudgetViewSet(WorkspaceScopedViewSet):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from config.limits import amount_validate, date_validate
 from finance.models import Budget, Category, Workspace
 from finance.services.transactions import CATEGORY_OF_ANOTHER_WORKSPACE
+from finance.signals import CREATE, DELETE, UPDATE, books_changed, changed_fields
 
 LIMIT_NOT_POSITIVE = "The limit must be greater than zero."
 CATEGORY_NOT_EXPENSE = "Budgets are for expense categories."
@@ -120,6 +121,7 @@ def budget_create(
         end_date=end_date,
     )
     budget.save()
+    books_changed.send(sender=Budget, instance=budget, action=CREATE, fields=[])
     return budget
 
 
@@ -133,6 +135,7 @@ def budget_update(*, budget: Budget, **fields: Any) -> Budget:
     if unknown:
         raise TypeError(f"budget_update() cannot set {', '.join(sorted(unknown))}")
     row = Budget.objects.select_for_update(of=("self",)).select_related("workspace", "category").get(pk=budget.pk)
+    changed = changed_fields(row, fields)
     for name, value in fields.items():
         setattr(row, name, value)
     budget_validate(
@@ -140,10 +143,12 @@ def budget_update(*, budget: Budget, **fields: Any) -> Budget:
         start_date=row.start_date, end_date=row.end_date, budget=row,
     )
     row.save()
+    books_changed.send(sender=Budget, instance=row, action=UPDATE, fields=changed)
     return row
 
 
 @db_transaction.atomic
 def budget_delete(*, budget: Budget) -> None:
     """Delete ``budget`` (its category and the transactions stay)."""
+    books_changed.send(sender=Budget, instance=budget, action=DELETE, fields=[])
     budget.delete()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.limits import amount_validate, date_validate
 from finance.models import Goal, GoalProgress, Workspace
+from finance.signals import CREATE, DELETE, UPDATE, books_changed, changed_fields
 
 NAME_BLANK = "Give the goal a name."
 TARGET_NOT_POSITIVE = "The target must be greater than zero."
@@ -114,6 +115,7 @@ def goal_create(
     )
     goal.save()
     _progress_record(goal=goal, day=today)
+    books_changed.send(sender=Goal, instance=goal, action=CREATE, fields=[])
     return goal
 
 
@@ -130,6 +132,7 @@ def goal_update(*, goal: Goal, **fields: Any) -> Goal:
     today = timezone.localdate()
     row = Goal.objects.select_for_update().get(pk=goal.pk)
     previous_saved, previous_deadline = row.saved_amount, row.deadline
+    changed = changed_fields(row, fields)
     for name, value in fields.items():
         setattr(row, name, value)
     goal_validate(
@@ -140,10 +143,12 @@ def goal_update(*, goal: Goal, **fields: Any) -> Goal:
     row.save()
     if row.saved_amount != previous_saved:
         _progress_record(goal=row, day=today)
+    books_changed.send(sender=Goal, instance=row, action=UPDATE, fields=changed)
     return row
 
 
 @db_transaction.atomic
 def goal_delete(*, goal: Goal) -> None:
     """Delete ``goal`` and its history."""
+    books_changed.send(sender=Goal, instance=goal, action=DELETE, fields=[])
     goal.delete()

@@ -39,7 +39,7 @@ from finance.selectors import (
     transaction_amount_ceiling,
     transaction_amounts_sorted,
 )
-from finance.signals import amounts_confirmed
+from finance.signals import CREATE, DELETE, UPDATE, amounts_confirmed, books_changed, changed_fields
 
 AMOUNT_NOT_POSITIVE = "Amount must be greater than zero."
 CATEGORY_OF_ANOTHER_WORKSPACE = "Choose a category of this workspace."
@@ -193,6 +193,7 @@ def transaction_create(
     )
     transaction.needs_confirmation = _needs_confirmation(workspace=workspace, kind=kind, amount=amount)
     transaction.save()  # save(), not bulk_create: post_save must fire for a single row
+    books_changed.send(sender=Transaction, instance=transaction, action=CREATE, fields=[])
     return transaction
 
 
@@ -234,6 +235,7 @@ def transaction_update(
         row.category_confidence = None
     if "currency" in fields:
         fields["currency"] = currency_normalise(fields["currency"]) if fields["currency"] else row.workspace.currency
+    changed = changed_fields(row, fields)
     for name, value in fields.items():
         setattr(row, name, value)
     if amount_changed:  # a confirmation was of the old amount
@@ -242,7 +244,15 @@ def transaction_update(
         )
         row.confirmed_by, row.confirmed_at = None, None
     row.save()
+    books_changed.send(sender=Transaction, instance=row, action=UPDATE, fields=changed)
     return row
+
+
+@db_transaction.atomic
+def transaction_delete(*, transaction: Transaction) -> None:
+    """Delete ``transaction`` (the page's and the API's delete)."""
+    books_changed.send(sender=Transaction, instance=transaction, action=DELETE, fields=[])
+    transaction.delete()
 
 
 def _needs_confirmation(*, workspace: Workspace, kind: str, amount: Decimal, exclude_id: int | None = None) -> bool:

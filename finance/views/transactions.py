@@ -20,7 +20,7 @@ from finance.selectors import category_list, transaction_list, workspace_scoped_
 from finance.services.csv_import import CsvImportError
 from finance.services.import_mapping import ImportMappingError
 from finance.services.transaction_import import transaction_import
-from finance.services.transactions import NothingToConfirm, transaction_confirm
+from finance.services.transactions import NothingToConfirm, transaction_confirm, transaction_delete
 from finance.views.base import WorkspacePageMixin
 
 PAGE_SIZE = 25
@@ -134,10 +134,9 @@ class TransactionDeleteView(_TransactionObjectMixin, DeleteView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         label = str(self.object)
-        with db_transaction.atomic():
-            response = super().form_valid(form)
+        transaction_delete(transaction=self.object)
         messages.success(self.request, f"Deleted {label}.")
-        return response
+        return redirect(self.get_success_url())
 
 
 def _import_report(result: Any) -> dict[str, Any]:
