@@ -1,18 +1,12 @@
 """Migration: a failed job's old traceback moves from ``error`` (which members read) to the
 staff-only ``error_detail``; ``error`` keeps the first line without file paths."""
 
-import importlib
-
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-NAME = "0009_training_job_error_detail"
-AFTER = ("forecasting", NAME)
-BEFORE = next(
-    dep for dep in importlib.import_module(f"forecasting.migrations.{NAME}").Migration.dependencies
-    if dep[0] == "forecasting"
-)
+from tests.migrations.harness import migration_before
+
+AFTER = ("forecasting", "0009_training_job_error_detail")
+BEFORE = migration_before(*AFTER)
 TRACEBACK = (
     "FileNotFoundError: [Errno 2] No such file or directory: '/srv/app/var/media/a.pkl'\n"
     "Traceback (most recent call last):\n"
@@ -20,25 +14,10 @@ TRACEBACK = (
 )
 
 
-def migrate_to(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
-@pytest.fixture
-def before(django_db_blocker):
-    """The database before the migration; put back to the latest migrations afterwards."""
-    apps = migrate_to(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
-def test_old_tracebacks_move_to_the_staff_only_field(before):
-    # Given a job failed with a traceback in its error, and one with a one-line error
+def test_old_tracebacks_move_to_the_staff_only_field(migrate_to):
+    # Given, before the migration, a job failed with a traceback in its error, and one with a one-line error
+    before = migrate_to(BEFORE)
     Workspace = before.get_model("finance", "Workspace")
     TrainingJob = before.get_model("forecasting", "TrainingJob")
     workspace = Workspace.objects.create(name="Bakery", slug="bakery-migration")

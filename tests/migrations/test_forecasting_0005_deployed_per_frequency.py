@@ -1,18 +1,10 @@
 """Migration 0005: one deployed model per (workspace, target, frequency); no row is lost."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 BEFORE = ("forecasting", "0004_stockplan_stockplanline")
 AFTER = ("forecasting", "0005_one_deployed_version_per_frequency")
-
-
-def migrate_to(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
 
 
 def rows(apps):
@@ -21,12 +13,9 @@ def rows(apps):
 
 
 @pytest.fixture
-def at_0004(django_db_blocker):
-    """The database at 0004; put back to the latest migrations afterwards."""
-    apps = migrate_to(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+def at_0004(migrate_to):
+    """The database at 0004 (put back to the latest migrations after the test)."""
+    return migrate_to(BEFORE)
 
 
 def version(apps, workspace, target, number, **fields):
@@ -36,7 +25,7 @@ def version(apps, workspace, target, number, **fields):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_keeps_every_row_and_names_the_monthly_frequency(at_0004):
+def test_the_migration_keeps_every_row_and_names_the_monthly_frequency(at_0004, migrate_to):
     # Given, before the migration: forecasters saved with and without a frequency, one
     # deployed per target, and a deployed classifier (which has no frequency)
     Workspace = at_0004.get_model("finance", "Workspace")
@@ -67,7 +56,7 @@ def test_the_migration_keeps_every_row_and_names_the_monthly_frequency(at_0004):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reversing_keeps_the_monthly_model_deployed_and_every_row(at_0004):
+def test_reversing_keeps_the_monthly_model_deployed_and_every_row(at_0004, migrate_to):
     # Given, after the migration, revenue deployed monthly and weekly, expense only daily
     after = migrate_to(AFTER)
     workspace = after.get_model("finance", "Workspace").objects.create(name="Bakery", slug="bakery")
