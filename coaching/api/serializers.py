@@ -195,7 +195,7 @@ class PredictionsSerializer(serializers.Serializer):
 
 
 class InsightSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["over_budget", "category_growth", "goal_off_track"])
+    kind = serializers.ChoiceField(choices=["over_budget", "category_growth", "goal_off_track", "behaviour_change"])
     severity = serializers.ChoiceField(choices=["warning", "info"])
     title = serializers.CharField()
     text = serializers.CharField()

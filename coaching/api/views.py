@@ -142,13 +142,15 @@ class PredictionsView(APIView):
 
 class InsightListView(APIView):
     """``GET /api/v1/coaching/insights/?workspace=``: over-budget categories this month,
-    categories growing fast against the three months before, and goals off track."""
+    categories growing fast against the three months before, goals off track, and marked
+    changes in how often you use Ledgerwise (``behaviour_change``, details at
+    ``/api/v1/coaching/behavioral-insights/``)."""
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.InsightListSerializer})
     def get(self, request: Request) -> Response:
         workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         ctx = coaching_context(workspace=workspace, today=timezone.localdate())
-        insights = [i.as_dict() for i in insights_for(ctx=ctx)]
+        insights = [i.as_dict() for i in insights_for(ctx=ctx, user=request.user)]
         return Response(s.InsightListSerializer({"workspace": workspace.pk, "insights": insights}).data)
 
 
