@@ -3,6 +3,7 @@
 from django.urls import path
 
 from coaching.api import predictions, segments, views
+from coaching.behaviour.api import BehaviouralInsightsView
 
 urlpatterns = [
     path("segments/", views.SegmentListView.as_view(), name="coaching-segments"),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("spending-prediction/", predictions.SpendingPredictionView.as_view(), name="coaching-spending-prediction"),
     path("goal-prediction/", predictions.GoalPredictionView.as_view(), name="coaching-goal-prediction"),
     path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
+    path("behavioral-insights/", BehaviouralInsightsView.as_view(), name="coaching-behavioral-insights"),
 ]

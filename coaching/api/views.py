@@ -21,6 +21,7 @@ from coaching.selectors import (
     impression_queryset_for_user,
     segment_assignment_list,
 )
+from coaching.services.budget_risk import budget_risks_all
 from coaching.services.events import behavioral_event_create
 from coaching.services.insights import insights_for
 from coaching.services.peers import peer_comparison
@@ -38,7 +39,6 @@ from finance.selectors import (
     membership_role_get,
     workspace_list_for_user,
 )
-from forecasting.serving.budgets import budget_risks_read
 
 
 class BehavioralEventViewSet(WorkspaceScopedViewSet):
@@ -142,27 +142,30 @@ class PredictionsView(APIView):
 
 class InsightListView(APIView):
     """``GET /api/v1/coaching/insights/?workspace=``: over-budget categories this month,
-    categories growing fast against the three months before, and goals off track."""
+    categories growing fast against the three months before, goals off track, and marked
+    changes in how often you use Ledgerwise (``behaviour_change``, details at
+    ``/api/v1/coaching/behavioral-insights/``)."""
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.InsightListSerializer})
     def get(self, request: Request) -> Response:
         workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         ctx = coaching_context(workspace=workspace, today=timezone.localdate())
-        insights = [i.as_dict() for i in insights_for(ctx=ctx)]
+        insights = [i.as_dict() for i in insights_for(ctx=ctx, user=request.user)]
         return Response(s.InsightListSerializer({"workspace": workspace.pk, "insights": insights}).data)
 
 
 class BudgetRiskView(APIView):
     """``GET /api/v1/coaching/budget-risk/?workspace=``: each budget's spending this month
-    and its overrun risk — the Overview's and the Budgets page's rule
-    (:func:`forecasting.serving.budgets.budget_risks`): recurring bills already paid this
-    month are not projected again."""
+    and its chance of going over by month end — the Overview's and the Budgets page's rule
+    (:func:`forecasting.serving.budgets.budget_risks`) where a deployed forecaster covers
+    the budget, else the forecasting engine's forecast of its category; either way recurring
+    bills already paid this month are not projected again."""
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.BudgetRiskListSerializer})
     def get(self, request: Request) -> Response:
         workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         today = timezone.localdate()
-        uses, risks = budget_risks_read(workspace=workspace, today=today)
+        uses, risks = budget_risks_all(workspace=workspace, today=today)
         rows = []
         for use in uses:
             risk = risks.get(use.budget.pk)
