@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forecasting', '0012_stock_plan_line_lead_time_source'),
+        ('forecasting', '0013_alert_kind_budget'),
     ]
 
     operations = [
