@@ -15,13 +15,16 @@ from coaching.models import (
     RecommendationImpression,
     Segment,
     SegmentAssignment,
+    SegmentationRun,
 )
 from coaching.privacy import privacy_filter
 from coaching.services.evaluation import CI_METHODS, policy_evaluate
+from coaching.services.segment_runs import SegmentationRunError, segmentation_run_rollback
 from coaching.services.segments import segments_refresh
 from finance.admin import WorkspaceScopedAdmin
 from finance.models import Workspace
 from finance.selectors import workspace_list_for_user
+from forecasting.admin import confirm_action
 
 
 @admin.register(BehavioralEvent)
@@ -82,11 +85,70 @@ class SegmentAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not request.user.is_superuser:
             raise PermissionDenied
-        report = segments_refresh()
+        report = segments_refresh(trigger=SegmentationRun.Trigger.ADMIN, user=request.user)
         self.message_user(
             request, f"Segmented {report.members} member(s) into {report.segments} segment(s).", messages.SUCCESS
         )
         return redirect("admin:coaching_segment_changelist")
+
+
+@admin.register(SegmentationRun)
+class SegmentationRunAdmin(admin.ModelAdmin):
+    """Every segmentation run with its quality, read-only; the action rolls the current run
+    back to the one before it (:func:`coaching.services.segment_runs.segmentation_run_rollback`),
+    for staff with the ``rollback_segmentationrun`` permission. A run's snapshot holds every
+    member's features, so only superusers see it."""
+
+    list_display = ["number", "status", "computed_at", "members", "segment_count", "silhouette", "k_display",
+                    "trigger", "created_by"]
+    list_filter = ["status", "trigger"]
+    readonly_fields = ["number", "status", "computed_at", "members", "segment_count", "silhouette", "k", "kinds",
+                       "features", "segments_display", "trigger", "created_by", "restored_at", "rolled_back_at",
+                       "rolled_back_by", "rollback_reason", "snapshot"]
+    actions = ["rollback_current"]
+
+    def get_fields(self, request, obj=None) -> list[str]:  # noqa: ANN001
+        fields = list(self.readonly_fields)
+        return fields if request.user.is_superuser else [name for name in fields if name != "snapshot"]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:  # noqa: ANN001
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_rollback_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("coaching.rollback_segmentationrun")
+
+    @admin.display(description="k")
+    def k_display(self, obj: SegmentationRun) -> str:
+        return ", ".join(f"{kind} {k}" for kind, k in sorted(obj.k.items())) or "—"
+
+    @admin.display(description="segments")
+    def segments_display(self, obj: SegmentationRun) -> str:
+        return "; ".join(f"{s['name']} ({s['kind']}, {s['size']})" for s in obj.snapshot.get("segments", [])) or "—"
+
+    @admin.action(description="Roll back the current run to the one before it", permissions=["rollback"])
+    def rollback_current(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if list(queryset.values_list("status", flat=True)) != [SegmentationRun.Status.CURRENT]:
+            self.message_user(request, "Select the current run (only) to roll it back.", messages.ERROR)
+            return None
+
+        def perform(qs: QuerySet) -> None:
+            try:
+                run = segmentation_run_rollback(user=request.user, reason=request.POST.get("reason", "").strip())
+            except SegmentationRunError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"Run {run.number} of {run.computed_at:%Y-%m-%d %H:%M} is current again.")
+
+        return confirm_action(self, request, queryset, title="Roll back the segmentation",
+                              question="Restore the segments and assignments of the run before this one? New "
+                                       "members since then are placed in its nearest segment.",
+                              perform=perform, with_reason=True)
 
 
 @admin.register(SegmentAssignment)

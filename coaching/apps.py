@@ -7,5 +7,5 @@ class CoachingConfig(AppConfig):
     verbose_name = "Coaching"
 
     def ready(self) -> None:
-        from coaching import signals  # noqa: F401  (the receivers)
+        from coaching import cache_receivers, signals  # noqa: F401  (the receivers)
         from coaching.behaviour import receivers  # noqa: F401  (the write events and the buffer's flush)

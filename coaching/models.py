@@ -233,3 +233,55 @@ class CoachingSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace}: {self.get_strategy_display()}"
+
+
+class SegmentationRun(models.Model):
+    """One segmentation of every member (the daily run, or one started from admin or a
+    command): its quality (silhouette), k and members per kind, the features it clustered
+    on, and its segments and assignments — so that the current run can be rolled back to
+    the one before, as a model version can (:mod:`coaching.services.segment_runs`)."""
+
+    class Status(models.TextChoices):
+        CURRENT = "current", "Current"
+        SUPERSEDED = "superseded", "Superseded"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        ADMIN = "admin", "Admin"
+        COMMAND = "command", "Command"
+
+    number = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CURRENT)
+    computed_at = models.DateTimeField(db_index=True)
+    members = models.PositiveIntegerField(default=0)
+    segment_count = models.PositiveIntegerField(default=0)
+    silhouette = models.FloatField(
+        null=True, blank=True,
+        help_text="Silhouette of the kinds clustered with k > 1, weighted by their members (none when no kind was).")
+    k = models.JSONField(default=dict, help_text="Kind → the number of segments found.")
+    kinds = models.JSONField(
+        default=dict, help_text="Kind → {'k', 'members', 'silhouette', 'scores': {k: silhouette of each k tried}}.")
+    features = models.JSONField(default=list, help_text="The features clustered on, in order.")
+    snapshot = models.JSONField(
+        default=dict, help_text="{'segments': [...], 'assignments': [[segment index, workspace, user, features, "
+                                "distance], ...]}: what a rollback restores.")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    restored_at = models.DateTimeField(null=True, blank=True, help_text="When a rollback made it current again.")
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rollback_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="current"),
+                                    name="one_current_segmentation_run"),
+        ]
+        permissions = [("rollback_segmentationrun", "Can roll back a segmentation run")]
+
+    def __str__(self) -> str:
+        return f"Segmentation run {self.number} ({self.get_status_display().lower()})"

@@ -342,3 +342,43 @@ def recommendation_arms_resting(*, workspace: Workspace, user: AbstractBaseUser,
         .filter(Q(status=Status.ACCEPTED) | Q(status=Status.COMPLETED, responded_at__gt=since))
         .values_list("arm", flat=True).distinct()
     )
+
+
+@dataclass(frozen=True)
+class CategorySpending:
+    """One expense category's approved spending over a window: total and payments."""
+
+    category_id: int | None
+    name: str
+    total: float
+    count: int
+
+
+def category_spending(*, workspace: Workspace, start: dt.date, end: dt.date) -> list[CategorySpending]:
+    """The workspace's approved expenses of ``[start, end)`` per category (largest first,
+    then by name). One query."""
+    rows = (
+        Transaction.objects.filter(workspace=workspace, kind=Transaction.Kind.EXPENSE,
+                                   status=Transaction.Status.APPROVED, date__gte=start, date__lt=end)
+        .values("category_id", "category__name").annotate(total=Sum("amount"), n=Count("pk")).order_by()
+    )
+    found = [CategorySpending(row["category_id"], row["category__name"] or UNCATEGORISED, float(row["total"]),
+                              row["n"]) for row in rows]
+    return sorted(found, key=lambda c: (-c.total, c.name.lower(), c.category_id or 0))
+
+
+def expense_payee_totals(*, workspace: Workspace, start: dt.date, end: dt.date) -> list[tuple[int | None, str, str, float]]:
+    """``(category_id, merchant, description, total)`` of the workspace's approved expenses
+    of ``[start, end)``, summed per distinct payee text (recurring bills are matched on
+    them). One query."""
+    rows = (
+        Transaction.objects.filter(workspace=workspace, kind=Transaction.Kind.EXPENSE,
+                                   status=Transaction.Status.APPROVED, date__gte=start, date__lt=end)
+        .values("category_id", "merchant", "description").annotate(total=Sum("amount")).order_by()
+    )
+    return [(row["category_id"], row["merchant"], row["description"], float(row["total"])) for row in rows]
+
+
+def member_event_count(*, workspace: Workspace, user: AbstractBaseUser, since: dt.datetime) -> int:
+    """The member's behavioural events in the workspace since ``since``. One query."""
+    return BehavioralEvent.objects.filter(workspace=workspace, user=user, timestamp__gte=since).count()

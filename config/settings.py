@@ -449,11 +449,33 @@ if (COACHING_RECOMMENDATION_COOLDOWN_DAYS < 0 or COACHING_THOMPSON_PROPENSITY_SA
         "COACHING_RECOMMENDATION_ANSWER_HOURS >= 0."
     )
 
-# --- Coaching budget alerts (coaching/services/budget_risk.py, daily) --------------------------
-# A budget whose chance of going over by month end reaches this opens one "budget" alert a month.
-COACHING_BUDGET_ALERT_PROBABILITY = env.float("COACHING_BUDGET_ALERT_PROBABILITY", default=0.5)
-if not 0 < COACHING_BUDGET_ALERT_PROBABILITY <= 1:
-    raise ImproperlyConfigured("COACHING_BUDGET_ALERT_PROBABILITY must be in (0, 1].")
+# --- Coaching prediction cache and segmentation runs ------------------------------------
+# Seconds each kind of coaching answer is kept in the cache (coaching/services/prediction_cache.py);
+# 0 turns caching of that kind off. A write to the workspace's transactions, budgets or
+# goals, or a new segmentation, forgets the answers at once; the TTL bounds the rest (the
+# peers' books). Override some with ``COACHING_CACHE_TTLS=financial_forecast=600,insights=60``.
+_COACHING_CACHE_TTLS_SET = env.dict("COACHING_CACHE_TTLS", cast={"value": int}, default={})
+COACHING_CACHE_TTLS = {
+    "spending_patterns": 6 * 3600,
+    "category_preferences": 6 * 3600,
+    "financial_personality": 6 * 3600,
+    "segment_insights": 6 * 3600,
+    "financial_forecast": 3600,
+    "insights": 3600,
+    "peer_comparison": 6 * 3600,
+}
+if set(_COACHING_CACHE_TTLS_SET) - set(COACHING_CACHE_TTLS):
+    raise ImproperlyConfigured(f"COACHING_CACHE_TTLS knows only {', '.join(COACHING_CACHE_TTLS)}.")
+COACHING_CACHE_TTLS |= _COACHING_CACHE_TTLS_SET
+# The warm-up task (hourly) fills the cache for members active within this many days.
+COACHING_CACHE_WARM_ACTIVE_DAYS = env.int("COACHING_CACHE_WARM_ACTIVE_DAYS", default=7)
+# Segmentation runs kept (each with its segments and assignments, so it can be restored).
+COACHING_SEGMENT_RUNS_KEPT = env.int("COACHING_SEGMENT_RUNS_KEPT", default=30)
+if (any(ttl < 0 for ttl in COACHING_CACHE_TTLS.values()) or COACHING_CACHE_WARM_ACTIVE_DAYS < 1
+        or COACHING_SEGMENT_RUNS_KEPT < 2):
+    raise ImproperlyConfigured(
+        "Need COACHING_CACHE_TTLS >= 0, COACHING_CACHE_WARM_ACTIVE_DAYS >= 1, COACHING_SEGMENT_RUNS_KEPT >= 2."
+    )
 
 # --- Behaviour tracking (coaching/behaviour) -------------------------------------------
 # Page views and navigation of signed-in users, their writes to transactions, budgets and

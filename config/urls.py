@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/v1/forecasts/<str:metric>/", ml.ForecastView.as_view(), name="forecast"),
     path("api/v1/inventory/reorder-points/", ml.ReorderPointsView.as_view(), name="inventory-reorder-points"),
     path("api/v1/coaching/", include("coaching.api.urls")),
+    path("api/v1/financial/", include("coaching.api.financial_urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

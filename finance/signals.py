@@ -27,3 +27,7 @@ CREATE, UPDATE, DELETE = "create", "update", "delete"
 def changed_fields(row: object, fields: dict) -> list[str]:
     """The names among ``fields`` whose value differs from ``row``'s (before an update applies them)."""
     return sorted(name for name, value in fields.items() if getattr(row, name) != value)
+
+#: Sent when the category rules gave existing rows a category (one queryset update, which
+#: sends no ``post_save``): ``sender`` is Transaction, kwargs ``workspace`` and ``count``.
+rows_recategorised = Signal()

@@ -2,8 +2,7 @@
 
 from django.urls import path
 
-from coaching.api import predictions, segments, views
-from coaching.behaviour.api import BehaviouralInsightsView
+from coaching.api import financial, predictions, segments, views
 
 urlpatterns = [
     path("segments/", views.SegmentListView.as_view(), name="coaching-segments"),
@@ -17,5 +16,6 @@ urlpatterns = [
     path("spending-prediction/", predictions.SpendingPredictionView.as_view(), name="coaching-spending-prediction"),
     path("goal-prediction/", predictions.GoalPredictionView.as_view(), name="coaching-goal-prediction"),
     path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
-    path("behavioral-insights/", BehaviouralInsightsView.as_view(), name="coaching-behavioral-insights"),
+    path("segment-insights/", financial.SegmentInsightsView.as_view(), name="coaching-segment-insights"),
+    path("financial-forecast/", financial.FinancialForecastView.as_view(), name="coaching-financial-forecast"),
 ]

@@ -29,6 +29,7 @@ Amounts are monthly averages over the last :data:`PEER_MONTHS` complete months.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -89,22 +90,50 @@ def peer_comparison(*, workspace: Workspace, user: AbstractBaseUser, today: Any)
     return peer_comparison_for_assignment(workspace=workspace, assignment=assignment, today=today)
 
 
+NOT_SEGMENTED = "You are not in a segment yet; segments are refreshed daily."
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    """The other workspaces of a member's segment, and whether they are enough to publish
+    aggregates of (:data:`MIN_PEERS`; ``reason`` says why not)."""
+
+    segment: Segment | None
+    workspace_ids: list[int]
+    reason: str
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+def peer_group(*, workspace: Workspace, assignment: SegmentAssignment | None) -> PeerGroup:
+    """The peers of the member whose ``assignment`` (with its segment) is read already:
+    the one rule of the peer comparison, the category preferences and the segment
+    insights. One query (none without an assignment)."""
+    if assignment is None:
+        return PeerGroup(None, [], NOT_SEGMENTED)
+    peer_ids = segment_peer_workspaces(segment=assignment.segment, exclude_workspace_id=workspace.pk)
+    reason = "" if len(peer_ids) >= MIN_PEERS else (
+        f"Your segment has {len(peer_ids)} other workspace(s); a comparison needs at least {MIN_PEERS}, so that "
+        "no one's figures can be told apart.")
+    return PeerGroup(assignment.segment, peer_ids, reason)
+
+
 def peer_comparison_for_assignment(
     *, workspace: Workspace, assignment: SegmentAssignment | None, today: Any
 ) -> dict[str, Any]:
     """:func:`peer_comparison` of the member whose ``assignment`` in ``workspace`` (with
     its segment; ``None``: not segmented) is read already. Two queries."""
-    if assignment is None:
-        return {"available": False, "reason": "You are not in a segment yet; segments are refreshed daily.",
-                "segment": None, "peers": 0, "total": None, "categories": []}
-    segment = assignment.segment
-    peer_ids = segment_peer_workspaces(segment=segment, exclude_workspace_id=workspace.pk)
+    group = peer_group(workspace=workspace, assignment=assignment)
+    if group.segment is None:
+        return {"available": False, "reason": group.reason, "segment": None, "peers": 0, "total": None,
+                "categories": []}
+    segment, peer_ids = group.segment, group.workspace_ids
     base = {"segment": {"key": segment.key, "name": segment.name}, "peers": len(peer_ids),
             "months": PEER_MONTHS, "currency": workspace.currency}
-    if len(peer_ids) < MIN_PEERS:
-        return base | {"available": False, "total": None, "categories": [],
-                       "reason": f"Your segment has {len(peer_ids)} other workspace(s); a comparison needs at least "
-                                 f"{MIN_PEERS}, so that no one's figures can be told apart."}
+    if not group.available:
+        return base | {"available": False, "total": None, "categories": [], "reason": group.reason}
     months = complete_months(today=today, count=PEER_MONTHS)
     books = books_monthly(workspace_ids=[workspace.pk, *peer_ids], months=months)
     own = books[workspace.pk]

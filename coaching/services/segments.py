@@ -32,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -40,7 +41,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from coaching.categories import is_discretionary
-from coaching.models import Segment, SegmentAssignment
+from coaching.models import Segment, SegmentAssignment, SegmentationRun
 from coaching.selectors import (
     MonthlyBooks,
     books_monthly,
@@ -49,6 +50,8 @@ from coaching.selectors import (
     goals_by_workspace,
     memberships_for_segmentation,
 )
+from coaching.services.prediction_cache import prediction_cache_segments_changed
+from coaching.services.segment_runs import segmentation_run_record
 from finance.models import Goal, Membership
 
 FEATURE_MONTHS = 6
@@ -195,11 +198,16 @@ class RefreshReport:
     members: int
     segments: int
     by_kind: dict[str, int]  # kind -> k
+    run: int = 0  # the number of the run recorded
 
 
 @transaction.atomic
-def segments_refresh(*, today: dt.date | None = None, now: dt.datetime | None = None) -> RefreshReport:
-    """Recompute every segment and assignment (the previous ones are replaced)."""
+def segments_refresh(
+    *, today: dt.date | None = None, now: dt.datetime | None = None,
+    trigger: str = SegmentationRun.Trigger.SCHEDULE, user: AbstractBaseUser | None = None,
+) -> RefreshReport:
+    """Recompute every segment and assignment (the previous ones are replaced) and record
+    the run (:mod:`coaching.services.segment_runs`: it becomes the current one)."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     members = member_features(today=today, now=now)
@@ -210,11 +218,13 @@ def segments_refresh(*, today: dt.date | None = None, now: dt.datetime | None = 
     Segment.objects.all().delete()  # cascades to the assignments
     segments: list[Segment] = []
     pending: list[tuple[Member, int, float]] = []  # member, index into segments, distance
-    ks: dict[str, int] = {}
+    kinds: dict[str, dict] = {}
     for kind in sorted(by_kind):
         group = by_kind[kind]
         result = cluster(np.array([m.vector for m in group], dtype=float))
-        ks[kind] = result.k
+        kinds[kind] = {"k": result.k, "members": len(group), "scores": {str(k): round(v, 4) for k, v in
+                                                                        result.scores.items()},
+                       "silhouette": None if result.silhouette is None else round(result.silhouette, 4)}
         taken: set[str] = set()
         first = len(segments)
         for label in range(result.k):
@@ -232,14 +242,17 @@ def segments_refresh(*, today: dt.date | None = None, now: dt.datetime | None = 
         pending += [(m, first + int(lab), float(d)) for m, lab, d in
                     zip(group, result.labels, result.distances, strict=True)]
     Segment.objects.bulk_create(segments)
-    SegmentAssignment.objects.bulk_create(
+    assignments = SegmentAssignment.objects.bulk_create(
         SegmentAssignment(
             segment=segments[index], workspace_id=m.workspace_id, user_id=m.user_id,
             features={n: round(v, 4) for n, v in m.features.items()}, distance=round(d, 4), computed_at=now,
         )
         for m, index, d in pending
     )
-    return RefreshReport(members=len(members), segments=len(segments), by_kind=ks)
+    run = segmentation_run_record(now=now, kinds=kinds, features=FEATURES, segments=segments,
+                                  assignments=assignments, trigger=trigger, user=user)
+    return RefreshReport(members=len(members), segments=len(segments),
+                         by_kind={kind: info["k"] for kind, info in kinds.items()}, run=run.number)
 
 
 # --- one member, between two daily runs ------------------------------------------------------
@@ -281,6 +294,7 @@ def segment_assign(*, workspace_id: int, user_id: int, now: dt.datetime | None =
         if previous is None or previous.segment_id != segment.pk:
             _resize({segment.pk, *([previous.segment_id] if previous is not None else [])})
             assignment.segment.refresh_from_db()
+        prediction_cache_segments_changed()
     return Placement(assignment=assignment, method=method)
 
 

@@ -144,13 +144,10 @@ def _series(books: PeriodBooks, category_ids: list[int] | None) -> dict[str, tup
 def _forecasts(
     *, workspace: Workspace, series: dict[str, tuple[str, int | None, np.ndarray]], books: PeriodBooks,
     dates: list[dt.date], today: dt.date, user: AbstractBaseUser | AnonymousUser | None, log: bool,
-    models: bool = True,
 ) -> dict[str, SeriesForecast | None]:
-    """Every series' forecast of ``dates``: its deployed model's, else the engine's (cached);
-    ``models=False``: the engine's only."""
+    """Every series' forecast of ``dates``: its deployed model's, else the engine's (cached)."""
     frequency = Frequency(books.frequency)
-    versions = (deployed_forecasters(workspace=workspace, targets=list(series), frequencies=(frequency,))
-                if models else {})
+    versions = deployed_forecasters(workspace=workspace, targets=list(series), frequencies=(frequency,))
     served = (forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user) if log
               else forecasts_read(workspace=workspace, versions=versions, today=today))
     last = books.dates[-1] if books.dates else frequency.add(today, -1)
@@ -200,13 +197,11 @@ def spending_trend(*, forecast: SeriesForecast | None, recent: float) -> str | N
 def spending_forecast(
     *, workspace: Workspace, frequency: str, today: dt.date, horizon: int | None = None,
     categories: dict[int, str] | None = None, user: AbstractBaseUser | AnonymousUser | None = None, log: bool = True,
-    models: bool = True,
 ) -> dict[str, Any]:
     """Spending of the ``horizon`` periods from the one holding ``today`` (see the module
     docstring), in total and per category (``categories``: only those, ``{id: name}``). ``log=False``
-    (a page, which writes nothing) leaves out the prediction log; ``models=False`` asks the
-    engine only (for series known to have no deployed model). Queries: the books (1), the
-    deployed versions (1, with ``models``), the log (1, with ``log`` and a model answering)."""
+    (a page, which writes nothing) leaves out the prediction log. Queries: the books (1),
+    the deployed versions (1), the log (1, with ``log``)."""
     frequency = Frequency(frequency).value
     horizon = horizon or DEFAULT_HORIZON[frequency]
     freq = Frequency(frequency)
@@ -214,7 +209,7 @@ def spending_forecast(
     dates = [freq.add(books.current_start, i) for i in range(horizon)]
     series = _series(books, None if categories is None else list(categories))
     results = _forecasts(workspace=workspace, series=series, books=books, dates=dates, today=today, user=user,
-                         log=log, models=models)
+                         log=log)
     recent_n = RECENT[frequency]
     elapsed = (today - books.current_start).days + 1
     length = (freq.add(books.current_start, 1) - books.current_start).days

@@ -22,6 +22,7 @@ from finance.models import Category, CategoryRule, Transaction, Workspace
 from finance.rules import PatternError, category_rule_for, regex_check
 from finance.selectors import category_rule_list
 from finance.services.transactions import CATEGORY_OF_ANOTHER_WORKSPACE
+from finance.signals import rows_recategorised
 
 CHOICE_INVALID = "Select a valid choice. %(value)s is not one of the available choices."
 PATTERN_REQUIRED = "Enter the text to look for."
@@ -190,4 +191,6 @@ def category_rules_apply(*, workspace: Workspace) -> int:
                 pk__in=ids[start : start + APPLY_BATCH], category_source__in=open_sources
             ).update(category_id=category_id, category_source=Transaction.CategorySource.RULE,
                      category_confidence=None, updated_at=now)
+    if changed:
+        rows_recategorised.send(sender=Transaction, workspace=workspace, count=changed)
     return changed

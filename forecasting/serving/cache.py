@@ -1,6 +1,7 @@
 """The prediction cache: Django's cache, with a per-workspace data generation so that new
 data (an auto-learn check, a training) invalidates every cached forecast of the workspace
-at once. A change of what serves needs no invalidation: a cached forecast is named by the
+at once; coaching/services/prediction_cache.py names its answers by generations the same
+way. A change of what serves needs no invalidation: a cached forecast is named by the
 version that made it and the deployment generation it was served at
 (:func:`~forecasting.serving.predictions.forecast_cache_parts`)."""
 
@@ -15,8 +16,33 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 
+def cache_generation_key(*, namespace: str, scope: int | str) -> str:
+    """The cache key of the data generation of ``scope`` (a workspace id, or a name for
+    data shared by every workspace) in ``namespace`` (whose cached answers it names)."""
+    return f"{namespace}-gen:{scope}"
+
+
+def cache_generations(*, keys: list[str]) -> dict[str, int]:
+    """The current value of each generation key (one round trip; a key never bumped is 1
+    and is stored so that a later bump moves it on)."""
+    found = cache.get_many(keys)
+    missing = {key: 1 for key in keys if key not in found}
+    if missing:
+        cache.set_many(missing, timeout=None)
+    return {key: found.get(key, 1) for key in keys}
+
+
+def cache_generation_bump(*, key: str) -> None:
+    """Forget every cached answer named by the generation ``key`` (O(1): the answers
+    cached under the old value are never asked for again and expire by their TTL)."""
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, timeout=None)
+
+
 def _generation_key(workspace_id: int) -> str:
-    return f"forecast-gen:{workspace_id}"
+    return cache_generation_key(namespace="forecast", scope=workspace_id)
 
 
 def forecast_cache_key(*, workspace_id: int, parts: tuple[Any, ...]) -> str:
@@ -26,11 +52,7 @@ def forecast_cache_key(*, workspace_id: int, parts: tuple[Any, ...]) -> str:
 
 def forecast_cache_invalidate(*, workspace_id: int) -> None:
     """Forget every cached forecast of the workspace (O(1): bump the generation)."""
-    key = _generation_key(workspace_id)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 2, timeout=None)
+    cache_generation_bump(key=_generation_key(workspace_id))
 
 
 class ProcessMemo:

@@ -57,10 +57,10 @@ def declared_schedules() -> list[Schedule]:
         # Declared by name: forecasting must not import coaching (coaching → forecasting → finance).
         Schedule("coaching: daily segment refresh", "coaching.tasks.segments_refresh_task",
                  minute="0", hour="5", description="Recompute the coaching segments of every member (k-means)."),
-        Schedule("coaching: daily budget overrun alerts", "coaching.tasks.budget_alerts_task",
-                 minute="20", hour="7", description="Open a budget alert for each budget whose chance of going over "
-                 "by month end reaches COACHING_BUDGET_ALERT_PROBABILITY (one per budget per month; recurring bills "
-                 "paid this month are not projected again)."),
+        Schedule("coaching: hourly prediction cache warm-up", "coaching.tasks.prediction_cache_warm_task",
+                 minute="10", hour="*", description="Compute the coaching answers (spending patterns, personality, "
+                 "segment insights, cash-flow forecast…) not cached yet for members active within "
+                 "COACHING_CACHE_WARM_ACTIVE_DAYS; only with a shared cache (CACHE_URL)."),
     ]
 
 

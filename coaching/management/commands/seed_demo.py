@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coaching.demo import demo_seed
+from coaching.models import SegmentationRun
 from coaching.services.segments import segments_refresh
 from finance.demo.seed import DemoSeedError, demo_workspaces_exist
 from finance.demo.specs import USERS
@@ -84,7 +85,7 @@ class Command(BaseCommand):
             )
         except DemoSeedError as exc:
             raise CommandError(str(exc)) from exc
-        segments = segments_refresh()  # every demo member has a segment from the first page on
+        segments = segments_refresh(trigger=SegmentationRun.Trigger.COMMAND)  # a segment from the first page on
         elapsed = time.perf_counter() - started
         for line in summary.lines():
             self.stdout.write(line)
