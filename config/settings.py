@@ -477,6 +477,12 @@ if (any(ttl < 0 for ttl in COACHING_CACHE_TTLS.values()) or COACHING_CACHE_WARM_
         "Need COACHING_CACHE_TTLS >= 0, COACHING_CACHE_WARM_ACTIVE_DAYS >= 1, COACHING_SEGMENT_RUNS_KEPT >= 2."
     )
 
+# --- Coaching budget alerts (coaching/services/budget_risk.py, daily) --------------------------
+# A budget whose chance of going over by month end reaches this opens one "budget" alert a month.
+COACHING_BUDGET_ALERT_PROBABILITY = env.float("COACHING_BUDGET_ALERT_PROBABILITY", default=0.5)
+if not 0 < COACHING_BUDGET_ALERT_PROBABILITY <= 1:
+    raise ImproperlyConfigured("COACHING_BUDGET_ALERT_PROBABILITY must be in (0, 1].")
+
 # --- Behaviour tracking (coaching/behaviour) -------------------------------------------
 # Page views and navigation of signed-in users, their writes to transactions, budgets and
 # goals, and their searches and filters are recorded as behavioural events (through the

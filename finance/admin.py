@@ -254,7 +254,8 @@ class SupplierAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Product)
 class ProductAdmin(WorkspaceScopedAdmin):
-    list_display = ["sku", "name", "category", "unit_cost", "unit_price", "supplier", "is_active", "workspace"]
+    list_display = ["sku", "name", "category", "unit_cost", "unit_price", "supplier", "shelf_life_days", "is_active",
+                    "workspace"]
     list_filter = ["is_active", "category", "workspace"]
     search_fields = ["sku", "name"]
     list_select_related = ["supplier", "workspace"]

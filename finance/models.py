@@ -371,6 +371,11 @@ class Product(models.Model):
     supplier = models.ForeignKey(
         Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="products"
     )
+    shelf_life_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Days a unit can still be sold after it arrives; empty: it keeps. A stock plan never orders "
+                  "more than sells within it.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -195,7 +195,7 @@ class PredictionsSerializer(serializers.Serializer):
 
 
 class InsightSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["over_budget", "category_growth", "goal_off_track"])
+    kind = serializers.ChoiceField(choices=["over_budget", "category_growth", "goal_off_track", "behaviour_change"])
     severity = serializers.ChoiceField(choices=["warning", "info"])
     title = serializers.CharField()
     text = serializers.CharField()
@@ -223,7 +223,9 @@ class BudgetRiskSerializer(serializers.Serializer):
                                          help_text="Spent plus the rest of the month's forecast; null without one.")
     probability = serializers.FloatField(allow_null=True)
     level = serializers.CharField(allow_null=True)
-    source = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True, help_text=(
+        "category: the category's deployed forecaster; share: the total expense forecaster × the category's share; "
+        "engine: the forecasting engine's forecast of the category (no model deployed); null: too little history."))
     bills_paid = serializers.DecimalField(max_digits=14, decimal_places=2,
                                           help_text="The category's recurring bills paid this month (not projected again).")
     bills_due = serializers.DecimalField(max_digits=14, decimal_places=2,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from coaching.api import financial, predictions, segments, views
+from coaching.behaviour.api import BehaviouralInsightsView
 
 urlpatterns = [
     path("segments/", views.SegmentListView.as_view(), name="coaching-segments"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("peer-comparison/", views.PeerComparisonView.as_view(), name="coaching-peer-comparison"),
     path("segment-insights/", financial.SegmentInsightsView.as_view(), name="coaching-segment-insights"),
     path("financial-forecast/", financial.FinancialForecastView.as_view(), name="coaching-financial-forecast"),
+    path("behavioral-insights/", BehaviouralInsightsView.as_view(), name="coaching-behavioral-insights"),
 ]

@@ -21,6 +21,7 @@ from coaching.selectors import (
     impression_queryset_for_user,
     segment_assignment_list,
 )
+from coaching.services.budget_risk import budget_risks_all
 from coaching.services.answers import coaching_answer
 from coaching.services.events import behavioral_event_create
 from coaching.services.predictions import goals_predict, spending_predict
@@ -37,7 +38,6 @@ from finance.selectors import (
     membership_role_get,
     workspace_list_for_user,
 )
-from forecasting.serving.budgets import budget_risks_read
 
 
 class BehavioralEventViewSet(WorkspaceScopedViewSet):
@@ -141,9 +141,11 @@ class PredictionsView(APIView):
 
 class InsightListView(APIView):
     """``GET /api/v1/coaching/insights/?workspace=``: over-budget categories this month,
-    categories growing fast against the three months before, and goals off track. Served
-    from the prediction cache (forgotten when your books, the segments or the deployed
-    models change; at most ``COACHING_CACHE_TTLS['insights']`` seconds old otherwise)."""
+    categories growing fast against the three months before, goals off track, and marked
+    changes in how often you use Ledgerwise (``behaviour_change``, details at
+    ``/api/v1/coaching/behavioral-insights/``). Served from the prediction cache (forgotten
+    when your books, the segments or the deployed models change; at most
+    ``COACHING_CACHE_TTLS['insights']`` seconds old otherwise)."""
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.InsightListSerializer})
     def get(self, request: Request) -> Response:
@@ -154,15 +156,16 @@ class InsightListView(APIView):
 
 class BudgetRiskView(APIView):
     """``GET /api/v1/coaching/budget-risk/?workspace=``: each budget's spending this month
-    and its overrun risk — the Overview's and the Budgets page's rule
-    (:func:`forecasting.serving.budgets.budget_risks`): recurring bills already paid this
-    month are not projected again."""
+    and its chance of going over by month end — the Overview's and the Budgets page's rule
+    (:func:`forecasting.serving.budgets.budget_risks`) where a deployed forecaster covers
+    the budget, else the forecasting engine's forecast of its category; either way recurring
+    bills already paid this month are not projected again."""
 
     @extend_schema(parameters=[s.WorkspaceQuerySerializer], responses={200: s.BudgetRiskListSerializer})
     def get(self, request: Request) -> Response:
         workspace = workspace_for(request, _query(s.WorkspaceQuerySerializer, request)["workspace"])
         today = timezone.localdate()
-        uses, risks = budget_risks_read(workspace=workspace, today=today)
+        uses, risks = budget_risks_all(workspace=workspace, today=today)
         rows = []
         for use in uses:
             risk = risks.get(use.budget.pk)

@@ -34,7 +34,7 @@ Compute = Callable[..., dict[str, Any]]
 
 def _insights(*, workspace: Workspace, user: AbstractBaseUser, today: dt.date) -> dict[str, Any]:
     ctx = coaching_context(workspace=workspace, today=today)
-    return {"workspace": workspace.pk, "insights": [i.as_dict() for i in insights_for(ctx=ctx)]}
+    return {"workspace": workspace.pk, "insights": [i.as_dict() for i in insights_for(ctx=ctx, user=user)]}
 
 
 def _peers(*, workspace: Workspace, user: AbstractBaseUser, today: dt.date) -> dict[str, Any]:

@@ -9,6 +9,9 @@
   the ``curb_category_growth`` recommendation uses too.
 * ``goal_off_track`` — a goal is unlikely (probability < 50 %) to be reached by its
   deadline at the current saving pace (:mod:`coaching.services.predictions`).
+* ``behaviour_change`` — for the member asking: how often they use the product changed
+  markedly in the last 30 days against their own baseline (:mod:`coaching.behaviour.changes`);
+  one insight per direction, from the measure that changed most surely.
 
 Warnings first, then by size of the problem.
 """
@@ -18,6 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+
+from coaching.behaviour.changes import DROP, RISE, BehaviourChange, behaviour_changes
+from coaching.behaviour.features import member_events
 from coaching.selectors import CoachingContext
 from coaching.services.predictions import GoalPrediction, goals_predict
 from coaching.services.recommendations import money
@@ -87,8 +95,38 @@ def _goals_off_track(ctx: CoachingContext, goals: list[GoalPrediction]) -> list[
     return out
 
 
-def insights_for(*, ctx: CoachingContext, goals: list[GoalPrediction] | None = None) -> list[Insight]:
-    """Every insight of the workspace (pass ``goals`` when already predicted)."""
+def behaviour_change_insights(changes: list[BehaviourChange]) -> list[Insight]:
+    """The member's flagged behaviour changes as insights: per direction, the measure with
+    the largest ``|z|`` (fewer visits mean fewer events too), naming the others."""
+    window, baseline = settings.BEHAVIOUR_CHANGE_WINDOW_DAYS, settings.BEHAVIOUR_BASELINE_DAYS
+    out = []
+    for direction in (DROP, RISE):
+        found = sorted((c for c in changes if c.flagged and c.direction == direction), key=lambda c: -abs(c.z or 0))
+        if not found:
+            continue
+        top = found[0]
+        drop = direction == DROP
+        text = (f"In the last {window} days: {top.window_mean:.1f} {top.label}, against {top.baseline_mean:.1f} in "
+                f"the {baseline} days before ({top.change:+.0%}).")
+        text += (" Books kept up to date keep the forecasts and budget warnings right." if drop else "")
+        out.append(Insight(
+            "behaviour_change", "warning" if drop else "info",
+            "You have been less active lately" if drop else "You have been more active lately", text,
+            {"measure": top.measure, "direction": direction, "window_mean": top.window_mean,
+             "baseline_mean": top.baseline_mean, "change": top.change, "z": top.z, "window_days": window,
+             "baseline_days": baseline, "also": [c.measure for c in found[1:]]}, 0.0,
+        ))
+    return out
+
+
+def insights_for(
+    *, ctx: CoachingContext, goals: list[GoalPrediction] | None = None, user: AbstractBaseUser | None = None,
+) -> list[Insight]:
+    """Every insight of the workspace (pass ``goals`` when already predicted), and with
+    ``user`` that member's behaviour changes (one more query)."""
     goals = goals if goals is not None else goals_predict(ctx=ctx)
     found = _over_budget(ctx) + _category_growth(ctx) + _goals_off_track(ctx, goals)
+    if user is not None:
+        events = member_events(user=user, workspace=ctx.workspace, today=ctx.today)
+        found += behaviour_change_insights(behaviour_changes(events=events))
     return sorted(found, key=lambda i: (i.severity != "warning", -i.weight, i.kind, i.title))

@@ -144,10 +144,13 @@ def _series(books: PeriodBooks, category_ids: list[int] | None) -> dict[str, tup
 def _forecasts(
     *, workspace: Workspace, series: dict[str, tuple[str, int | None, np.ndarray]], books: PeriodBooks,
     dates: list[dt.date], today: dt.date, user: AbstractBaseUser | AnonymousUser | None, log: bool,
+    models: bool = True,
 ) -> dict[str, SeriesForecast | None]:
-    """Every series' forecast of ``dates``: its deployed model's, else the engine's (cached)."""
+    """Every series' forecast of ``dates``: its deployed model's, else the engine's (cached);
+    ``models=False``: the engine's only."""
     frequency = Frequency(books.frequency)
-    versions = deployed_forecasters(workspace=workspace, targets=list(series), frequencies=(frequency,))
+    versions = (deployed_forecasters(workspace=workspace, targets=list(series), frequencies=(frequency,))
+                if models else {})
     served = (forecast_predict_many(workspace=workspace, versions=versions, today=today, user=user) if log
               else forecasts_read(workspace=workspace, versions=versions, today=today))
     last = books.dates[-1] if books.dates else frequency.add(today, -1)
@@ -197,11 +200,13 @@ def spending_trend(*, forecast: SeriesForecast | None, recent: float) -> str | N
 def spending_forecast(
     *, workspace: Workspace, frequency: str, today: dt.date, horizon: int | None = None,
     categories: dict[int, str] | None = None, user: AbstractBaseUser | AnonymousUser | None = None, log: bool = True,
+    models: bool = True,
 ) -> dict[str, Any]:
     """Spending of the ``horizon`` periods from the one holding ``today`` (see the module
     docstring), in total and per category (``categories``: only those, ``{id: name}``). ``log=False``
-    (a page, which writes nothing) leaves out the prediction log. Queries: the books (1),
-    the deployed versions (1), the log (1, with ``log``)."""
+    (a page, which writes nothing) leaves out the prediction log; ``models=False`` asks the
+    engine only (for series known to have no deployed model). Queries: the books (1), the
+    deployed versions (1, with ``models``), the log (1, with ``log`` and a model answering)."""
     frequency = Frequency(frequency).value
     horizon = horizon or DEFAULT_HORIZON[frequency]
     freq = Frequency(frequency)
@@ -209,7 +214,7 @@ def spending_forecast(
     dates = [freq.add(books.current_start, i) for i in range(horizon)]
     series = _series(books, None if categories is None else list(categories))
     results = _forecasts(workspace=workspace, series=series, books=books, dates=dates, today=today, user=user,
-                         log=log)
+                         log=log, models=models)
     recent_n = RECENT[frequency]
     elapsed = (today - books.current_start).days + 1
     length = (freq.add(books.current_start, 1) - books.current_start).days

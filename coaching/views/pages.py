@@ -71,7 +71,7 @@ class CoachingView(WorkspacePageMixin, TemplateView):
             in_progress=list(impression_queryset_for_user(user=user).filter(
                 workspace=workspace, status=RecommendationImpression.Status.ACCEPTED)[:IN_PROGRESS_ROWS]),
             goals=goals,
-            insights=insights_for(ctx=ctx, goals=goals),
+            insights=insights_for(ctx=ctx, goals=goals, user=user),
             spending=spending,
             spending_rows=ranked[:SPENDING_ROWS],
             peers=peer_comparison_for_assignment(workspace=workspace, assignment=assignment, today=today),

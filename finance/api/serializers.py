@@ -403,7 +403,7 @@ class ProductSerializer(WorkspaceOwnedSerializer):
         model = Product
         fields = [
             "id", "workspace", "sku", "name", "category", "unit_cost", "unit_price", "supplier",
-            "is_active",
+            "shelf_life_days", "is_active",
         ]
 
 

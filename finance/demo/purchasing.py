@@ -1,6 +1,7 @@
 """A business's purchase orders and their receipts over the last year of the demo: each
 product × warehouse is restocked every week (every four weeks when it sells less than a
-unit a day) with what it sells until the next order, rounded up to the supplier's minimum
+unit a day, as often as its shelf life asks when it perishes) with what it sells until the
+next order, rounded up to the supplier's minimum
 order. Suppliers are not as punctual as their typed lead times say: each has its own real
 delay and spread, so the lead times measured from the receipts differ from the typed
 ones. Some orders arrive in two receipts, a few stay short, and the latest are still on
@@ -90,6 +91,8 @@ def demo_purchases(
         for warehouse in warehouses:
             daily = units.get((product.pk, warehouse.pk), np.zeros(n_days))
             interval = WEEKLY if daily[-90:].mean() >= 1 else MONTHLY
+            if product.shelf_life_days is not None:
+                interval = max(1, min(interval, product.shelf_life_days))
             start = n_days - ORDER_HISTORY_DAYS + int(rng.integers(0, interval))
             for day in range(start, n_days, interval):
                 quantity = _order_quantity(daily, day, interval, supplier.min_order_quantity)

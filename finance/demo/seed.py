@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from finance.demo.accounts import demo_accounts_assign, demo_accounts_create, demo_transfers
 from finance.demo.calendar import DemoCalendar, demo_period, months_later
 from finance.demo.noise import Rng, component_rng
 from finance.demo.purchasing import demo_purchases, demo_purchases_write
@@ -35,6 +36,7 @@ from finance.models import (
     StockLevel,
     Supplier,
     Transaction,
+    Transfer,
     Warehouse,
     Workspace,
 )
@@ -206,7 +208,7 @@ def _transactions(
                 date=row.date,
                 description=row.description,
                 merchant=row.merchant[:120],
-                account=row.account,
+                account_label=row.account,
                 category=None if uncategorised else categories[row.category],
                 category_source="" if uncategorised else Transaction.CategorySource.USER,
                 status=Transaction.Status.PENDING if row.date > pending else Transaction.Status.APPROVED,
@@ -281,7 +283,10 @@ def _workspace_seed(
         counts.update(business_counts)
     rows.extend(_stream_rows(spec, cal=cal, seed=seed, revenue=revenue))
     transactions = _transactions(workspace, rows, categories, end, rng)
+    accounts = demo_accounts_create(workspace)
+    demo_accounts_assign(workspace, accounts, transactions)
     Transaction.objects.bulk_create(transactions, batch_size=BATCH_SIZE)
+    Transfer.objects.bulk_create(demo_transfers(workspace, accounts, transactions, end))
     # Announce the bulk writes like an import does, so whoever counts new data (the
     # auto-learning engine) sees the demo books arrive.
     rows_imported.send(sender=Transaction, workspace=workspace, rows=transactions)
@@ -318,7 +323,7 @@ def _business_seed(
     products = Product.objects.bulk_create(
         Product(workspace=workspace, sku=p.sku, name=p.name, category=p.category,
                 unit_cost=Decimal(f"{p.cost:.2f}"), unit_price=Decimal(f"{p.price:.2f}"),
-                supplier=suppliers[p.supplier])
+                supplier=suppliers[p.supplier], shelf_life_days=p.shelf_life_days)
         for p in business.products
     )
     warehouses = Warehouse.objects.bulk_create(

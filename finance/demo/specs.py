@@ -36,6 +36,7 @@ class ProductSpec:
     weekend: float = 1.0  # extra factor on Saturday and Sunday
     holidays: dict[str, float] = field(default_factory=dict)  # extra factors on named days
     cover_days: float = 30  # typical days of demand kept in stock (fresh bread: one or two)
+    shelf_life_days: int | None = None  # days a unit can be sold after it arrives (None: it keeps)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,8 @@ BAKERY = WorkspaceSpec(
             ("Valley Dairy Co-op", "dispatch@valleydairy.example", 2, 0.5, 1),
             ("Pacific Packaging Supply", "sales@pacificpack.example", 10, 3, 50),
             ("Bean Brothers Coffee Roasters", "wholesale@beanbros.example", 7, 2, 12),
+            # Fresh goods come from the café's own oven: baked the day after they are asked for.
+            ("Sunrise bakehouse (own oven)", "kitchen@sunrise-bakery.example", 1, 0.3, 1),
         ),
         warehouses=(
             WarehouseSpec("DTN", "Downtown café", "123 Main St", 0.68, 920, (
@@ -210,17 +213,22 @@ BAKERY = WorkspaceSpec(
             )),
         ),
         products=(
-            ProductSpec("BK-SOUR", "Sourdough loaf", "Bread", 2.10, 8.50, 0, 14, cover_days=1.5),
-            ProductSpec("BK-CROI", "Butter croissant", "Pastry", 1.10, 4.25, 0, 30, weekend=1.3, cover_days=1.5),
-            ProductSpec("BK-BAGU", "Baguette", "Bread", 0.90, 4.00, 0, 18, cover_days=1.5),
-            ProductSpec("BK-CINN", "Cinnamon roll", "Pastry", 1.20, 4.75, 0, 16, 20, 0.8, 0.4, cover_days=1.5),
-            ProductSpec("BK-PUMP", "Pumpkin pie", "Seasonal", 7.50, 24.00, 0, 1.5, 320, 6, 0.05,
-                        holidays={"thanksgiving_eve": 6.0, "thanksgiving": 2.0}, cover_days=3),
-            ProductSpec("BK-GING", "Gingerbread cookie box", "Seasonal", 4.00, 14.00, 0, 1.5, 350, 8, 0.03, cover_days=3),
+            ProductSpec("BK-SOUR", "Sourdough loaf", "Bread", 2.10, 8.50, 4, 14, cover_days=1.5, shelf_life_days=2),
+            ProductSpec("BK-CROI", "Butter croissant", "Pastry", 1.10, 4.25, 4, 30, weekend=1.3, cover_days=1.5,
+                        shelf_life_days=1),
+            ProductSpec("BK-BAGU", "Baguette", "Bread", 0.90, 4.00, 4, 18, cover_days=1.5, shelf_life_days=1),
+            ProductSpec("BK-CINN", "Cinnamon roll", "Pastry", 1.20, 4.75, 4, 16, 20, 0.8, 0.4, cover_days=1.5,
+                        shelf_life_days=2),
+            ProductSpec("BK-PUMP", "Pumpkin pie", "Seasonal", 7.50, 24.00, 4, 1.5, 320, 6, 0.05,
+                        holidays={"thanksgiving_eve": 6.0, "thanksgiving": 2.0}, cover_days=3, shelf_life_days=4),
+            ProductSpec("BK-GING", "Gingerbread cookie box", "Seasonal", 4.00, 14.00, 0, 1.5, 350, 8, 0.03, cover_days=3,
+                        shelf_life_days=60),
             ProductSpec("BK-STOL", "Christmas stollen", "Seasonal", 6.50, 22.00, 0, 0.8, 354, 25, 0.0,
-                        holidays={"christmas_eve": 2.5}, cover_days=3),
-            ProductSpec("BK-LEMN", "Lemon tart", "Pastry", 1.60, 5.50, 0, 6, 190, 1.5, 0.3, cover_days=1.5),
-            ProductSpec("BK-BERR", "Mixed berry galette", "Seasonal", 8.00, 28.00, 0, 1.2, 200, 3, 0.1, cover_days=3),
+                        holidays={"christmas_eve": 2.5}, cover_days=3, shelf_life_days=30),
+            ProductSpec("BK-LEMN", "Lemon tart", "Pastry", 1.60, 5.50, 4, 6, 190, 1.5, 0.3, cover_days=1.5,
+                        shelf_life_days=3),
+            ProductSpec("BK-BERR", "Mixed berry galette", "Seasonal", 8.00, 28.00, 4, 1.2, 200, 3, 0.1, cover_days=3,
+                        shelf_life_days=3),
             ProductSpec("BK-COFB", "Coffee beans 12 oz", "Retail", 7.00, 16.00, 3, 3, 355, 0.6, 0.5,
                         holidays={"black_friday": 2.0}),
             ProductSpec("BK-COCO", "Hot cocoa mix tin", "Retail", 4.00, 12.00, 2, 1.5, 5, 3, 0.05),

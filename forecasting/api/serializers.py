@@ -417,7 +417,7 @@ class StockPlanLineSerializer(serializers.ModelSerializer):
             "id", "product", "sku", "warehouse", "warehouse_code", "on_hand", "daily_demand", "demand_std",
             "demand_source", "lead_time_days", "lead_time_std_days", "lead_time_source", "safety_stock",
             "reorder_point", "eoq",
-            "target_level", "order_quantity", "unit_cost", "cost", "shortage_units",
+            "target_level", "order_quantity", "shelf_life_cap", "unit_cost", "cost", "shortage_units",
         ]
         read_only_fields = fields
 

@@ -87,6 +87,10 @@ class StockPlanLine(models.Model):
                               help_text="Economic order quantity; empty when holding costs nothing.")
     target_level = models.PositiveIntegerField(help_text="Reorder point + EOQ, when at or below the reorder point.")
     order_quantity = models.PositiveIntegerField()
+    shelf_life_cap = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="For a product with a shelf life: the most units an order can sell before they expire.",
+    )
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2)
     cost = models.DecimalField(max_digits=14, decimal_places=2, help_text="Purchase plus the fixed ordering cost.")
     shortage_units = models.DecimalField(max_digits=12, decimal_places=2)

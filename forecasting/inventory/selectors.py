@@ -83,6 +83,19 @@ class ReorderPoint:
         return math.ceil(round(self.reorder_point + (self.eoq or 0.0), 6))
 
 
+    @property
+    def shelf_life_cap(self) -> int | None:
+        """The most units an order placed now can sell before they expire, for a product with a
+        shelf life (``None``: it keeps): the demand expected over the shelf life from the
+        order's arrival, less the stock still left then (sold first: it is older) —
+        ``⌊d · shelf life − max(on hand − d · lead time, 0)⌋``, never below 0."""
+        days = self.product.shelf_life_days
+        if days is None:
+            return None
+        left = max(self.on_hand - self.daily_demand * self.lead_time_days, 0.0)
+        return max(math.floor(round(self.daily_demand * days - left, 6)), 0)
+
+
 @dataclass(frozen=True)
 class PolicyInputs:
     """The stock-policy settings of one computation (the environment's defaults unless

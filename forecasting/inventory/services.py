@@ -12,6 +12,7 @@ otherwise) so as to minimise::
     subject to  Σ unit cost_i · q_i ≤ budget                      (the purchase budget)
                 Σ_{i in w} q_i ≤ capacity_w − stock held in w     (warehouses with a capacity)
                 MOQ_i · y_i ≤ q_i ≤ M_i · y_i                     (nothing, or at least the MOQ)
+                q_i ≤ C_i                                         (perishables: what sells in time)
                 s_i ≥ T_i − on hand_i − q_i,  s_i ≥ 0             (the shortfall)
 
 ``holding_i`` is the unit's holding cost for the plan's horizon (holding rate × unit cost
@@ -19,6 +20,9 @@ otherwise) so as to minimise::
 lost plus the unit cost that a bought-and-sold unit pays back — so a unit is worth
 ordering exactly when its margin exceeds its holding cost, and a tight budget goes to the
 orders that save the most. ``M_i`` is the larger of what reaches the target and the MOQ.
+``C_i`` is, for a product with a shelf life, what the expected demand sells before the order
+expires (:attr:`~forecasting.inventory.selectors.ReorderPoint.shelf_life_cap`): a pair whose
+cap is below its supplier's minimum order is not ordered at all.
 """
 
 from __future__ import annotations
@@ -98,7 +102,9 @@ def stock_plan_solve(
     holding = cost * holding_cost_rate * horizon_days / DAYS_PER_YEAR
     need = np.array([max(p.target_level - p.on_hand, 0) for p in points], dtype=float)
     moq = np.array([p.min_order_quantity for p in points], dtype=float)
+    cap = np.array([np.inf if p.shelf_life_cap is None else p.shelf_life_cap for p in points], dtype=float)
     upper = np.where(need > 0, np.maximum(need, moq), 0.0)
+    upper = np.where(cap < moq, 0.0, np.minimum(upper, cap))
 
     # Variables: q (0..n-1), y (n..2n-1), s (2n..3n-1).
     objective = np.concatenate([cost + holding, np.full(n, ordering_cost), price])
@@ -210,6 +216,7 @@ def _line(point: ReorderPoint, quantity: int, ordering_cost: Decimal) -> StockPl
         daily_demand=_units(point.daily_demand, "0.001"), demand_std=_units(point.demand_std, "0.001"),
         demand_source=point.demand_source, lead_time_days=_units(point.lead_time_days),
         lead_time_std_days=_units(point.lead_time_std_days), lead_time_source=point.lead_time_source,
+        shelf_life_cap=point.shelf_life_cap,
         safety_stock=_units(point.safety_stock),
         reorder_point=_units(point.reorder_point), eoq=None if point.eoq is None else _units(point.eoq),
         target_level=point.target_level, order_quantity=quantity, unit_cost=point.product.unit_cost,

@@ -48,6 +48,7 @@ class Alert(models.Model):
         FRAUD = "fraud", "Fraud"
         ANOMALY = "anomaly", "Anomaly"
         TRAINING = "training", "Training failure"
+        BUDGET = "budget", "Budget overrun risk"
 
     class Severity(models.TextChoices):
         INFO = "info", "Info"

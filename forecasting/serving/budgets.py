@@ -4,7 +4,9 @@ forecast × the category's share of the last twelve months' expenses), with the
 category's recurring bills taken out of that forecast and counted by their due dates
 instead (:func:`budget_rest_after_bills`): a bill paid this month is not projected
 again, one still due is counted in full. The Overview, the Budgets page and coaching's
-budget-risk endpoint all read :func:`budget_risks`, so they agree."""
+budget-risk endpoint all read :func:`budget_risks`, so they agree; coaching forecasts the
+budgets no model covers with the forecasting engine and counts their bills by the same
+:func:`budget_rest_after_bills` (:mod:`coaching.services.budget_risk`)."""
 
 from __future__ import annotations
 
@@ -43,8 +45,8 @@ class BudgetRisk:
 
     projected: Decimal
     probability: float
-    source: str  # "category": the category's own model; "share": total expense forecast × share
-    model: ModelVersion
+    source: str  # "category": the category's own model; "share": total expense forecast × share; "engine"
+    model: ModelVersion | None  # None: the forecasting engine answered (coaching.services.budget_risk)
     share: float | None = None
     bills_paid: Decimal = Decimal("0.00")  # the category's recurring bills paid this month
     bills_due: Decimal = Decimal("0.00")  # still due by month end, counted in full
@@ -85,7 +87,7 @@ def budget_rest_after_bills(*, rest: WindowForecast, bills: Sequence[RecurringBi
     return BillsRest(rest=WindowForecast(variable + float(due), sigma), paid=paid, due=due)
 
 
-def budget_risk(*, use: BudgetUse, rest: WindowForecast, source: str, model: ModelVersion,
+def budget_risk(*, use: BudgetUse, rest: WindowForecast, source: str, model: ModelVersion | None,
                 share: float | None = None, bills: BillsRest | None = None) -> BudgetRisk:
     """Spent so far plus the forecast of the rest of the month (``bills``: after
     :func:`budget_rest_after_bills`), against the limit."""

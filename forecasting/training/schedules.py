@@ -61,6 +61,10 @@ def declared_schedules() -> list[Schedule]:
                  minute="10", hour="*", description="Compute the coaching answers (spending patterns, personality, "
                  "segment insights, cash-flow forecast…) not cached yet for members active within "
                  "COACHING_CACHE_WARM_ACTIVE_DAYS; only with a shared cache (CACHE_URL)."),
+        Schedule("coaching: daily budget overrun alerts", "coaching.tasks.budget_alerts_task",
+                 minute="20", hour="7", description="Open a budget alert for each budget whose chance of going over "
+                 "by month end reaches COACHING_BUDGET_ALERT_PROBABILITY (one per budget per month; recurring bills "
+                 "paid this month are not projected again)."),
     ]
 
 

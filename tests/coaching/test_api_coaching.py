@@ -19,7 +19,8 @@ from tests.coaching.books import month, monthly
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/coaching/"
-READS = ["segments/", "recommendations/", "predictions/", "insights/", "peer-comparison/", "budget-risk/"]
+READS = ["segments/", "recommendations/", "predictions/", "insights/", "peer-comparison/", "budget-risk/",
+         "behavioral-insights/"]
 
 
 def books(workspace, size: int = 1):
@@ -282,8 +283,8 @@ class TestQueryCounts:
         return client_for(owner)
 
     @pytest.mark.parametrize(("endpoint", "queries"), [
-        ("segments/", 3), ("recommendations/", 9), ("predictions/", 8), ("insights/", 6),
-        ("peer-comparison/", 4), ("budget-risk/", 3),
+        ("segments/", 3), ("recommendations/", 9), ("predictions/", 8), ("insights/", 7),
+        ("peer-comparison/", 4), ("budget-risk/", 5),
     ])
     def test_reads(self, client, workspace, endpoint, queries, django_assert_num_queries):
         client.get(f"{BASE}{endpoint}", {"workspace": workspace.pk})  # warm the forecast cache

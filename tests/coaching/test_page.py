@@ -195,8 +195,9 @@ class TestQueryCount:
                              "csrfmiddlewaretoken": csrf(client, html)})
         # the books (3), the spending's own (1), the goals' history (1) and the user's segment (1) are
         # read once for the whole page; the recommendations drawn are not stored while it renders (the
-        # workspace's strategy and the arms resting after an answer are read once each)
-        with django_assert_num_queries(17):
+        # workspace's strategy and the arms resting after an answer are read once each; the member's
+        # events once, for the behaviour-change insight)
+        with django_assert_num_queries(18):
             response = client.get(PAGE)
         assert len(response.context["goals"]) == size
         assert len(response.context["in_progress"]) == 1

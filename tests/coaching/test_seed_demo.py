@@ -37,6 +37,8 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
+from finance.purchasing.models import PurchaseOrder, Receipt
+from finance.purchasing.selectors import supplier_performance
 from tests import factories as f
 
 END = dt.date(2025, 11, 20)
@@ -114,10 +116,29 @@ class TestThreeYearDefault:
         assert seeded.transactions == Transaction.objects.count()
         assert seeded.sales == Sale.objects.count()
         assert seeded.events == BehavioralEvent.objects.count()
-        assert (seeded.products, seeded.warehouses, seeded.stock_levels, seeded.suppliers) == (24, 4, 48, 8)
+        assert (seeded.products, seeded.warehouses, seeded.stock_levels, seeded.suppliers) == (24, 4, 48, 9)
+        assert (seeded.purchase_orders, seeded.receipts) == (PurchaseOrder.objects.count(), Receipt.objects.count())
         assert (seeded.categories, seeded.budgets, seeded.goals) == (50, 22, 10)
         for ws in seeded.workspaces:
             assert ws.transactions == Transaction.objects.filter(workspace__slug=ws.slug).count()
+
+    def test_a_year_of_purchase_orders_measures_every_supplier(self, seeded):
+        # Every supplier of a product has orders and receipts over the last year; some orders
+        # came in two parts or short, the latest are on their way; fresh goods perish
+        for slug in (BAKERY.slug, HARDWARE.slug):
+            workspace = Workspace.objects.get(slug=slug)
+            found = supplier_performance(workspace=workspace, today=END)
+            suppliers = set(Product.objects.filter(workspace=workspace).values_list("supplier_id", flat=True))
+            assert suppliers <= set(found)
+            for supplier_id in suppliers:
+                measured = found[supplier_id]
+                assert measured.receipts >= 3
+                assert 0 < measured.on_time_rate < 1
+                assert 0.9 < measured.fill_rate <= 1
+        statuses = set(PurchaseOrder.objects.values_list("status", flat=True))
+        assert statuses == {"open", "partial", "received"}
+        baguette = Product.objects.get(workspace__slug=BAKERY.slug, sku="BK-BAGU")
+        assert (baguette.shelf_life_days, baguette.supplier.lead_time_mean_days) == (1, Decimal("1.00"))
 
     def test_workspaces_are_flagged_demo_with_fixed_slugs(self, seeded):
         rows = list(Workspace.objects.order_by("slug").values_list("slug", "kind", "is_demo"))
