@@ -22,6 +22,7 @@ it is killed (``SIGKILL``): at most one buffer's worth, a few seconds of its req
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import threading
@@ -99,7 +100,9 @@ def behavioral_event_buffer(event: PendingEvent) -> None:
     buffer.append(event)
 
 
+@functools.lru_cache(maxsize=4096)
 def _view_name(path: str) -> str:
+    """The name of the page at ``path`` (resolving walks every route: 0.1 to 1 ms)."""
     try:
         return resolve(path).view_name
     except Resolver404:

@@ -122,7 +122,9 @@ def _same_site_path(request: HttpRequest) -> str:
     if not referrer:
         return ""
     parts = urlsplit(referrer)
-    if parts.netloc and parts.netloc != request.get_host():
+    # The raw Host header, not get_host(): nothing is trusted from it, it is only compared
+    # (get_host() validates ALLOWED_HOSTS again, a third of the middleware's time).
+    if parts.netloc and parts.netloc != (request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")):
         return ""
     return parts.path[:200]
 
