@@ -21,8 +21,8 @@ from coaching.selectors import (
     impression_queryset_for_user,
     segment_assignment_list,
 )
-from coaching.services.budget_risk import budget_risks_all
 from coaching.services.answers import coaching_answer
+from coaching.services.budget_risk import budget_risks_all
 from coaching.services.events import behavioral_event_create
 from coaching.services.predictions import goals_predict, spending_predict
 from coaching.services.recommendations import (
