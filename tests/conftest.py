@@ -64,6 +64,17 @@ def _empty_event_buffer():
 
 
 @pytest.fixture
+def eager():
+    """Tasks run in this process when sent (as a worker would, retries included)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def workspace(db):
     return WorkspaceFactory(name="Bakery A")
 

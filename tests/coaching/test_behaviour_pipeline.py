@@ -27,7 +27,6 @@ from coaching.behaviour.context import SESSION_KEY
 from coaching.models import BehavioralEvent
 from coaching.services.events import behavioral_events_write
 from coaching.tasks import behavioral_events_write_task
-from config.celery import app as celery_app
 from finance.models import Membership
 from finance.services.transactions import transaction_create
 from tests import factories as f
@@ -36,15 +35,6 @@ from tests.forecasting.test_broker_down import broker_down  # noqa: F401  (the f
 pytestmark = pytest.mark.django_db
 
 SECRETS = ("hunter2", "abc123token", "tok-9f8e7d", "jane@example.com", "secretword")
-
-
-@pytest.fixture
-def eager():
-    """Tasks run in this process (the flush's message is the write)."""
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = saved
 
 
 def pending(*types: str) -> list[PendingEvent]:

@@ -16,7 +16,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.exceptions import ValidationError
 
-from config.celery import app
 from finance.models import Membership
 from forecasting.monitoring.alerts import alert_acknowledge, alert_raise
 from forecasting.monitoring.models import NotificationChannel
@@ -89,15 +88,6 @@ def receiver():
     yield server
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def eager():
-    """Tasks run in this process when sent (as a worker would, retries included)."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def verify(secret: str, headers: dict, body: bytes, *, max_age: int = 300) -> bool:
