@@ -408,3 +408,33 @@ def test_covariates_of_another_length_are_refused():
     with pytest.raises(ValueError, match="the covariates have 29 row\\(s\\); the series needs 30"):
         run_competition(np.zeros(30), horizon=4, season_length=1, algorithms=["naive"],
                         X=np.zeros((29, 1)), n_jobs=1)
+
+
+class OffByThree(BaseForecaster):
+    """Forecasts the actual values + 3 (a driver-aware model: they are its first covariate)."""
+
+    name: ClassVar[str] = "off_by_three"
+    supports_covariates: ClassVar[bool] = True
+
+    def _fit(self, y, X=None):
+        pass
+
+    def _predict(self, horizon, X=None):
+        return Forecast.from_normal(X[:, 0] + 3.0, 1.0)
+
+
+def test_with_drivers_a_driver_aware_model_beats_the_anchor_by_the_driver_margin_only():
+    # Given a noisy series whose actual values are given as the driver, on which the
+    # anchor median errs by more than 3 / 0.9 but less than 6 (the half margin) on average
+    y = monthly_series(48) + np.random.default_rng(1).normal(0, 4, 48)
+    X = y.reshape(-1, 1)
+    algorithms = ["ets", "theta", "dynamic_theta", OffByThree]
+    # When the competition runs with the drivers (10 % margin) and with a margin as large as the anchor's
+    with_drivers = run_competition(y, horizon=6, season_length=12, algorithms=algorithms, X=X, n_jobs=1)
+    strict = run_competition(y, horizon=6, season_length=12, algorithms=algorithms, X=X, n_jobs=1,
+                             driver_margin=0.5)
+    anchor_mae = with_drivers.get("combination").metrics["mae"]
+    # Then the driver-aware model wins only under the driver margin
+    assert 3.0 / 0.9 < anchor_mae < 6.0
+    assert with_drivers.winner.name == "off_by_three"
+    assert strict.winner.name == "combination"
