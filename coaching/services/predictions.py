@@ -7,7 +7,8 @@ is one, else the forecasting engine's race).
 **Goals** — the chance of reaching each goal by its deadline, its trajectory, expected
 date, risk factors and suggested adjustments, by the Monte Carlo simulation of
 :mod:`coaching.services.goals` over the goal's observed monthly contributions, taken from
-the last :data:`GOAL_MONTHS` complete months, in this order:
+the last :data:`GOAL_MONTHS` complete months (from the first month they begin on), in
+this order:
 
 1. ``history``: the month-to-month growth of the goal's saved amount as recorded in its
    history (:class:`~finance.models.GoalProgress`, written by every change of the saved
@@ -18,8 +19,9 @@ the last :data:`GOAL_MONTHS` complete months, in this order:
 3. ``net_savings_share``: the workspace's net savings (revenue − expenses) per month,
    shared equally among its unfinished goals.
 
-Risk factors: **contributions falling** (the last three months' average under
-:data:`FALLING_RATIO` of the months before), **spending rising** (the workspace's expenses
+The average and spread shown are those of the last twelve of those months (the pool of
+the simulation's draws). Risk factors: **contributions falling** (the last three months'
+average under :data:`FALLING_RATIO` of the nine before), **spending rising** (the workspace's expenses
 of the last three months :data:`RISING_RATIO` above the nine before), **deadline near**
 (under :data:`NEAR_MONTHS` months left with money still to save) or passed, and **pace
 short** (the average contribution under what is needed a month).
@@ -43,6 +45,7 @@ from coaching.selectors import (
 )
 from coaching.services.goals import (
     DAYS_PER_MONTH,
+    POOL_MONTHS,
     SIMULATIONS,
     TARGET_PROBABILITY,
     Simulation,
@@ -56,7 +59,7 @@ from finance.models import Goal
 from finance.months import add_months
 from forecasting.series.frequency import Frequency
 
-GOAL_MONTHS = 12
+GOAL_MONTHS = 36
 MIN_HISTORY_MONTHS = 3
 FALLING_RATIO = 0.75
 RISING_RATIO = 1.10
@@ -110,7 +113,7 @@ class RiskFactor:
 class GoalPrediction:
     goal: Goal
     basis: str  # "history", "contributions" or "net_savings_share"
-    monthly: np.ndarray  # the observed monthly contributions (the simulation's pool)
+    monthly: np.ndarray  # the observed monthly contributions, oldest first (the simulation's history)
     remaining: float
     months_left: float
     today: dt.date
@@ -119,11 +122,11 @@ class GoalPrediction:
 
     @property
     def monthly_mean(self) -> float:
-        return float(self.monthly.mean()) if len(self.monthly) else 0.0
+        return float(self.monthly[-POOL_MONTHS:].mean()) if len(self.monthly) else 0.0
 
     @property
     def monthly_std(self) -> float:
-        return float(self.monthly.std(ddof=1)) if len(self.monthly) > 1 else 0.0
+        return float(self.monthly[-POOL_MONTHS:].std(ddof=1)) if len(self.monthly) > 1 else 0.0
 
     @property
     def probability(self) -> float:
@@ -186,7 +189,7 @@ def _falling(monthly: np.ndarray) -> tuple[float, float] | None:
     """(last three months' average, the months' before) when contributions fell."""
     if len(monthly) < 6:
         return None
-    recent, before = float(monthly[-3:].mean()), float(monthly[:-3].mean())
+    recent, before = float(monthly[-3:].mean()), float(monthly[-POOL_MONTHS:-3].mean())
     return (recent, before) if before > 0 and recent < before * FALLING_RATIO else None
 
 
@@ -226,7 +229,7 @@ def goal_predict_one(*, goal: Goal, monthly: np.ndarray, basis: str, today: dt.d
     """The prediction of one goal from its observed monthly contributions (no risk factors)."""
     remaining = float(goal.target_amount - goal.saved_amount)
     months_left = (goal.deadline - today).days / DAYS_PER_MONTH
-    simulation = goal_simulate(pool=monthly, saved=float(goal.saved_amount), remaining=remaining,
+    simulation = goal_simulate(history=monthly, saved=float(goal.saved_amount), remaining=remaining,
                                months_left=months_left, today=today, rng=goal_rng(goal_id=goal.pk, today=today))
     return GoalPrediction(goal=goal, basis=basis, monthly=monthly, remaining=remaining, months_left=months_left,
                           today=today, simulation=simulation)
@@ -234,11 +237,14 @@ def goal_predict_one(*, goal: Goal, monthly: np.ndarray, basis: str, today: dt.d
 
 def goal_contributions_observed(*, ctx: CoachingContext, goals: list[Goal]) -> dict[int, tuple[str, np.ndarray]]:
     """``{goal id: (basis, monthly contributions)}`` over the last :data:`GOAL_MONTHS`
-    complete months (see the module docstring). Two queries."""
+    complete months, from the first on which each begins (see the module docstring). Two
+    queries."""
     months = complete_months(today=ctx.today, count=GOAL_MONTHS)
     saved = goal_saved_month_ends(goal_ids=[g.pk for g in goals], months=months)
     events = goal_contributions_monthly(workspace=ctx.workspace, months=months)
-    net = (ctx.books.revenue - ctx.books.expense)[-GOAL_MONTHS:]
+    books = ctx.books
+    active = np.flatnonzero(books.revenue[-GOAL_MONTHS:] + books.expense[-GOAL_MONTHS:])
+    net = (books.revenue - books.expense)[-GOAL_MONTHS:][active[0] if len(active) else GOAL_MONTHS:]
     share = net / max(sum(1 for g in goals if g.saved_amount < g.target_amount), 1)
     out = {}
     for goal in goals:
@@ -248,7 +254,7 @@ def goal_contributions_observed(*, ctx: CoachingContext, goals: list[Goal]) -> d
         if len(history) >= MIN_HISTORY_MONTHS:
             out[goal.pk] = ("history", history)
         elif own is not None and own.any():
-            out[goal.pk] = ("contributions", own)
+            out[goal.pk] = ("contributions", own[np.flatnonzero(own)[0]:])
         else:
             out[goal.pk] = ("net_savings_share", share)
     return out

@@ -155,7 +155,7 @@ class TestExtremeContributions:
         assert (predictions.status_code, insights.status_code) == (200, 200)
         [g] = predictions.json()["goals"]
         assert (g["basis"], g["monthly_mean"], g["expected_date"], g["probability"]) == (
-            "contributions", 0.0, None, 0.0)
+            "contributions", 0.01, None, 0.0)  # from the month of the first contribution on
         assert [i["kind"] for i in insights.json()["insights"]] == ["goal_off_track"]
 
     def test_huge_contributions_are_refused_and_predictions_keep_working(self, workspace, member, client_for):

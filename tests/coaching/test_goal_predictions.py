@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from coaching.selectors import coaching_context, complete_months, goal_saved_month_ends
-from coaching.services.goals import goal_simulate, months_later
+from coaching.services.goals import _draws, goal_simulate, months_later, yearly_growth
 from coaching.services.predictions import goal_predict_one, goals_predict
 from finance.models import GoalProgress
 from finance.months import add_months
@@ -26,7 +26,7 @@ TODAY = dt.date(2026, 3, 10)
 
 
 def simulate(pool, *, remaining, months_left, saved=0.0, seed=0):
-    return goal_simulate(pool=np.array(pool, dtype=float), saved=saved, remaining=remaining,
+    return goal_simulate(history=np.array(pool, dtype=float), saved=saved, remaining=remaining,
                          months_left=months_left, today=TODAY, rng=np.random.default_rng(seed))
 
 
@@ -94,6 +94,36 @@ class TestSimulation:
         first = simulate(pool, remaining=1500, months_left=7, seed=3)
         assert simulate(pool, remaining=1500, months_left=7, seed=3) == first
 
+    def test_a_month_is_drawn_like_the_same_month_of_past_years_half_the_time(self):
+        # given a year of history ending last month (March 2025 … February 2026) in which
+        # only March saved anything (1,200), and 600 to save this month (March)
+        history = [1200.0] + [0.0] * 11
+        sim = simulate(history, remaining=600, months_left=1)
+        # then half the futures draw a March (1,200), the other half any month (1,200 one
+        # time in twelve): 1/2 + 1/24 = 0.5417, where a plain bootstrap gives 1/12
+        assert sim.probability == pytest.approx(0.5417, abs=0.03)
+
+    @pytest.mark.parametrize(("history", "growth"), [
+        ([100.0] * 12, 1.0),  # under two years: none
+        ([100.0] * 12 + [110.0] * 12, 1.1),
+        ([100.0] * 12 + [300.0] * 12, 1.25),  # clipped
+        ([100.0] * 12 + [60.0] * 12, 0.8),
+        ([-50.0] * 12 + [100.0] * 12, 1.0),  # a year that saved nothing: no growth to speak of
+    ])
+    def test_yearly_growth(self, history, growth):
+        assert yearly_growth(np.array(history)) == pytest.approx(growth)
+
+    def test_growth_compounds_for_a_year_ahead_only(self):
+        # given three years growing steadily by 25 % a year (100 × 1.25^(i/12) in month i)
+        history = 100 * 1.25 ** (np.arange(36) / 12)
+        draws = _draws(history, horizon=48, simulations=4000, rng=np.random.default_rng(1))
+        means = draws.mean(axis=0)
+        # then the month in progress is drawn at its own level, 100 × 1.25^(36/12) = 195.3, and
+        # the level rises for a year, to 100 × 1.25^(47/12) = 239.6, and stays there
+        assert means[0] == pytest.approx(100 * 1.25 ** 3, rel=0.03)
+        for j in (11, 12, 24, 47):
+            assert means[j] == pytest.approx(100 * 1.25 ** (47 / 12), rel=0.03), j
+
     @pytest.mark.parametrize(("today", "months", "expected"), [
         (dt.date(2025, 6, 15), 3.0, dt.date(2025, 9, 14)),  # 91.3125 → 91 days
         (dt.date(9999, 12, 30), 1.0, None),  # 30 days after the 30 December 9999
@@ -133,7 +163,7 @@ class TestObservedContributions:
         assert (by_name["A recorded"].basis, by_name["A recorded"].monthly.tolist()) == (
             "history", [500.0, 0.0, 600.0, 500.0])
         assert (by_name["B short history"].basis, by_name["B short history"].monthly.tolist()) == (
-            "contributions", [0.0] * 10 + [120.0, 0.0])
+            "contributions", [120.0, 0.0])  # from the first contribution on
         # net savings of 1,000 a month shared by the three open goals
         assert (by_name["C nothing recorded"].basis, by_name["C nothing recorded"].monthly_mean) == (
             "net_savings_share", pytest.approx(1000 / 3))

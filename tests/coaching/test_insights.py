@@ -42,8 +42,8 @@ class TestInsights:
         assert over.text == "Dining has spent $450 of its $400 budget this month (113%), $50 over."
         assert growth.text == (f"Shopping: $400 in {month(1):%B %Y}, up 300% on its $100 average of the three "
                                "months before.")
-        # -(3 × 110 + 440) / 12: the net of the last twelve months shared by one goal
-        assert off_track.data == {"goal": goal.pk, "probability": 0.0, "monthly_mean": -64.17,
+        # -(3 × 110 + 440) / 4: the net of the four months with books, shared by one goal
+        assert off_track.data == {"goal": goal.pk, "probability": 0.0, "monthly_mean": -192.5,
                                   "required_monthly": off_track.data["required_monthly"]}
         assert off_track.title == "“Van” is off track"
 
