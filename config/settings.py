@@ -427,6 +427,11 @@ INVENTORY_LEAD_TIME_HISTORY_DAYS = env.int("INVENTORY_LEAD_TIME_HISTORY_DAYS", d
 INVENTORY_LEAD_TIME_MIN_RECEIPTS = env.int("INVENTORY_LEAD_TIME_MIN_RECEIPTS", default=3)
 if INVENTORY_LEAD_TIME_HISTORY_DAYS < 1 or INVENTORY_LEAD_TIME_MIN_RECEIPTS < 2:
     raise ImproperlyConfigured("Need INVENTORY_LEAD_TIME_HISTORY_DAYS >= 1 and INVENTORY_LEAD_TIME_MIN_RECEIPTS >= 2.")
+# What-if scenarios of stock plans: demand × (1 + price change) ^ elasticity when a price
+# changes (forecasting/inventory/scenarios.py); a scenario may give its own.
+INVENTORY_PRICE_ELASTICITY = env.float("INVENTORY_PRICE_ELASTICITY", default=-1.5)
+if not -10 <= INVENTORY_PRICE_ELASTICITY <= 0:
+    raise ImproperlyConfigured("INVENTORY_PRICE_ELASTICITY must be between -10 and 0.")
 # The early warning (forecasting/inventory/stockout.py, hourly): a product × warehouse whose
 # chance of running out within the supplier's lead time reaches this opens a STOCKOUT alert.
 INVENTORY_STOCKOUT_ALERT_PROBABILITY = env.float("INVENTORY_STOCKOUT_ALERT_PROBABILITY", default=0.5)

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from config.api import router
 from config.auth import AuthTokenView
 from forecasting.api import batch as ml_batch
+from forecasting.api import optimize as ml_optimize
 from forecasting.api import predictions as ml_predictions
 from forecasting.api import views as ml
 from forecasting.monitoring import views as monitoring
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/v1/ml/rollback/", ml.RollbackView.as_view(), name="ml-rollback"),
     path("api/v1/ml/predict/batch/", ml_batch.BatchPredictView.as_view(), name="ml-predict-batch"),
     path("api/v1/predictions/stockout/", ml_predictions.StockoutPredictionView.as_view(), name="predictions-stockout"),
+    path("api/v1/predictions/optimize/", ml_optimize.OptimizeView.as_view(), name="predictions-optimize"),
     path("api/v1/ml/categorize/", ml.CategorizeView.as_view(), name="ml-categorize"),
     path("api/v1/ml/health/", ml.HealthView.as_view(), name="ml-health"),
     path("api/v1/ml/status/", ml.ModelStatusView.as_view(), name="ml-status"),

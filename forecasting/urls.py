@@ -14,6 +14,7 @@ urlpatterns = [
     path("review/accept-above/", review.ReviewAcceptAboveView.as_view(), name="review-accept-above"),
     path("review/<int:pk>/fraud/", review.ReviewFraudView.as_view(), name="review-fraud"),
     path("inventory/plan/", inventory_planning.StockPlanCreateView.as_view(), name="stock-plan-create"),
+    path("inventory/scenarios/", inventory_planning.ScenarioCompareView.as_view(), name="stock-plan-scenarios"),
     path(
         "transactions/<int:pk>/suggestion/accept/",
         suggestions.SuggestionAcceptView.as_view(),

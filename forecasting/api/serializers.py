@@ -429,9 +429,10 @@ class StockPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockPlan
         fields = [
-            "id", "workspace", "created_at", "created_by", "budget", "service_level", "ordering_cost",
-            "holding_cost_rate", "horizon_days", "status", "solver_message", "purchase_cost",
-            "ordering_cost_total", "total_cost", "holding_cost", "shortage_units",
+            "id", "workspace", "name", "created_at", "created_by", "budget", "service_level", "ordering_cost",
+            "holding_cost_rate", "horizon_days", "promotion_uplift_pct", "price_change_pct", "price_elasticity",
+            "scenario_products", "status", "solver_message", "purchase_cost", "ordering_cost_total", "total_cost",
+            "holding_cost", "shortage_units", "expected_fill_rate", "expected_lost_sales",
         ]
         read_only_fields = fields
 

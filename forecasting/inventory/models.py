@@ -13,13 +13,16 @@ from finance.models import Product, Warehouse, Workspace
 class StockPlan(models.Model):
     """What to order now, per product × warehouse, chosen by a mixed-integer program
     (:mod:`forecasting.inventory.services`) within a budget and the warehouses'
-    capacities. Computed, never typed in: the inputs and assumptions are kept with it."""
+    capacities. Computed, never typed in: the inputs and assumptions are kept with it,
+    including the scenario it was kept from (a promotion, a price change; see
+    :mod:`forecasting.inventory.scenarios`)."""
 
     class Status(models.TextChoices):
         OPTIMAL = "optimal", "Optimal"
         TIME_LIMIT = "time_limit", "Best found within the time limit"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="stock_plans")
+    name = models.CharField(max_length=60, blank=True, default="", help_text="The scenario's name, if it had one.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -33,6 +36,15 @@ class StockPlan(models.Model):
         max_digits=6, decimal_places=4, help_text="Yearly cost of holding a unit, as a fraction of its cost."
     )
     horizon_days = models.PositiveSmallIntegerField(help_text="Days the holding cost is counted for.")
+    promotion_uplift_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, default=0, help_text="Extra demand of a promotion, in % (0: none).")
+    price_change_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, help_text="Change of the selling price, in % (0: none).")
+    price_elasticity = models.DecimalField(
+        max_digits=4, decimal_places=2, default=0,
+        help_text="Demand changes by (1 + price change) to this power.")
+    scenario_products = models.JSONField(
+        default=list, blank=True, help_text="Ids of the products the promotion and price change apply to (empty: all).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPTIMAL)
     solver_message = models.CharField(max_length=255, blank=True, default="")
     purchase_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -44,11 +56,19 @@ class StockPlan(models.Model):
     shortage_units = models.DecimalField(
         max_digits=14, decimal_places=2, default=0, help_text="Units still short of the target levels."
     )
+    expected_fill_rate = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True,
+        help_text="Share of the horizon's expected demand the stock after ordering serves (no later order).",
+    )
+    expected_lost_sales = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Sales the stock after ordering is expected to miss.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
+        if self.pk is None:
+            return f"Scenario {self.name or '(unnamed)'}: budget {self.budget}"
         return f"Stock plan {self.pk} of {self.workspace} ({self.created_at:%Y-%m-%d %H:%M})"
 
     @property

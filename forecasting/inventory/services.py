@@ -51,16 +51,22 @@ from forecasting.inventory.policy import (
     InventoryPlanningError,
     service_level_validate,
 )
+from forecasting.inventory.scenarios import ScenarioChange, plan_outcome, scenario_points
 from forecasting.inventory.selectors import (
+    PolicyInputs,
     ReorderPoint,
-    reorder_points_for_workspace,
+    ReorderPointsWithForecasts,
+    reorder_points_with_forecasts,
     warehouse_room,
 )
 
 SOLVER_TIME_LIMIT_SECONDS = 20.0
 CENT = Decimal("0.01")
 
-__all__ = ["InventoryPlanningError", "PlanSolution", "stock_plan_create", "stock_plan_solve"]
+__all__ = [
+    "InventoryPlanningError", "PlanSolution", "stock_plan_compute", "stock_plan_create", "stock_plan_scenarios",
+    "stock_plan_solve",
+]
 
 
 @dataclass(frozen=True)
@@ -228,9 +234,21 @@ def _line(point: ReorderPoint, quantity: int, ordering_cost: Decimal) -> StockPl
 # --- the plan ------------------------------------------------------------------------------------
 
 
-def _plan_inputs(*, budget: Any, service_level: Any, ordering_cost: Any, holding_cost_rate: Any) -> StockPlan:
+def _percent(value: Any, name: str, low: Decimal, high: Decimal) -> Decimal:
+    number = _decimal(value or 0, name)
+    if not low <= number <= high:
+        raise InventoryPlanningError(f"The {name} must be between {low:g} and {high:g}.")
+    return number.quantize(CENT, ROUND_HALF_UP)
+
+
+def _plan_inputs(*, budget: Any, service_level: Any, ordering_cost: Any, holding_cost_rate: Any,
+                 scenario: Mapping[str, Any] | None = None) -> StockPlan:
     """The plan's settings, checked, defaulted from the environment and rounded as their
-    columns store them (the plan is computed with the numbers it will show)."""
+    columns store them (the plan is computed with the numbers it will show). ``scenario``:
+    ``name``, ``promotion_uplift_pct`` (0 … 1,000), ``price_change_pct`` (−90 … 500),
+    ``price_elasticity`` (−10 … 0, default ``INVENTORY_PRICE_ELASTICITY``) and ``products``
+    (ids the changes apply to; none: all)."""
+    scenario = scenario or {}
     budget = _decimal(budget, "budget")
     if budget < 0:
         raise InventoryPlanningError("The budget cannot be negative.")
@@ -243,15 +261,25 @@ def _plan_inputs(*, budget: Any, service_level: Any, ordering_cost: Any, holding
     )
     if fixed < 0 or rate < 0:
         raise InventoryPlanningError("The ordering cost and the holding cost rate cannot be negative.")
-    inputs = StockPlan(budget=_money(budget), service_level=level, ordering_cost=_money(fixed),
-                       holding_cost_rate=rate.quantize(Decimal("0.0001"), ROUND_HALF_UP),
-                       horizon_days=settings.INVENTORY_PLAN_HORIZON_DAYS)
+    elasticity = scenario.get("price_elasticity")
+    inputs = StockPlan(
+        budget=_money(budget), service_level=level, ordering_cost=_money(fixed),
+        holding_cost_rate=rate.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        horizon_days=settings.INVENTORY_PLAN_HORIZON_DAYS, name=str(scenario.get("name") or "")[:60],
+        promotion_uplift_pct=_percent(scenario.get("promotion_uplift_pct"), "promotion uplift", Decimal(0),
+                                      Decimal(1000)),
+        price_change_pct=_percent(scenario.get("price_change_pct"), "price change", Decimal(-90), Decimal(500)),
+        price_elasticity=_percent(settings.INVENTORY_PRICE_ELASTICITY if elasticity is None else elasticity,
+                                  "price elasticity", Decimal(-10), Decimal(0)),
+        scenario_products=sorted({int(pk) for pk in scenario.get("products") or ()}),
+    )
     _check_storable(inputs, of="the plan")
     return inputs
 
 
 def _plan_of(*, inputs: StockPlan, points: list[ReorderPoint], solution: Any) -> tuple[StockPlan, list[StockPlanLine]]:
-    """The plan (its settings, the solver's status and the totals) and its lines, unsaved."""
+    """The plan (its settings, the solver's status, the totals and the outcome) and its
+    lines, unsaved."""
     lines, purchase, orders, holding, short = [], Decimal(0), 0, Decimal(0), Decimal(0)
     holding_share = inputs.holding_cost_rate * inputs.horizon_days / DAYS_PER_YEAR
     for point, quantity in zip(points, solution.quantities, strict=True):
@@ -262,14 +290,76 @@ def _plan_of(*, inputs: StockPlan, points: list[ReorderPoint], solution: Any) ->
         orders += quantity > 0
         holding += line.unit_cost * holding_share * (point.on_hand + quantity)
         short += line.shortage_units
+    outcome = plan_outcome(points=points, quantities=solution.quantities, horizon_days=inputs.horizon_days)
     plan = StockPlan(
         budget=inputs.budget, service_level=inputs.service_level, ordering_cost=inputs.ordering_cost,
-        holding_cost_rate=inputs.holding_cost_rate, horizon_days=inputs.horizon_days,
+        holding_cost_rate=inputs.holding_cost_rate, horizon_days=inputs.horizon_days, name=inputs.name,
+        promotion_uplift_pct=inputs.promotion_uplift_pct, price_change_pct=inputs.price_change_pct,
+        price_elasticity=inputs.price_elasticity, scenario_products=inputs.scenario_products,
         status=solution.status, solver_message=solution.message, purchase_cost=_money(purchase),
         ordering_cost_total=_money(inputs.ordering_cost * orders), holding_cost=_money(holding),
-        shortage_units=_money(short),
+        shortage_units=_money(short), expected_lost_sales=outcome.lost_sales,
+        expected_fill_rate=None if outcome.fill_rate is None else _units(outcome.fill_rate, "0.0001"),
     )
     return plan, lines
+
+
+def _read_demand(*, workspace: Workspace, today: dt.date | None, user: Any, log: bool) -> ReorderPointsWithForecasts:
+    found = reorder_points_with_forecasts(workspace=workspace, today=today or timezone.localdate(), user=user, log=log)
+    if not found.points:
+        raise InventoryPlanningError(
+            "Nothing to plan: the workspace has no active product that a warehouse stocks or has sold."
+        )
+    return found
+
+
+def stock_plan_compute(*, inputs: StockPlan, found: ReorderPointsWithForecasts, room: Mapping[int, int | None],
+                       ) -> tuple[StockPlan, list[StockPlanLine]]:
+    """The plan of ``inputs`` (from :func:`_plan_inputs`: a scenario's settings) over the
+    demand ``found``, unsaved: its reorder points under the scenario, the orders chosen
+    within the budget and ``room``, the totals and the outcome."""
+    change = ScenarioChange(
+        promotion_uplift_pct=float(inputs.promotion_uplift_pct), price_change_pct=float(inputs.price_change_pct),
+        price_elasticity=float(inputs.price_elasticity),
+        product_ids=frozenset(inputs.scenario_products) if inputs.scenario_products else None,
+    )
+    policy = PolicyInputs.of(service_level=inputs.service_level, ordering_cost=inputs.ordering_cost,
+                             holding_cost_rate=inputs.holding_cost_rate)
+    points = scenario_points(found=found, change=change, policy=policy)
+    # Every line must fit before the solver sees it (its target level bounds its order).
+    for point in map(_finite, points):
+        _check_storable(_line(point, 0, inputs.ordering_cost), of=f"{point.product.sku} at {point.warehouse.code}")
+    solution = stock_plan_solve(
+        points=points, budget=float(inputs.budget), ordering_cost=float(inputs.ordering_cost),
+        holding_cost_rate=float(inputs.holding_cost_rate), horizon_days=inputs.horizon_days, room=room,
+    )
+    plan, lines = _plan_of(inputs=inputs, points=points, solution=solution)
+    _check_storable(plan, of="the plan")
+    return plan, lines
+
+
+def stock_plan_scenarios(
+    *, workspace: Workspace, scenarios: Sequence[Mapping[str, Any]], user: AbstractBaseUser | AnonymousUser | None = None,
+    today: dt.date | None = None, log: bool = False,
+) -> list[tuple[StockPlan, list[StockPlanLine]]]:
+    """Each scenario's plan (``budget``, ``service_level``, ``ordering_cost``,
+    ``holding_cost_rate`` and the changes :func:`_plan_inputs` takes), computed from one
+    read of the demand and stored nowhere — to compare them side by side; keep one with
+    :func:`stock_plan_create`. ``log``: record the demand forecasts read (an API answer).
+    Raises :class:`InventoryPlanningError` like :func:`stock_plan_create`."""
+    inputs = [
+        _plan_inputs(budget=s.get("budget"), service_level=s.get("service_level"), ordering_cost=s.get("ordering_cost"),
+                     holding_cost_rate=s.get("holding_cost_rate"), scenario=s)
+        for s in scenarios
+    ]
+    found = _read_demand(workspace=workspace, today=today, user=user, log=log)
+    room = warehouse_room(workspace=workspace)
+    results = []
+    for scenario in inputs:
+        plan, lines = stock_plan_compute(inputs=scenario, found=found, room=room)
+        plan.workspace = workspace
+        results.append((plan, lines))
+    return results
 
 
 def stock_plan_create(
@@ -279,42 +369,29 @@ def stock_plan_create(
     service_level: Decimal | float | str | None = None,
     ordering_cost: Decimal | float | str | None = None,
     holding_cost_rate: Decimal | float | str | None = None,
+    scenario: Mapping[str, Any] | None = None,
     user: AbstractBaseUser | AnonymousUser | None = None,
     today: dt.date | None = None,
 ) -> StockPlan:
     """Compute the reorder points of the workspace, choose the orders within ``budget``
     and the warehouses' capacities, and store the plan with one line per product ×
-    warehouse — all of it or, on any error, nothing.
+    warehouse — all of it or, on any error, nothing. ``scenario`` keeps a what-if as the
+    plan (see :func:`_plan_inputs`): the same numbers :func:`stock_plan_scenarios` gives.
 
     Defaults: ``INVENTORY_SERVICE_LEVEL``, ``INVENTORY_ORDERING_COST``,
     ``INVENTORY_HOLDING_COST_RATE``; the holding cost is counted for
     ``INVENTORY_PLAN_HORIZON_DAYS``. Raises :class:`InventoryPlanningError` for a negative
-    budget or cost, a service level outside (0, 1), a workspace with nothing to plan, or
-    a number of the plan or of a line (an economic order quantity, say, from a large
-    ordering cost and a tiny holding cost rate) that does not fit its column.
+    budget or cost, a service level outside (0, 1), a scenario's change out of its range,
+    a workspace with nothing to plan, or a number of the plan or of a line (an economic
+    order quantity, say, from a large ordering cost and a tiny holding cost rate) that
+    does not fit its column.
     """
     inputs = _plan_inputs(budget=budget, service_level=service_level, ordering_cost=ordering_cost,
-                          holding_cost_rate=holding_cost_rate)
-    points = reorder_points_for_workspace(
-        workspace=workspace, service_level=float(inputs.service_level), ordering_cost=float(inputs.ordering_cost),
-        holding_cost_rate=float(inputs.holding_cost_rate), today=today or timezone.localdate(), user=user,
-    )
-    if not points:
-        raise InventoryPlanningError(
-            "Nothing to plan: the workspace has no active product that a warehouse stocks or has sold."
-        )
-    # Every line must fit before the solver sees it (its target level bounds its order).
-    for point in map(_finite, points):
-        _check_storable(_line(point, 0, inputs.ordering_cost), of=f"{point.product.sku} at {point.warehouse.code}")
-    solution = stock_plan_solve(
-        points=points, budget=float(inputs.budget), ordering_cost=float(inputs.ordering_cost),
-        holding_cost_rate=float(inputs.holding_cost_rate), horizon_days=inputs.horizon_days,
-        room=warehouse_room(workspace=workspace),
-    )
-    plan, lines = _plan_of(inputs=inputs, points=points, solution=solution)
+                          holding_cost_rate=holding_cost_rate, scenario=scenario)
+    found = _read_demand(workspace=workspace, today=today, user=user, log=True)
+    plan, lines = stock_plan_compute(inputs=inputs, found=found, room=warehouse_room(workspace=workspace))
     plan.workspace = workspace
     plan.created_by = user if user is not None and user.is_authenticated else None
-    _check_storable(plan, of="the plan")
     with transaction.atomic():
         plan.save(force_insert=True)
         for line in lines:

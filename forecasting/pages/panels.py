@@ -254,7 +254,7 @@ class InventoryPanel(PagePanel):
     }
 
     def context(self, *, request: HttpRequest, workspace: Workspace, page: Mapping[str, Any]) -> dict[str, Any]:
-        from forecasting.pages.inventory import StockPlanForm
+        from forecasting.pages.inventory import StockPlanForm, scenario_forms
 
         rows = page.get("rows") or []
         found = inventory_forecasts_read(
@@ -268,7 +268,10 @@ class InventoryPanel(PagePanel):
             "reorder": found.reorder if found else {},
             "plan": plan,
             "plan_lines": list(stock_plan_lines(plan=plan, ordered_only=True)) if plan is not None else [],
-            "plan_form": page.get("plan_form") or StockPlanForm(),
+            "plan_form": page.get("plan_form") or StockPlanForm(workspace=workspace, products=[]),
+            "scenario_forms": page.get("scenario_forms") or scenario_forms(workspace=workspace),
+            "scenario_results": page.get("scenario_results") or [],
+            "scenario_error": page.get("scenario_error") or "",
         }
 
 

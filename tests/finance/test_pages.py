@@ -799,8 +799,9 @@ class TestQueryCounts:
         assert response.status_code == 200
 
     def test_inventory(self, client, django_assert_num_queries, products):
-        # 14: with the open stockout warnings and the suppliers' receipts (forecasting's panel)
-        with django_assert_num_queries(14):
+        # 15: with the open stockout warnings, the suppliers' receipts and the scenario form's
+        # product choices (forecasting's panel)
+        with django_assert_num_queries(15):
             response = client.get(INVENTORY)
         assert len(response.context["rows"]) == products
         assert all(len(row.quantities) == 2 for row in response.context["rows"])

@@ -432,8 +432,8 @@ class TestQueryCounts:
     def test_inventory(self, client, django_assert_num_queries, size):
         # 14: the demand of the product without its own model reads the workspace's units
         # sold in the demand window once (its share of the total model); the open stockout
-        # warnings once
-        with django_assert_num_queries(14):
+        # warnings once; the scenario form's product choices once
+        with django_assert_num_queries(15):
             response = client.get(INVENTORY)
         assert len(response.context["demand"]) == size
 
@@ -519,7 +519,7 @@ class TestInventoryPlanningPage:
         page = client.get(INVENTORY)
         html = page.content.decode()
         assert [str(m) for m in page.context["messages"]] == [
-            f"Stock plan {plan.pk}: 1 order costing 1017.80 USD (purchase 992.80)."]
+            f"Stock plan {plan.pk}: 1 order costing 1017.80 USD (purchase 992.80 USD)."]
         assert f'data-plan="{plan.pk}"' in html
         assert "budget 1000.00 USD, service level 95\xa0%" in html
         assert "Purchase <strong data-purchase-cost>992.80</strong> + ordering 25.00 USD" in html
@@ -592,8 +592,8 @@ class TestInventoryPlanningPage:
         stock_plan_create(workspace=workspace, budget=1_000_000)  # enough to order every pair
         client = logged_in(member)
         # Then: the 12 queries of tests/finance/test_pages.py + the plan's orders (1) + the open
-        # stockout warnings (1)
-        with django_assert_num_queries(14):
+        # stockout warnings (1) + the scenario form's product choices (1)
+        with django_assert_num_queries(15):
             response = client.get(INVENTORY)
         assert len(response.context["reorder"]) == size
         assert response.content.decode().count("data-plan-line=") == 2 * size
