@@ -229,6 +229,7 @@ RELATED_FIELDS = [
     ("purchase-orders", "product", lambda ws: f.ProductFactory(workspace=ws).pk),
     ("purchase-orders", "supplier", lambda ws: f.SupplierFactory(workspace=ws).pk),
     ("purchase-orders", "warehouse", lambda ws: f.WarehouseFactory(workspace=ws).pk),
+    ("transactions", "account", lambda ws: f.AccountFactory(workspace=ws).pk),
 ]
 
 
