@@ -293,9 +293,8 @@ class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
     )
 
 
-# Purchase orders and receipts register their own admin (finance/purchasing/admin.py).
-from finance.purchasing import admin as _purchasing_admin  # noqa: E402, F401
-
-# Accounts and transfers register their own admin (finance/accounts/admin.py).
+# Accounts and transfers, purchase orders and receipts register their own admin
+# (finance/accounts/admin.py, finance/purchasing/admin.py).
 from finance.accounts import admin as _accounts_admin  # noqa: E402, F401
+from finance.purchasing import admin as _purchasing_admin  # noqa: E402, F401
 

@@ -571,10 +571,7 @@ class Invitation(models.Model):
         return bool(user.email) and self.email.casefold() == user.email.casefold()
 
 
-# Purchase orders and their receipts keep their own feature package; importing them here
-# registers them with the app (and keeps this module within its size).
-from finance.purchasing.models import PurchaseOrder, Receipt  # noqa: E402, F401
-
-# Accounts and transfers keep their own feature package; importing them here registers them
-# with the app (and keeps this module within its size).
+# Accounts and transfers, purchase orders and their receipts keep their own feature packages;
+# importing them here registers them with the app (and keeps this module within its size).
 from finance.accounts.models import Account, Transfer, transactions_account_fill  # noqa: E402, F401
+from finance.purchasing.models import PurchaseOrder, Receipt  # noqa: E402, F401
