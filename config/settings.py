@@ -437,6 +437,14 @@ if not -10 <= INVENTORY_PRICE_ELASTICITY <= 0:
 INVENTORY_STOCKOUT_ALERT_PROBABILITY = env.float("INVENTORY_STOCKOUT_ALERT_PROBABILITY", default=0.5)
 if not 0 < INVENTORY_STOCKOUT_ALERT_PROBABILITY <= 1:
     raise ImproperlyConfigured("INVENTORY_STOCKOUT_ALERT_PROBABILITY must be in (0, 1].")
+# The learned stockout classifier (forecasting/inventory/stockout_learning.py) trains once the
+# stock history of the last INVENTORY_STOCKOUT_MODEL_HISTORY_DAYS days holds
+# INVENTORY_STOCKOUT_MODEL_MIN_EVENTS stockouts; until then the forecast distribution answers.
+INVENTORY_STOCKOUT_MODEL_MIN_EVENTS = env.int("INVENTORY_STOCKOUT_MODEL_MIN_EVENTS", default=20)
+INVENTORY_STOCKOUT_MODEL_HISTORY_DAYS = env.int("INVENTORY_STOCKOUT_MODEL_HISTORY_DAYS", default=730)
+if INVENTORY_STOCKOUT_MODEL_MIN_EVENTS < 1 or INVENTORY_STOCKOUT_MODEL_HISTORY_DAYS < 120:
+    raise ImproperlyConfigured("Need INVENTORY_STOCKOUT_MODEL_MIN_EVENTS >= 1 and "
+                               "INVENTORY_STOCKOUT_MODEL_HISTORY_DAYS >= 120.")
 
 # --- Coaching recommendations (bandits) -------------------------------------------------
 # An accepted or completed recommendation is not offered to that user again for this many

@@ -12,7 +12,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from config.limits import amount_review_ceiling, percentile_rank
@@ -80,13 +80,10 @@ def membership_role_get(*, user: AbstractBaseUser | AnonymousUser, workspace_id:
 def membership_list_with_workspaces(
     *, user: AbstractBaseUser | AnonymousUser
 ) -> QuerySet[Membership]:
-    """The memberships of ``user`` with their workspaces, by workspace name, each annotated
-    ``workspace_has_products`` (whether the workspace has an active product: its Inventory
-    page and model show only then). One query."""
-    products = Product.objects.filter(workspace_id=OuterRef("workspace_id"), is_active=True)
-    return membership_queryset_for_user(user=user).select_related("workspace").annotate(
-        workspace_has_products=Exists(products)
-    ).order_by("workspace__name", "workspace_id")
+    """The memberships of ``user`` with their workspaces, by workspace name (one query)."""
+    return membership_queryset_for_user(user=user).select_related("workspace").order_by(
+        "workspace__name", "workspace_id"
+    )
 
 
 @dataclass(frozen=True)
@@ -415,17 +412,13 @@ def transaction_list(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     search: str = "",
-    account_id: int | None = None,
 ) -> QuerySet[Transaction]:
     """The workspace's transactions, newest first, narrowed by the given filters.
 
-    ``search`` matches description, merchant or the account as the source named it
-    (case-insensitive); empty filters are ignored. The category and the account are
-    joined in the same query.
+    ``search`` matches description, merchant or account (case-insensitive); empty
+    filters are ignored. The category is joined in the same query.
     """
-    queryset = Transaction.objects.filter(workspace=workspace).select_related("category", "account")
-    if account_id is not None:
-        queryset = queryset.filter(account_id=account_id)
+    queryset = Transaction.objects.filter(workspace=workspace).select_related("category")
     if kind:
         queryset = queryset.filter(kind=kind)
     if uncategorised:
@@ -440,7 +433,7 @@ def transaction_list(
         queryset = queryset.filter(date__lte=date_to)
     if search:
         queryset = queryset.filter(
-            Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account_label__icontains=search)
+            Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account__icontains=search)
         )
     return queryset.order_by("-date", "-id")
 

@@ -141,11 +141,14 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
     @admin.display(description="Backtest", ordering="metrics__mae")
     def backtest_display(self, obj: ModelVersion) -> str:
         """Forecasters: backtest MAE in the series' unit; classifiers: hold-out accuracy and
-        macro F1 (or cross-validated F1 for fraud)."""
+        macro F1 (or cross-validated F1 for fraud); the stockout model: its backtest Brier
+        score beside the forecast distribution's."""
         if obj.kind == ModelKind.FORECASTER:
             if obj.mae is None:
                 return "—"
             return f"MAE {metric_format(name='mae', value=obj.mae, unit=model_version_unit(version=obj))}"
+        if obj.kind == ModelKind.STOCKOUT and "brier" in obj.metrics:
+            return f"Brier {obj.metrics['brier']:.3f} (forecast distribution {obj.metrics['brier_forecast_distribution']:.3f})"
         accuracy, f1 = obj.metrics.get("accuracy"), obj.metrics.get("f1")
         if accuracy is None and f1 is None:
             return "—"

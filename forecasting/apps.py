@@ -13,7 +13,10 @@ class ForecastingConfig(AppConfig):
         # deployment generation on every request (serving/deployed.py).
         from forecasting import signals  # noqa: F401
         from forecasting.classifiers import receivers as _classifiers  # noqa: F401
+        from forecasting.inventory.stockout_learning import stockout_classifier_register
         from forecasting.monitoring import receivers as _monitoring  # noqa: F401
         from forecasting.pages import panels as _panels  # noqa: F401 - registers the finance page panels
         from forecasting.registry import audit as _audit  # noqa: F401 - records every version deletion
         from forecasting.training import receivers as _training  # noqa: F401
+
+        stockout_classifier_register()  # inventory's classifier, trained through the classifiers' jobs

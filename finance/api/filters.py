@@ -168,7 +168,6 @@ class TransactionFilter(FilterSet):
             "amount": ["gte", "lte"],
             "merchant": ["exact", "icontains"],
             "currency": ["exact"],
-            "account": ["exact"],
         }
 
 

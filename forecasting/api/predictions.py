@@ -2,8 +2,10 @@
 warehouse of a workspace, the chance of running out within the supplier's lead time and
 within a horizon, the days the stock lasts, the severity and the sales expected to be
 lost (:mod:`forecasting.inventory.stockout`). Every answer says how the probabilities
-were computed (``method``). Any member may ask; it writes only the prediction log of the
-demand forecasts it read."""
+were computed: ``probability_source`` ``model`` (the workspace's deployed learned stockout
+model, its version in ``model``) or ``forecast_distribution`` (``method``: the demand
+forecast's distribution, which also gives the days of cover and the lost sales). Any
+member may ask; it writes only the prediction log of the forecasts and models it read."""
 
 from __future__ import annotations
 
@@ -20,7 +22,16 @@ from rest_framework.views import APIView
 from finance.api.kit import workspace_for
 from finance.models import Product, Warehouse
 from forecasting.api.batch import ErrorDetailSerializer
-from forecasting.inventory.stockout import METHOD, METHOD_NOTE, StockoutRisk, stockout_risks
+from forecasting.classifiers.loading import model_label
+from forecasting.inventory.stockout import (
+    METHOD,
+    METHOD_NOTE,
+    MODEL,
+    MODEL_NOTE,
+    StockoutRisk,
+    stockout_risks,
+)
+from forecasting.registry.models import ModelVersion
 
 
 class StockoutRequestSerializer(serializers.Serializer):
@@ -64,6 +75,19 @@ class StockoutRiskSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=["low", "medium", "high"])
     expected_lost_units = serializers.FloatField(help_text="Within the lead time.")
     expected_lost_sales = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="At the unit price.")
+    probability_source = serializers.ChoiceField(
+        choices=[MODEL, METHOD], help_text="model: the learned stockout model's probabilities; forecast_distribution: "
+                                           "the demand forecast's distribution.")
+    model_version = serializers.IntegerField(allow_null=True, help_text="The stockout model's version that answered.")
+
+
+class StockoutModelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    algorithm = serializers.CharField()
+    trained_until = serializers.DateField(allow_null=True)
+    brier = serializers.FloatField(help_text="Backtest Brier score (time split).")
+    brier_forecast_distribution = serializers.FloatField(help_text="The forecast distribution's, same test days.")
 
 
 class StockoutResponseSerializer(serializers.Serializer):
@@ -72,6 +96,8 @@ class StockoutResponseSerializer(serializers.Serializer):
     horizon_days = serializers.IntegerField()
     method = serializers.ChoiceField(choices=[METHOD])
     method_note = serializers.CharField()
+    probability_source = serializers.ChoiceField(choices=[MODEL, METHOD])
+    model = StockoutModelSerializer(allow_null=True, help_text="The learned stockout model that answered, if any.")
     results = StockoutRiskSerializer(many=True)
 
 
@@ -85,6 +111,24 @@ def _risk(risk: StockoutRisk) -> dict[str, Any]:
         "probability_horizon": round(risk.probability_horizon, 4),
         "days_until_stockout": risk.days_until_stockout, "severity": risk.severity,
         "expected_lost_units": round(risk.lost_units, 2), "expected_lost_sales": risk.lost_sales,
+        "probability_source": risk.probability_source,
+        "model_version": risk.model_version.version if risk.model_version is not None else None,
+    }
+
+
+def _source(risks: list[StockoutRisk]) -> dict[str, Any]:
+    """How the answer's probabilities were computed: the learned model's, if it answered."""
+    version: ModelVersion | None = next((r.model_version for r in risks if r.model_version is not None), None)
+    if version is None:
+        return {"probability_source": METHOD, "method_note": METHOD_NOTE, "model": None}
+    metrics = version.metrics
+    return {
+        "probability_source": MODEL, "model": {
+            "id": version.pk, "version": version.version, "algorithm": version.algorithm,
+            "trained_until": version.training_end, "brier": metrics["brier"],
+            "brier_forecast_distribution": metrics["brier_forecast_distribution"]},
+        "method_note": MODEL_NOTE.format(label=model_label(version.algorithm), version=version.version,
+                                         brier=metrics["brier"], distribution=metrics["brier_forecast_distribution"]),
     }
 
 
@@ -118,5 +162,5 @@ class StockoutPredictionView(APIView):
         )
         return Response(StockoutResponseSerializer({
             "workspace": workspace.pk, "currency": workspace.currency, "horizon_days": data["horizon_days"],
-            "method": METHOD, "method_note": METHOD_NOTE, "results": [_risk(risk) for risk in risks],
+            "method": METHOD, **_source(risks), "results": [_risk(risk) for risk in risks],
         }).data)

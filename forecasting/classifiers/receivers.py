@@ -20,7 +20,7 @@ def classifier_backlog_queue(sender: type, *, workspace_id: int, target: str, ki
     """Queue the pass over the rows a deployed classifier has not scored; it starts after
     every process has let go of its memory of the previous deployment (see
     ``CLASSIFIERS_LOCAL_SECONDS``), so a row written meanwhile is not missed."""
-    if kind == ModelKind.FORECASTER:
+    if kind in (ModelKind.FORECASTER, ModelKind.STOCKOUT):  # the stockout model scores no transactions
         return
     from forecasting.classifiers.tasks import workspace_score_task
 

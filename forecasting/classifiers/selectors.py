@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from finance.models import Account, Category, Transaction, Workspace
+from finance.models import Category, Transaction, Workspace
 from forecasting.classifiers.anomaly import MIN_ROWS as ANOMALY_MIN_ROWS
 from forecasting.classifiers.categorizer import payee_text
 from forecasting.classifiers.fraud import MIN_FRAUD_LABELS
@@ -23,28 +23,14 @@ CLASSIFIER_TARGETS = (CATEGORIZER, FRAUD, ANOMALY)
 #: Rows a user (or a rule) categorised: the categoriser's teachers. Model suggestions
 #: are not labels until a user accepts them (then their source becomes "user").
 LABELLED_SOURCES = (Transaction.CategorySource.USER, Transaction.CategorySource.RULE)
-#: The categoriser reads the account's name (an "account" of /ml/categorize/ is a name too).
-RECORD_FIELDS = ("id", "date", "description", "merchant", "account__name", "kind", "amount", "category_id",
-                 "created_at")
-
-
-def _account_names(rows: list[Transaction]) -> dict[int, str]:
-    """The names of the rows' accounts: those loaded with the rows, the others in one query."""
-    names = {t.account_id: t.account.name for t in rows if Transaction.account.is_cached(t)}
-    missing = {t.account_id for t in rows} - names.keys()
-    if missing:
-        names.update(Account.objects.filter(pk__in=missing).values_list("pk", "name"))
-    return names
+RECORD_FIELDS = ("id", "date", "description", "merchant", "account", "kind", "amount", "category_id", "created_at")
 
 
 def transaction_records(rows: Iterable[Transaction]) -> list[dict[str, Any]]:
     """Plain dicts of the fields the classifiers read."""
-    rows = list(rows)
-    accounts = _account_names(rows)
     return [
-        {"id": t.pk, "date": t.date, "description": t.description, "merchant": t.merchant,
-         "account": accounts.get(t.account_id, ""), "kind": t.kind, "amount": float(t.amount),
-         "category": t.category_id, "created_at": t.created_at}
+        {"id": t.pk, "date": t.date, "description": t.description, "merchant": t.merchant, "account": t.account,
+         "kind": t.kind, "amount": float(t.amount), "category": t.category_id, "created_at": t.created_at}
         for t in rows
     ]
 
@@ -54,7 +40,6 @@ def _values_records(queryset: QuerySet) -> list[dict[str, Any]]:
     for row in queryset.values(*RECORD_FIELDS):
         row["amount"] = float(row["amount"])
         row["category"] = row.pop("category_id")
-        row["account"] = row.pop("account__name")
         records.append(row)
     return records
 
@@ -150,8 +135,15 @@ class Readiness:
     rows: int
 
 
+#: The readiness rule of each classifier another feature trains through this lifecycle
+#: (:func:`forecasting.classifiers.training.classifier_register`).
+READINESS_RULES: dict[str, Callable[..., Readiness]] = {}
+
+
 def classifier_readiness(*, workspace_id: int, target: str) -> Readiness:
     """Whether a classifier target has enough data for its first training, and why not."""
+    if target in READINESS_RULES:
+        return READINESS_RULES[target](workspace_id=workspace_id)
     needed = settings.MIN_TRANSACTIONS_FOR_TRAINING
     transactions = Transaction.objects.filter(workspace_id=workspace_id)
     if target == CATEGORIZER:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +24,17 @@ from forecasting.classifiers.evaluation import (
 )
 from forecasting.classifiers.fraud import FraudDetector
 from forecasting.classifiers.loading import (
+    ALGORITHM,
+    CLASSIFIER_LABELS,
+    KIND_OF_TARGET,
     ColdStart,
 )
 from forecasting.classifiers.selectors import (
     ANOMALY,
     CATEGORIZER,
     FRAUD,
+    READINESS_RULES,
+    Readiness,
     all_transaction_records,
     categorizer_training_data,
     classifier_readiness,
@@ -179,6 +184,33 @@ def _hash_ids(records: list[dict], y: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-TRAINERS = {CATEGORIZER: categorizer_train, FRAUD: fraud_train, ANOMALY: anomaly_train}
+TRAINERS: dict[str, Callable[..., ClassifierFit]] = {
+    CATEGORIZER: categorizer_train, FRAUD: fraud_train, ANOMALY: anomaly_train,
+}
+
+
+@dataclass(frozen=True)
+class RegisteredClassifier:
+    """A classifier of a feature above this package (the stockout model of inventory),
+    trained, versioned and deployed through the same job lifecycle; ``decide(fit,
+    champion)`` → ``(deploy, why)`` is its champion/challenger rule."""
+
+    target: str
+    decide: Callable[[ClassifierFit, Any], tuple[bool, str]]
+
+
+REGISTERED: dict[str, RegisteredClassifier] = {}
+
+
+def classifier_register(*, target: str, kind: str, algorithm: str, label: str,
+                        trainer: Callable[..., ClassifierFit], readiness: Callable[..., Readiness],
+                        decide: Callable[[ClassifierFit, Any], tuple[bool, str]]) -> None:
+    """Train ``target`` with ``trainer`` once ``readiness`` says so (called at start-up)."""
+    TRAINERS[target] = trainer
+    ALGORITHM[target] = algorithm
+    KIND_OF_TARGET[target] = kind
+    CLASSIFIER_LABELS[algorithm] = label
+    READINESS_RULES[target] = readiness
+    REGISTERED[target] = RegisteredClassifier(target=target, decide=decide)
 
 

@@ -194,6 +194,8 @@ class Demand:
     model: ModelVersion
     stockout_probability: float
     stock: int
+    stockout_source: str = "forecast_distribution"  # or "model": the learned stockout model's (its riskiest warehouse)
+    stockout_model: ModelVersion | None = None
 
     @property
     def cover_days(self) -> float | None:

@@ -43,6 +43,7 @@ from forecasting.inventory.policy import (
     safety_stock,
     service_level_z,
 )
+from forecasting.inventory.stockout_learning import product_demand_learned
 from forecasting.serving.forecasts import (
     PageForecast,
     deployed_forecasters,
@@ -74,13 +75,6 @@ class ReorderPoint:
     def order_now(self) -> bool:
         """Demand is expected and the stock is at or below the reorder point."""
         return self.daily_demand > 0 and self.on_hand <= self.reorder_point
-
-    @property
-    def low(self) -> bool:
-        """Demand is expected and the stock reaches the reorder point within a lead time at
-        the expected rate (at or below reorder point + lead-time demand)."""
-        return self.daily_demand > 0 and self.on_hand <= self.reorder_point + self.daily_demand * self.lead_time_days
-
 
     @property
     def target_level(self) -> int:
@@ -270,16 +264,6 @@ class ProductReorder:
     def due_codes(self) -> str:
         return ", ".join(p.warehouse.code for p in self.due)
 
-    @property
-    def low(self) -> bool:
-        return any(p.low for p in self.points)
-
-    @property
-    def low_codes(self) -> str:
-        return ", ".join(p.warehouse.code for p in self.points if p.low)
-
-
-
 
 @dataclass(frozen=True)
 class InventoryForecasts:
@@ -310,6 +294,7 @@ def inventory_forecasts_read(
         shown = product_demand(pairs=pairs, stock=stock.get(product.pk, 0), lead_time_days=lead_time.mean_days)
         if shown is not None:
             demand[product.pk] = shown
+    demand = product_demand_learned(workspace=workspace, demand=demand, points=found.points, today=today)
     return InventoryForecasts(
         demand=demand, reorder={pk: ProductReorder(points=points) for pk, points in by_product.items()},
     )

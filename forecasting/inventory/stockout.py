@@ -8,8 +8,11 @@ takes it: the chance that demand within the supplier's lead time — and within 
 horizon asked for — exceeds the stock on hand, the days the stock lasts at the expected
 rate, and the sales expected to be lost within the lead time (the normal partial
 expectation ``E[max(D − stock, 0)]``) in units and in money at the product's price.
-Every answer says how it was computed (``method``): a learned stockout classifier needs a
-history of stockouts the books do not record yet.
+Every answer says how it was computed (``method``). Where the workspace has a deployed
+learned stockout model (:mod:`forecasting.inventory.stockout_learning`), the two
+probabilities are that model's instead, and each risk says so (``probability_source``
+``model`` with the version, else ``forecast_distribution``); days of cover and lost sales
+stay those of the demand distribution.
 
 The early warning (:func:`stockout_alerts_raise`, run hourly by beat) opens one alert per
 *episode*: a pair whose lead-time risk reaches ``INVENTORY_STOCKOUT_ALERT_PROBABILITY``
@@ -21,6 +24,7 @@ flap), the episode ends — the alert is marked resolved (and acknowledged, if n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Collection
@@ -35,15 +39,28 @@ from django.utils import timezone
 from finance.models import Product, Warehouse, Workspace
 from forecasting.inventory.demand import PairDemand
 from forecasting.inventory.selectors import ReorderPoint, reorder_points_with_forecasts
+from forecasting.inventory.stockout_learning import (
+    DISTRIBUTION_SOURCE,
+    MODEL_SOURCE,
+    PairNow,
+    StockoutModelAnswer,
+    stockout_model_predict,
+)
 from forecasting.monitoring.alerts import alert_raise
 from forecasting.monitoring.models import Alert
+from forecasting.registry.models import ModelVersion
 from forecasting.series.targets import Target
 from forecasting.serving.forecasts import WindowForecast, risk_level
 
-#: How every probability of this module is computed today.
-METHOD = "forecast_distribution"
+#: How every probability of this module is computed without a learned stockout model.
+METHOD = DISTRIBUTION_SOURCE
 METHOD_NOTE = ("From the demand forecast's distribution (normal over the window); a learned stockout model "
                "needs a history of stockouts the books do not record yet.")
+#: Where the probabilities come from when the workspace's learned stockout model answers.
+MODEL = MODEL_SOURCE
+MODEL_NOTE = ("Probabilities from the workspace's learned stockout model ({label} v{version}, calibrated; backtest "
+              "Brier score {brier:.3f} against {distribution:.3f} for the forecast distribution); days of cover and "
+              "lost sales from the demand forecast's distribution (normal over the window).")
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,8 @@ class StockoutRisk:
     days_until_stockout: float | None  # None: no demand expected
     lost_units: float  # expected within the lead time
     currency: str
+    probability_source: str = METHOD  # or MODEL: the learned stockout model's
+    model_version: ModelVersion | None = None  # the stockout model that answered
 
     @property
     def target(self) -> str:
@@ -131,8 +150,22 @@ def stockout_risks(
                          horizon_days=horizon_days, currency=workspace.currency)
         for point in found.points
     ]
+    learned = stockout_model_predict(
+        workspace=workspace, horizon_days=horizon_days, today=today, log=log, user=user,
+        asks=[PairNow((r.product.pk, r.warehouse.pk), r.on_hand, r.lead_time_days) for r in risks])
+    risks = stockout_risks_learned(risks, learned) if learned is not None else risks
     return sorted(risks, key=lambda r: (-r.probability_lead_time, -r.probability_horizon, r.product.sku,
                                         r.warehouse.code))
+
+
+def stockout_risks_learned(risks: list[StockoutRisk], learned: StockoutModelAnswer) -> list[StockoutRisk]:
+    """``risks`` with the learned model's probabilities, labelled with its version."""
+    return [
+        dataclasses.replace(risk, probability_lead_time=answer.lead_time, probability_horizon=answer.horizon,
+                            probability_source=MODEL, model_version=learned.version)
+        if (answer := learned.risks.get((risk.product.pk, risk.warehouse.pk))) is not None else risk
+        for risk in risks
+    ]
 
 
 def stockout_alerts_open(*, workspace: Workspace, limit: int = 20) -> list[Alert]:
@@ -179,7 +212,9 @@ def stockout_alerts_raise(*, workspace: Workspace, today: dt.date | None = None)
                     workspace=workspace, kind=Alert.Kind.STOCKOUT, target=target, message=_message(risk),
                     severity=Alert.Severity.CRITICAL if risk.severity == "high" else Alert.Severity.WARNING,
                     dedupe=False, data={
-                        "method": METHOD, "probability_lead_time": round(risk.probability_lead_time, 4),
+                        "method": METHOD, "probability_source": risk.probability_source,
+                        "model_version": risk.model_version.version if risk.model_version else None,
+                        "probability_lead_time": round(risk.probability_lead_time, 4),
                         "days_until_stockout": risk.days_until_stockout, "on_hand": risk.on_hand,
                         "lost_sales": str(risk.lost_sales), "currency": risk.currency,
                     },

@@ -19,6 +19,7 @@ class ModelKind(models.TextChoices):
     CATEGORIZER = "categorizer", "Transaction categoriser"
     FRAUD = "fraud", "Fraud detector"
     ANOMALY = "anomaly", "Anomaly detector"
+    STOCKOUT = "stockout", "Stockout classifier"
 
 
 class ModelVersion(models.Model):

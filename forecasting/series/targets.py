@@ -2,7 +2,7 @@
 
 Keys: ``revenue``, ``expense``, ``expense:category=12``, ``inventory``,
 ``inventory:product=5``, ``inventory:product=5:warehouse=2`` for forecasters, and
-``categorizer``, ``fraud``, ``anomaly`` for the classifiers.
+``categorizer``, ``fraud``, ``anomaly`` and ``stockout`` for the classifiers.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ CLASSIFIER_METRICS = {
     "categorizer": ModelKind.CATEGORIZER,
     "fraud": ModelKind.FRAUD,
     "anomaly": ModelKind.ANOMALY,
+    "stockout": ModelKind.STOCKOUT,
 }
 _ALLOWED_FILTERS = {
     "revenue": set(),

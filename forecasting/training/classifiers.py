@@ -25,7 +25,7 @@ from forecasting.classifiers.selectors import (
     CLASSIFIER_TARGETS,
     classifier_readiness,
 )
-from forecasting.classifiers.training import TRAINERS, ClassifierFit
+from forecasting.classifiers.training import REGISTERED, TRAINERS, ClassifierFit
 from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_load, artifact_save
 from forecasting.registry.models import Deployment, ModelVersion, TargetState
 from forecasting.registry.services import model_version_deploy
@@ -50,6 +50,8 @@ def _champion_decision(fit: ClassifierFit, champion: ModelVersion | None) -> _De
     """The categoriser replaces the champion only if it is at least as accurate on the
     hold-out rows the champion never saw; the detectors are replaced by every training
     (they learn from new labels and history, and have no hold-out to compare on)."""
+    if fit.target in REGISTERED:
+        return _Decision(*REGISTERED[fit.target].decide(fit, champion))
     if champion is None:
         return _Decision(True, f"No {fit.target} was deployed; the new version is deployed.")
     if fit.target != CATEGORIZER or fit.holdout is None:
@@ -136,16 +138,18 @@ def classifiers_sweep(*, now: dt.datetime | None = None, full: bool = False) -> 
     """The daily continuous-learning rule of the seeds for the classifiers: train what
     was never trained once it has enough data; retrain what was trained
     ``RETRAIN_INTERVAL_DAYS`` ago with ``MIN_NEW_TRANSACTIONS_FOR_RETRAIN`` new rows,
-    or has ``ML_RETRAINING_FEEDBACK_THRESHOLD`` feedback, or was degraded. ``full``
+    or has ``ML_RETRAINING_FEEDBACK_THRESHOLD`` feedback, or was degraded (a registered
+    classifier, such as the stockout model, every ``RETRAIN_INTERVAL_DAYS``). ``full``
     (the weekly retrain) retrains every deployed classifier."""
     now = now or timezone.now()
     report = ClassifierSweepReport()
     interval = dt.timedelta(days=settings.RETRAIN_INTERVAL_DAYS)
-    deployed = set(ModelVersion.objects.filter(target__in=CLASSIFIER_TARGETS, status=ModelVersion.Status.DEPLOYED)
+    targets = (*CLASSIFIER_TARGETS, *REGISTERED)
+    deployed = set(ModelVersion.objects.filter(target__in=targets, status=ModelVersion.Status.DEPLOYED)
                    .values_list("workspace_id", "target"))
     for workspace in Workspace.objects.order_by("pk"):
-        states = {s.target: s for s in TargetState.objects.filter(workspace=workspace, target__in=CLASSIFIER_TARGETS)}
-        for target in CLASSIFIER_TARGETS:
+        states = {s.target: s for s in TargetState.objects.filter(workspace=workspace, target__in=targets)}
+        for target in targets:
             key = f"{workspace.pk}:{target}"
             state = states.get(target)
             trigger, reason = _classifier_rule(workspace, target, state, now, interval,
@@ -174,6 +178,8 @@ def _classifier_rule(workspace: Workspace, target: str, state: TargetState | Non
         return TrainingJob.Trigger.FEEDBACK, f"{state.new_feedback} feedback items"
     if now - state.last_trained_at < interval:
         return None, "up to date"
+    if target in REGISTERED:  # learns from the whole history again: retrained every interval
+        return TrainingJob.Trigger.SCHEDULE, f"last trained {interval.days} or more days ago"
     new_rows = Transaction.objects.filter(workspace=workspace, created_at__gt=state.last_trained_at).count()
     if new_rows >= settings.MIN_NEW_TRANSACTIONS_FOR_RETRAIN:
         return TrainingJob.Trigger.SCHEDULE, f"{new_rows} new transactions"

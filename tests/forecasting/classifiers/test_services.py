@@ -367,6 +367,8 @@ class TestAutoLearning:
             f"{other_workspace.pk}:categorizer": "Cold start: 0 of 50 categorised transactions needed.",
             f"{other_workspace.pk}:fraud": "Cold start: 0 of 50 transactions needed.",
             f"{other_workspace.pk}:anomaly": "Cold start: 0 of 50 transactions needed.",
+            f"{workspace.pk}:stockout": "Cold start: no active product has 36 days of sales yet.",
+            f"{other_workspace.pk}:stockout": "Cold start: no active product has 36 days of sales yet.",
         }
         # A second sweep does not queue the same training twice
         assert classifiers_sweep().queued == []
