@@ -156,6 +156,8 @@ class CategorySpendingSerializer(serializers.Serializer):
     name = serializers.CharField()
     last_month = serializers.FloatField()
     average_3_months = serializers.FloatField()
+    trend = serializers.ChoiceField(choices=["rising", "falling", "steady"], allow_null=True, help_text=(
+        "The forecast against the average of the last three months: rising or falling from 10 % apart."))
     forecast = SpendingForecastSerializer(allow_null=True)
 
 

@@ -41,6 +41,7 @@ from forecasting.serving.budgets import (
     BudgetRisk,
     budget_rest_after_bills,
     budget_risk,
+    budget_risks_forecast,
     budget_risks_read,
 )
 from forecasting.serving.forecasts import WindowForecast
@@ -66,14 +67,20 @@ def _engine_rests(*, workspace: Workspace, uses: Sequence[BudgetUse], today: dt.
 
 
 def budget_risks_all(
-    *, workspace: Workspace, today: dt.date, bills: Sequence[RecurringBill] | None = None,
+    *, workspace: Workspace, today: dt.date, uses: Sequence[BudgetUse] | None = None,
+    bills: Sequence[RecurringBill] | None = None,
 ) -> tuple[list[BudgetUse], dict[int, BudgetRisk]]:
-    """This month's use of every budget of ``workspace`` and the risk of each that a
-    forecast covers: the deployed forecasters', else the engine's (see the module
-    docstring). Queries: the budgets' use, the recurring bills, the deployed versions and
-    their forecasts' log-free reads, the engine's books (only for budgets left over)."""
+    """This month's use of every budget of ``workspace`` (``uses``: read already) and the
+    risk of each that a forecast covers: the deployed forecasters', else the engine's (see
+    the module docstring). Queries: the budgets' use (unless given), the recurring bills,
+    the deployed versions, the engine's books (only for budgets no model covers)."""
+    if uses is not None and not uses:
+        return [], {}
     bills = list(bills) if bills is not None else recurring_bills_detect(workspace=workspace, today=today)
-    uses, risks = budget_risks_read(workspace=workspace, today=today, bills=bills)
+    if uses is None:
+        uses, risks = budget_risks_read(workspace=workspace, today=today, bills=bills)
+    else:
+        uses, risks = list(uses), budget_risks_forecast(workspace=workspace, budgets=uses, today=today, bills=bills)
     left = [u for u in uses if u.budget.pk not in risks]
     if not left:
         return uses, risks

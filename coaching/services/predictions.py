@@ -91,7 +91,7 @@ def spending_predict(
         "currency": answer["currency"],
         "total": _next_month(answer["total"]),
         "categories": [{"category": c["category"], "name": c["name"], "last_month": c["last_period"],
-                        "average_3_months": c["recent_average"], "forecast": _next_month(c)}
+                        "average_3_months": c["recent_average"], "trend": c["trend"], "forecast": _next_month(c)}
                        for c in answer["categories"]],
     }
 
@@ -167,6 +167,14 @@ class GoalPrediction:
             "probability": round(self.probability, 4),
             "expected_date": self.expected_date.isoformat() if self.expected_date else None,
             "reached": self.reached, "on_track": self.on_track,
+        }
+
+    def chart(self, *, currency: str) -> dict[str, Any]:
+        """What the Coaching page's trajectory chart draws (JSON-ready)."""
+        return {
+            "currency": currency, "target": float(self.goal.target_amount), "deadline": self.goal.deadline.isoformat(),
+            "today": self.today.isoformat(),
+            "points": [[p.date.isoformat(), p.median, p.lo80, p.hi80] for p in self.simulation.trajectory],
         }
 
     def details(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from coaching.selectors import (
     impression_queryset_for_user,
     segment_assignment_get,
 )
+from coaching.services.budget_risk import budget_risks_all
 from coaching.services.insights import insights_for
 from coaching.services.peers import peer_comparison_for_assignment, segment_details_shown
 from coaching.services.predictions import goals_predict, spending_predict
@@ -37,10 +38,13 @@ from coaching.services.recommendations import (
     slate_sign,
     slate_unsign,
 )
+from coaching.services.spending import spending_forecast
+from finance.months import month_end
 from finance.views.base import WorkspacePageMixin
 
 SECTION_URL_NAME = "coaching:page"
-SPENDING_ROWS = 8  # the largest categories of next month's forecast
+SPENDING_ROWS = 8  # the largest categories of next month's (and this week's) forecast
+WEEKS = 4  # the weekly view: this week and the next three
 IN_PROGRESS_ROWS = 5  # accepted recommendations waiting for "done"
 
 
@@ -58,6 +62,8 @@ class CoachingView(WorkspacePageMixin, TemplateView):
         spending = spending_predict(ctx=ctx, user=user, log=False)
         ranked = sorted((c for c in spending["categories"] if c["forecast"]),
                         key=lambda c: (-c["forecast"]["amount"], c["name"]))
+        weekly = spending_forecast(workspace=workspace, frequency="W", horizon=WEEKS, today=today, log=False)
+        uses, risks = budget_risks_all(workspace=workspace, today=today, uses=ctx.budgets)
         assignment = segment_assignment_get(workspace=workspace, user=user)
         recommendations = recommendations_draw(
             workspace=workspace, user=user, ctx=ctx, segment_key=segment_key_of(workspace=workspace, assignment=assignment),
@@ -71,9 +77,17 @@ class CoachingView(WorkspacePageMixin, TemplateView):
             in_progress=list(impression_queryset_for_user(user=user).filter(
                 workspace=workspace, status=RecommendationImpression.Status.ACCEPTED)[:IN_PROGRESS_ROWS]),
             goals=goals,
+            goal_charts=[(p, p.chart(currency=workspace.currency), f"goal-trajectory-data-{p.goal.pk}") for p in goals],
+            today=today,
+            month_end=month_end(today),
+            currency=workspace.currency,
             insights=insights_for(ctx=ctx, goals=goals, user=user),
             spending=spending,
             spending_rows=ranked[:SPENDING_ROWS],
+            weekly=weekly,
+            weekly_rows=sorted((c for c in weekly["categories"] if c["forecast"]),
+                               key=lambda c: (-c["forecast"][0]["amount"], c["name"]))[:SPENDING_ROWS],
+            budget_rows=[(use, risks.get(use.budget.pk)) for use in uses],
             peers=peer_comparison_for_assignment(workspace=workspace, assignment=assignment, today=today),
         )
         return context

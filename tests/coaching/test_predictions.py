@@ -72,9 +72,10 @@ class TestSpending:
         # after last month): 320 + 2 × 20; gifts have too little history
         assert out["month"] == add_months(month_start(today), 1).isoformat()
         assert out["categories"] == [
-            {"category": gifts.pk, "name": "Gifts", "last_month": 75.0, "average_3_months": 25.0, "forecast": None},
+            {"category": gifts.pk, "name": "Gifts", "last_month": 75.0, "average_3_months": 25.0, "trend": None,
+             "forecast": None},
             {"category": groceries.pk, "name": "Groceries", "last_month": 320.0, "average_3_months": 300.0,
-             "forecast": {"amount": 360.0, "lo80": 360.0, "hi80": 360.0, "method": "engine",
+             "trend": "rising", "forecast": {"amount": 360.0, "lo80": 360.0, "hi80": 360.0, "method": "engine",
                           "algorithm": "linear_regression", "history_months": 12}},
         ]
         assert (out["total"]["method"], out["total"]["history_months"]) == ("engine", 12)
