@@ -4,6 +4,22 @@
   document.documentElement.classList.remove("no-js");
   document.documentElement.classList.add("js");
 
+  // What the chart scripts share (loaded before them): money in the page's currency, in
+  // full or compact ("€12K"); ``digits`` decimals at most (2 by default). An unknown currency
+  // code gives plain numbers.
+  window.Ledgerwise = window.Ledgerwise || {};
+  window.Ledgerwise.moneyFormat = function (currency, compact, digits) {
+    const most = digits === undefined ? 2 : digits;
+    try {
+      return new Intl.NumberFormat(undefined, {
+        style: "currency", currency: currency, notation: compact ? "compact" : "standard",
+        maximumFractionDigits: compact ? 1 : most,
+      });
+    } catch (error) {
+      return new Intl.NumberFormat(undefined, { maximumFractionDigits: most });
+    }
+  };
+
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();

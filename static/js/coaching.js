@@ -23,14 +23,7 @@
   const MUTED = "#5d6675";
 
   function moneyFormat(currency, compact) {
-    try {
-      return new Intl.NumberFormat(undefined, {
-        style: "currency", currency: currency, notation: compact ? "compact" : "standard",
-        maximumFractionDigits: compact ? 1 : 0,
-      });
-    } catch (error) {  // an unknown currency code: plain numbers
-      return new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-    }
+    return window.Ledgerwise.moneyFormat(currency, compact, 0);
   }
 
   function drawTrajectory(canvas) {

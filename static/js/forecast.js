@@ -4,14 +4,7 @@
   "use strict";
 
   function moneyFormat(currency, compact) {
-    try {
-      return new Intl.NumberFormat(undefined, {
-        style: "currency", currency: currency, notation: compact ? "compact" : "standard",
-        maximumFractionDigits: compact ? 1 : 0,
-      });
-    } catch (error) {  // an unknown currency code: plain numbers
-      return new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-    }
+    return window.Ledgerwise.moneyFormat(currency, compact, 0);
   }
 
   const BAND = "rgba(31, 78, 121, 0)";

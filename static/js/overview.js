@@ -6,14 +6,7 @@
   "use strict";
 
   function moneyFormat(currency, compact) {
-    try {
-      return new Intl.NumberFormat(undefined, {
-        style: "currency", currency: currency, notation: compact ? "compact" : "standard",
-        maximumFractionDigits: compact ? 1 : 2,
-      });
-    } catch (error) {  // an unknown currency code: plain numbers
-      return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
-    }
+    return window.Ledgerwise.moneyFormat(currency, compact);
   }
 
   function withAlpha(hex, alpha) {

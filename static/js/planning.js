@@ -14,14 +14,7 @@
   const DAY_MS = 86400000;
 
   function moneyFormat(currency, compact) {
-    try {
-      return new Intl.NumberFormat(undefined, {
-        style: "currency", currency: currency, notation: compact ? "compact" : "standard",
-        maximumFractionDigits: compact ? 1 : 2,
-      });
-    } catch (error) {  // an unknown currency code: plain numbers
-      return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
-    }
+    return window.Ledgerwise.moneyFormat(currency, compact);
   }
 
   function readData(canvas, attribute) {
