@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--season", type=int, required=True,
                             help="season length: 12 monthly, 7 daily, 52 weekly, 1 none")
         parser.add_argument("--algorithms", default="",
-                            help="comma-separated algorithms (default: all registered)")
+                            help="comma-separated algorithms (default: all registered, and with drivers "
+                                 "global_lightgbm: one model across every series of the file)")
         parser.add_argument("--jobs", type=int, default=None,
                             help="worker processes per competition (default: ML_COMPETITION_JOBS, else the cores but one)")
         parser.add_argument("--group", default=None, metavar="UNIQUE_ID",
