@@ -12,7 +12,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from config.limits import amount_review_ceiling, percentile_rank
@@ -80,10 +80,13 @@ def membership_role_get(*, user: AbstractBaseUser | AnonymousUser, workspace_id:
 def membership_list_with_workspaces(
     *, user: AbstractBaseUser | AnonymousUser
 ) -> QuerySet[Membership]:
-    """The memberships of ``user`` with their workspaces, by workspace name (one query)."""
-    return membership_queryset_for_user(user=user).select_related("workspace").order_by(
-        "workspace__name", "workspace_id"
-    )
+    """The memberships of ``user`` with their workspaces, by workspace name, each annotated
+    ``workspace_has_products`` (whether the workspace has an active product: its Inventory
+    page and model show only then). One query."""
+    products = Product.objects.filter(workspace_id=OuterRef("workspace_id"), is_active=True)
+    return membership_queryset_for_user(user=user).select_related("workspace").annotate(
+        workspace_has_products=Exists(products)
+    ).order_by("workspace__name", "workspace_id")
 
 
 @dataclass(frozen=True)

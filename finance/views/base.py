@@ -39,6 +39,11 @@ class WorkspaceContext:
     def can_write(self) -> bool:
         return self.membership is not None and self.membership.can_write
 
+    @property
+    def has_inventory(self) -> bool:
+        """The current workspace has active products (the Inventory page and model show)."""
+        return self.membership is not None and getattr(self.membership, "workspace_has_products", True)
+
     def membership_for(self, workspace_id: int) -> Membership | None:
         return next((m for m in self.memberships if m.workspace_id == workspace_id), None)
 

@@ -77,6 +77,13 @@ class ReorderPoint:
         return self.daily_demand > 0 and self.on_hand <= self.reorder_point
 
     @property
+    def low(self) -> bool:
+        """Demand is expected and the stock reaches the reorder point within a lead time at
+        the expected rate (at or below reorder point + lead-time demand)."""
+        return self.daily_demand > 0 and self.on_hand <= self.reorder_point + self.daily_demand * self.lead_time_days
+
+
+    @property
     def target_level(self) -> int:
         """Stock to reach when ordering now: reorder point + EOQ (0 when no order is due)."""
         if not self.order_now:
@@ -263,6 +270,16 @@ class ProductReorder:
     @property
     def due_codes(self) -> str:
         return ", ".join(p.warehouse.code for p in self.due)
+
+    @property
+    def low(self) -> bool:
+        return any(p.low for p in self.points)
+
+    @property
+    def low_codes(self) -> str:
+        return ", ".join(p.warehouse.code for p in self.points if p.low)
+
+
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ class ModelsView(WorkspacePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        overview = models_overview(workspace=self.workspace)
+        overview = models_overview(workspace=self.workspace, has_products=self.ws.has_inventory)
         now = timezone.now()
         rows = [ModelRow(status=s, decision=should_retrain(state=s.state, now=now), now=now)
                 for s in overview.targets]

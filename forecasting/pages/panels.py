@@ -25,6 +25,7 @@ from finance.models import Category, Workspace
 from finance.panels import PagePanel, page_panel_register
 from finance.selectors import BudgetUse
 from finance.services.recurring import RecurringBill
+from finance.stock_status import StockSignals
 from forecasting.engine.registry import algorithm_label
 from forecasting.inventory.selectors import (
     inventory_forecasts_read,
@@ -257,15 +258,22 @@ class InventoryPanel(PagePanel):
         from forecasting.pages.inventory import StockPlanForm, scenario_forms
 
         rows = page.get("rows") or []
+        if not rows:  # a workspace without products: the page's empty state only
+            return {}
         found = inventory_forecasts_read(
             workspace=workspace, products=[row.product for row in rows], stock={r.product.pk: r.total for r in rows},
             warehouses=page.get("warehouses") or [], today=page.get("today") or timezone.localdate(),
-        ) if rows else None
-        plan = stock_plan_latest(workspace=workspace) if rows else None
+        )
+        plan = stock_plan_latest(workspace=workspace)
         return {
-            "stockout_alerts": stockout_alerts_open(workspace=workspace) if rows else [],
-            "demand": found.demand if found else {},
-            "reorder": found.reorder if found else {},
+            "stockout_alerts": stockout_alerts_open(workspace=workspace),
+            "demand": found.demand,
+            "reorder": found.reorder,
+            # the rows' statuses (finance.stock_status): at or below a reorder point, or soon
+            "stock_signals": {
+                pk: StockSignals(order_now=r.order_now, low=r.low, where=r.due_codes or r.low_codes)
+                for pk, r in found.reorder.items()
+            },
             "plan": plan,
             "plan_lines": list(stock_plan_lines(plan=plan, ordered_only=True)) if plan is not None else [],
             "plan_form": page.get("plan_form") or StockPlanForm(workspace=workspace, products=[]),

@@ -76,10 +76,11 @@ def target_label(target: Target, *, categories: dict[int, str], products: dict[i
     return " — ".join([label, *parts])
 
 
-def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOverview:
+def models_overview(*, workspace: Workspace, alert_limit: int = 50, has_products: bool = True) -> ModelsOverview:
     """Every target of the workspace (the base ones, those with a learning state and those
     with a deployed model), each with its deployed version, learning state, running or
-    queued job and open alerts; plus the open alerts, newest first.
+    queued job and open alerts; plus the open alerts, newest first. Inventory demand is a
+    base target only of a workspace ``has_products`` (a household has no inventory card).
 
     Five queries, plus one for category names and one for product names when targets
     name categories or products, and one for the place in line of queued jobs.
@@ -97,7 +98,8 @@ def models_overview(*, workspace: Workspace, alert_limit: int = 50) -> ModelsOve
         .select_related("model_version")
         .order_by("-created_at", "-id")[:alert_limit]
     )
-    keys = set(states) | set(deployed) | set(jobs) | {*BASE_TARGETS, "categorizer"}
+    base = {*BASE_TARGETS, "categorizer"} - (set() if has_products else {"inventory"})
+    keys = set(states) | set(deployed) | set(jobs) | base
     targets: dict[str, Target] = {}
     for key in keys:
         try:

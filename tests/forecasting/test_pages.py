@@ -496,8 +496,8 @@ class TestInventoryPlanningPage:
         assert croi.safety_stock == pytest.approx(10 * self.Z95)
         assert (croi.order_now, croi.due_codes, plenty.order_now) == (True, "N", False)
         assert 'data-reorder-point="32"' in html and "safety 16" in html
-        assert html.count("data-order-now") == 1
-        assert 'title="At or below the reorder point in N">Order now</span>' in html
+        assert 'data-sku="CROI" data-status="order_now"' in html
+        assert '<span class="badge warning" title="Order now at N">Order now</span>' in html
         assert "Reorder point</th>" in html and "95\xa0% service level" in html
 
     def test_no_plan_yet_and_the_form_for_writers_only(self, logged_in, member, viewer, stock):
@@ -523,7 +523,7 @@ class TestInventoryPlanningPage:
             f"Stock plan {plan.pk}: 1 order costing 1017.80 USD (purchase 992.80 USD)."]
         assert f'data-plan="{plan.pk}"' in html
         assert "budget 1000.00 USD, service level 95\xa0%" in html
-        assert "Purchase <strong data-purchase-cost>992.80</strong> + ordering 25.00 USD" in html
+        assert "Purchase <strong data-purchase-cost>992.80</strong>&nbsp;USD + ordering 25.00&nbsp;USD" in html
         assert 'data-plan-line="CROI@N"' in html and 'data-plan-line="PLENTY@N"' not in html
         assert "<td class=\"num\" data-order>136</td>" in html
 
@@ -609,6 +609,7 @@ class TestModelsPage:
         # Given a deployed revenue model trained yesterday, an expense target with a queued job,
         # a category model asked to retrain by an alert, and alerts (one acknowledged, one elsewhere)
         groceries = f.CategoryFactory(workspace=workspace, name="Groceries")
+        f.ProductFactory(workspace=workspace)  # a business with products: it has an inventory card
         revenue = deployed(workspace, "revenue", VARIED, metrics={"mae": 12.5, "rmse": 14.0, "mape": 8.25})
         learned = timezone.now() - dt.timedelta(days=1)
         TargetState.objects.create(workspace=workspace, target="revenue", new_rows=2, last_trained_at=learned)
@@ -692,6 +693,7 @@ class TestModelsPage:
     @pytest.mark.parametrize("role", ["owner", "manager"])
     def test_managers_see_retrain_with_csrf(self, logged_in, workspace, role):
         user = f.MembershipFactory(workspace=workspace, role=role).user
+        f.ProductFactory(workspace=workspace)  # revenue, expense, inventory demand, categoriser
         html = logged_in(user).get(MODELS).content.decode()
         assert html.count("data-retrain") == 4
         assert html.count('name="csrfmiddlewaretoken"') == 4 + 2  # the forms + switcher and logout
