@@ -102,6 +102,7 @@ class SegmentationRunAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "computed_at", "members", "segment_count", "silhouette", "k_display",
                     "trigger", "created_by"]
     list_filter = ["status", "trigger"]
+    search_fields = ["rollback_reason", "created_by__username", "rolled_back_by__username"]
     readonly_fields = ["number", "status", "computed_at", "members", "segment_count", "silhouette", "k", "kinds",
                        "features", "segments_display", "trigger", "created_by", "restored_at", "rolled_back_at",
                        "rolled_back_by", "rollback_reason", "snapshot"]
