@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from coaching.api.views import BehavioralEventViewSet
+from finance.accounts.api import AccountViewSet, TransferViewSet
 from finance.api import views as finance
 from finance.api.rules import CategoryRuleViewSet
 from finance.purchasing.api import PurchaseOrderViewSet, ReceiptViewSet
@@ -15,6 +16,8 @@ router.register("memberships", finance.MembershipViewSet, basename="membership")
 router.register("invitations", finance.InvitationViewSet, basename="invitation")
 router.register("categories", finance.CategoryViewSet, basename="category")
 router.register("transactions", finance.TransactionViewSet, basename="transaction")
+router.register("accounts", AccountViewSet, basename="account")
+router.register("transfers", TransferViewSet, basename="transfer")
 router.register("rules", CategoryRuleViewSet, basename="category-rule")
 router.register("budgets", finance.BudgetViewSet, basename="budget")
 router.register("goals", finance.GoalViewSet, basename="goal")

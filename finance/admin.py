@@ -119,15 +119,16 @@ class CategoryAdmin(WorkspaceScopedAdmin):
 @admin.register(Transaction)
 class TransactionAdmin(TransactionImportAdminMixin, WorkspaceScopedAdmin):
     list_display = [
-        "date", "kind", "amount", "currency", "description", "merchant", "category",
+        "date", "kind", "amount", "currency", "description", "merchant", "account", "category",
         "category_source", "category_confidence", "fraud_score", "anomaly_score", "is_flagged",
         "needs_confirmation", "status", "workspace",
     ]
-    list_filter = ["kind", "status", "source", "category_source", "is_flagged", "needs_confirmation", "workspace"]
-    search_fields = ["description", "merchant", "account"]
+    list_filter = ["kind", "status", "source", "category_source", "is_flagged", "needs_confirmation", "workspace",
+                   "account"]
+    search_fields = ["description", "merchant", "account_label", "account__name"]
     date_hierarchy = "date"
-    list_select_related = ["category", "workspace"]
-    autocomplete_fields = ["category"]
+    list_select_related = ["category", "account", "workspace"]
+    autocomplete_fields = ["category", "account"]
     readonly_fields = [
         "created_at", "updated_at", "created_by", "anomaly_score", "fraud_score", "needs_confirmation",
         "confirmed_by", "confirmed_at",
@@ -292,6 +293,8 @@ class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
     )
 
 
-# Purchase orders and receipts register their own admin (finance/purchasing/admin.py).
+# Accounts and transfers, purchase orders and receipts register their own admin
+# (finance/accounts/admin.py, finance/purchasing/admin.py).
+from finance.accounts import admin as _accounts_admin  # noqa: E402, F401
 from finance.purchasing import admin as _purchasing_admin  # noqa: E402, F401
 

@@ -18,9 +18,12 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
-from finance.models import Budget, Category, CategoryRule, Goal, Transaction, Workspace
+from finance.accounts.selectors import account_list
+from finance.accounts.services import ACCOUNT_OF_ANOTHER_WORKSPACE
+from finance.models import Account, Budget, Category, CategoryRule, Goal, Transaction, Workspace
 from finance.services.budgets import budget_create, budget_update, budget_validate
 from finance.services.goals import goal_create, goal_update, goal_validate
 from finance.services.import_mapping import (
@@ -171,6 +174,13 @@ class TransactionForm(ServiceModelForm):
         category.queryset = Category.objects.filter(workspace=workspace).order_by("kind", "name")
         category.empty_label = "Uncategorised"
         category.error_messages["invalid_choice"] = CATEGORY_OF_ANOTHER_WORKSPACE
+        account = self.fields["account"]
+        # The open accounts, the default first (so it is preselected); an edited row's archived account too.
+        open_or_own = Q(is_archived=False) | Q(pk=self.instance.account_id) if self.instance.pk else Q(is_archived=False)
+        account.queryset = account_list(workspace=workspace).filter(open_or_own)
+        account.empty_label = None
+        account.required = False  # none: the default account (a workspace without accounts yet gets one)
+        account.error_messages["invalid_choice"] = ACCOUNT_OF_ANOTHER_WORKSPACE
         self.fields["amount"].help_text = _currency_help(workspace, ", greater than zero")
         if self.instance.pk is None:
             self.initial.setdefault("kind", Transaction.Kind.EXPENSE)
@@ -207,11 +217,15 @@ class TransactionFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *Transaction.Status.choices]
     )
+    account = forms.ChoiceField(label="Account", required=False)
     date_from = forms.DateField(label="From", required=False, widget=DateInput())
     date_to = forms.DateField(label="To", required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, categories: Iterable[Category], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, categories: Iterable[Category], accounts: Iterable[Account] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [("", "Any account"), *((str(a.pk), a.name) for a in accounts)]
         self.fields["q"].widget.attrs["placeholder"] = "Description, merchant or account"
         self.fields["category"].choices = [
             ("", "Any category"),
@@ -241,6 +255,7 @@ class TransactionFilterForm(forms.Form):
             "uncategorised": category == UNCATEGORISED,
             "suggested": category == SUGGESTED,
             "status": data.get("status") or "",
+            "account_id": int(data["account"]) if data.get("account") else None,
             "date_from": data.get("date_from"),
             "date_to": date_to,
         }

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -109,8 +110,16 @@ class Category(models.Model):
         return f"{self.name} ({self.get_kind_display().lower()})"
 
 
+class TransactionQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+        """``bulk_create``, each row without an account put in its workspace's default."""
+        objs = list(objs)
+        transactions_account_fill(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Transaction(models.Model):
-    """One movement of money: revenue in or expense out."""
+    """One movement of money in one account: revenue in or expense out."""
 
     class Kind(models.TextChoices):
         REVENUE = "revenue", "Revenue"
@@ -140,7 +149,19 @@ class Transaction(models.Model):
     date = models.DateField(db_index=True, validators=[IN_RANGE])
     description = models.CharField(max_length=255, blank=True, default="", validators=[LINE])
     merchant = models.CharField(max_length=120, blank=True, default="", validators=[LINE])
-    account = models.CharField(max_length=60, blank=True, default="", validators=[LINE])
+    # The account the money moved in (the workspace's default when written without one,
+    # finance.accounts); the account as the source named it stays in account_label.
+    # RESTRICT: an account with transactions is not deleted (archive it), unless its whole
+    # workspace is (PROTECT would refuse that too).
+    account = models.ForeignKey(
+        "finance.Account", on_delete=models.RESTRICT, blank=True, related_name="transactions",
+        help_text="The account of the workspace the money moved in; without one, the workspace's default account.",
+    )
+    account_label = models.CharField(
+        max_length=60, blank=True, default="", validators=[LINE],
+        help_text="The account as the source named it (an imported file's account; the free text of rows "
+                  "written before accounts existed).",
+    )
     category = models.ForeignKey(
         Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
     )
@@ -181,6 +202,8 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TransactionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-date", "-id"]
         indexes = [
@@ -197,9 +220,19 @@ class Transaction(models.Model):
         label = self.description or self.merchant or self.get_kind_display()
         return f"{self.date} {sign}{self.amount} {self.currency} {label}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved; a row written without an account goes to its workspace's default account."""
+        if self.account_id is None and self.workspace_id is not None:
+            transactions_account_fill([self])
+        super().save(*args, **kwargs)
+
     @property
     def signed_amount(self) -> Decimal:
         return self.amount if self.kind == self.Kind.REVENUE else -self.amount
+
+    def clean(self) -> None:
+        if self.account_id is not None and self.workspace_id is not None and self.account.workspace_id != self.workspace_id:
+            raise ValidationError({"account": "Choose an account of this workspace."})
 
 
 class CategoryRule(models.Model):
@@ -538,6 +571,7 @@ class Invitation(models.Model):
         return bool(user.email) and self.email.casefold() == user.email.casefold()
 
 
-# Purchase orders and their receipts keep their own feature package; importing them here
-# registers them with the app (and keeps this module within its size).
+# Accounts and transfers, purchase orders and their receipts keep their own feature packages;
+# importing them here registers them with the app (and keeps this module within its size).
+from finance.accounts.models import Account, Transfer, transactions_account_fill  # noqa: E402, F401
 from finance.purchasing.models import PurchaseOrder, Receipt  # noqa: E402, F401

@@ -415,13 +415,17 @@ def transaction_list(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     search: str = "",
+    account_id: int | None = None,
 ) -> QuerySet[Transaction]:
     """The workspace's transactions, newest first, narrowed by the given filters.
 
-    ``search`` matches description, merchant or account (case-insensitive); empty
-    filters are ignored. The category is joined in the same query.
+    ``search`` matches description, merchant or the account as the source named it
+    (case-insensitive); empty filters are ignored. The category and the account are
+    joined in the same query.
     """
-    queryset = Transaction.objects.filter(workspace=workspace).select_related("category")
+    queryset = Transaction.objects.filter(workspace=workspace).select_related("category", "account")
+    if account_id is not None:
+        queryset = queryset.filter(account_id=account_id)
     if kind:
         queryset = queryset.filter(kind=kind)
     if uncategorised:
@@ -436,7 +440,7 @@ def transaction_list(
         queryset = queryset.filter(date__lte=date_to)
     if search:
         queryset = queryset.filter(
-            Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account__icontains=search)
+            Q(description__icontains=search) | Q(merchant__icontains=search) | Q(account_label__icontains=search)
         )
     return queryset.order_by("-date", "-id")
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from coaching.models import BehavioralEvent
 from finance.models import (
+    Account,
     Budget,
     Category,
     Goal,
@@ -19,6 +20,7 @@ from finance.models import (
     StockLevel,
     Supplier,
     Transaction,
+    Transfer,
     Warehouse,
     Workspace,
 )
@@ -84,6 +86,29 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     date = dt.date(2025, 3, 14)
     description = factory.Sequence(lambda n: f"Purchase {n}")
     merchant = "Corner Shop"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """An account besides the workspace's default one (which its first transaction creates)."""
+
+    class Meta:
+        model = Account
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Account {n}")
+    kind = Account.Kind.BANK
+    currency = factory.SelfAttribute("workspace.currency")
+
+
+class TransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transfer
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    from_account = factory.SubFactory(AccountFactory, workspace=factory.SelfAttribute("..workspace"))
+    to_account = factory.SubFactory(AccountFactory, workspace=factory.SelfAttribute("..workspace"))
+    amount = Decimal("100.00")
+    date = dt.date(2025, 3, 15)
 
 
 class BudgetFactory(factory.django.DjangoModelFactory):

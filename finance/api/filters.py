@@ -168,6 +168,7 @@ class TransactionFilter(FilterSet):
             "amount": ["gte", "lte"],
             "merchant": ["exact", "icontains"],
             "currency": ["exact"],
+            "account": ["exact"],
         }
 
 

@@ -12,8 +12,10 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.limits import currency_normalise
+from finance.accounts.services import account_usable_check
 from finance.api.kit import RowListSerializer, WorkspaceOwnedSerializer
 from finance.models import (
+    Account,
     Budget,
     Category,
     Goal,
@@ -159,7 +161,8 @@ class CategorySerializer(WorkspaceOwnedSerializer):
 
 
 class TransactionSerializer(WorkspaceOwnedSerializer):
-    """A transaction of the books. The rules of writing one, and their messages, are the
+    """A transaction of the books, in one account of its workspace (its default account
+    when ``account`` is left out). The rules of writing one, and their messages, are the
     services' (:mod:`finance.services.transactions`), shared with the page form."""
 
     # Declared without the model's minimum so that the services' amount rule gives the message.
@@ -170,13 +173,15 @@ class TransactionSerializer(WorkspaceOwnedSerializer):
         model = Transaction
         fields = [
             "id", "workspace", "kind", "amount", "currency", "date", "description", "merchant",
-            "account", "category", "category_source", "category_confidence", "anomaly_score", "fraud_score",
+            "account", "account_label", "category", "category_source", "category_confidence", "anomaly_score", "fraud_score",
             "is_flagged", "needs_confirmation", "confirmed_at", "status", "source", "created_at", "updated_at",
         ]
         read_only_fields = [
-            "category_source", "category_confidence", "anomaly_score", "fraud_score", "is_flagged",
+            "account_label", "category_source", "category_confidence", "anomaly_score", "fraud_score", "is_flagged",
             "needs_confirmation", "confirmed_at", "source", "created_at", "updated_at",
         ]
+        extra_kwargs = {"account": {"help_text": "An open account of the workspace; its default account when left "
+                                                 "out."}}
         list_serializer_class = RowListSerializer  # a page of 50 rows is the hot path of the API
 
     def validate_amount(self, value: Decimal) -> Decimal:
@@ -191,6 +196,8 @@ class TransactionSerializer(WorkspaceOwnedSerializer):
             kind=attrs.get("kind", getattr(self.instance, "kind", None)),
             amount=attrs.get("amount", getattr(self.instance, "amount", None)),
             category=attrs.get("category", getattr(self.instance, "category", None)),
+            account=attrs["account"] if "account" in attrs and attrs["account"].pk != getattr(
+                self.instance, "account_id", None) else None,
         )
         return attrs
 
@@ -240,8 +247,24 @@ class TransactionImportSerializer(CsvImportSerializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Check and preview only: nothing is written (200 with the preview)."
     )
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.none(), required=False,
+        help_text="An open account of the workspace for the rows whose own account (an OFX ACCTID, a QIF or CSV "
+                  "account) names none of its accounts by name or number; the default account when left out.",
+    )
+
+    def __init__(self, *args: Any, workspaces: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, workspaces=workspaces, **kwargs)
+        if workspaces is not None:
+            self.fields["account"].queryset = Account.objects.filter(workspace__in=workspaces)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        account = attrs.get("account")
+        if account is not None:
+            try:
+                account_usable_check(workspace=attrs["workspace"], account=account)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"account": exc.messages}) from None
         mapping = attrs.get("mapping")
         try:
             if attrs["format"] == "csv" and mapping is not None:
@@ -266,6 +289,7 @@ class ImportRowSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     merchant = serializers.CharField(required=False, allow_blank=True)
     category = serializers.CharField(required=False, allow_blank=True)
+    account = serializers.CharField(required=False, help_text="The account the row goes to.")
 
 
 class ImportPreviewRowSerializer(ImportRowSerializer):

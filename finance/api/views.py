@@ -246,7 +246,7 @@ class TransactionViewSet(_CsvImportMixin, WorkspaceScopedViewSet):
         try:
             result = transaction_import(
                 workspace=data["workspace"], file=data["file"], user=request.user, file_format=data["format"],
-                mapping=data.get("mapping"), dry_run=data["dry_run"],
+                mapping=data.get("mapping"), dry_run=data["dry_run"], account=data.get("account"),
             )
         except ImportMappingError as exc:
             raise ValidationError({"mapping": exc.errors}) from None

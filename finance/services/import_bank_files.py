@@ -146,6 +146,10 @@ def _ofx_transaction(trn: ET.Element, *, line: int, statement: dict[str, str], p
         row["currency"] = _field(problems, line, "currency", parse_currency, currency) or ""
     if text.get("FITID"):
         row["import_key"] = _ofx_key(statement["bank"], statement["account"], text["FITID"])
+    # The account id finds the workspace's account (finance.services.transaction_import); only
+    # its last four characters are stored, as the label (a card's ACCTID is its number).
+    row["bank_account"] = statement["account"]
+    row["account"] = f"…{statement['account'][-4:]}" if statement["account"] else ""
     return row
 
 

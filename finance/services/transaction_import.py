@@ -12,13 +12,16 @@ rows as they would be stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
-from finance.models import Category, Transaction, Workspace
+from finance.accounts.selectors import account_list
+from finance.accounts.services import account_default_get
+from finance.models import Account, Category, Transaction, Workspace
 from finance.selectors import category_rule_list
 from finance.services.csv_import import (
     IMPORT_BATCH_SIZE,
@@ -66,9 +69,33 @@ def _category_of_hint(categories: dict[str, Category], hint: str, kind: str) -> 
     return None
 
 
+MIN_NUMBER_SUFFIX = 4  # an account's number of at least this many characters finds the ids ending with it
+
+
+def _account_matcher(*, workspace: Workspace) -> Callable[[str], Account | None]:
+    """Which open account of the workspace a file's account (an OFX ACCTID, a QIF or CSV
+    account name) is: the one whose bank number it is or ends with (numbers of at least
+    four characters: the last digits of a card do), else the one of that name (case aside)."""
+    accounts = list(account_list(workspace=workspace, include_archived=False))
+    numbers = [(a.number.strip().casefold(), a) for a in accounts if a.number.strip()]
+    names = {a.name.casefold(): a for a in accounts}
+
+    def match(text: str) -> Account | None:
+        key = text.strip().casefold()
+        if not key:
+            return None
+        for number, account in numbers:
+            if key == number or (len(number) >= MIN_NUMBER_SUFFIX and key.endswith(number)):
+                return account
+        return names.get(key)
+
+    return match
+
+
 def _row_build(
     row: dict[str, Any], *, workspace: Workspace, user: AbstractBaseUser | None,
     categories: dict[str, Category], rules: list, problems: Problems,
+    accounts: Callable[[str], Account | None], account: Account,
 ) -> Transaction | None:
     """The unsaved transaction of one read row, or None with its problems recorded."""
     line, amount, kind = row["_row"], row.get("amount"), row.get("kind")
@@ -102,7 +129,8 @@ def _row_build(
         workspace=workspace, user=user, source=Transaction.Source.IMPORT, kind=kind, amount=amount,
         date=row["date"], category=category, currency=row.get("currency") or "",
         description=row.get("description") or "", merchant=row.get("merchant") or "",
-        account=row.get("account") or "", status=row.get("status") or Transaction.Status.APPROVED, rules=rules,
+        account=accounts(row.get("bank_account") or row.get("account") or "") or account,
+        account_label=row.get("account") or "", status=row.get("status") or Transaction.Status.APPROVED, rules=rules,
     )
     transaction.import_key = row.get("import_key") or ""
     return transaction
@@ -113,7 +141,7 @@ def _row_summary(line: int, transaction: Transaction) -> dict[str, Any]:
         "row": line, "date": transaction.date.isoformat(), "kind": transaction.kind,
         "amount": str(transaction.amount), "currency": transaction.currency,
         "description": transaction.description, "merchant": transaction.merchant,
-        "category": transaction.category.name if transaction.category else "",
+        "category": transaction.category.name if transaction.category else "", "account": transaction.account.name,
     }
 
 
@@ -138,6 +166,7 @@ def _preview(rows: list[dict[str, Any]], built: dict[int, Transaction], duplicat
 def transaction_import(
     *, workspace: Workspace, file: IO[bytes] | IO[str], user: AbstractBaseUser | None = None,
     file_format: str = "csv", mapping: dict[str, Any] | None = None, dry_run: bool = False,
+    account: Account | None = None,
 ) -> ImportResult:
     """Import every new row of ``file`` (``file_format`` csv, ofx or qif; ``mapping`` for
     a CSV's columns or a QIF's conventions) into ``workspace``, or none of them.
@@ -147,17 +176,24 @@ def transaction_import(
     (nothing written) for a file with any problem, each named with its row and column.
     A ``dry_run`` raises only for an unreadable file: it returns the problems, the
     duplicates and the first rows, and writes nothing. Without a category, a row gets its
-    category rule's, as a single create does.
+    category rule's, as a single create does. A row goes to the open account of the
+    workspace that its file names (an OFX ACCTID, a QIF account, a CSV ``account`` column:
+    :func:`_account_matcher`), else to ``account`` (an open account of ``workspace``,
+    checked by the caller), else to the workspace's default account; the file's name for
+    it stays in ``account_label`` (an OFX id as its last four characters).
     """
     rows, problems = import_file_read(file, file_format=file_format, mapping=mapping, columns=transaction_columns())
     categories = {c.name.lower(): c for c in Category.objects.filter(workspace=workspace)}
     rules = list(category_rule_list(workspace=workspace, active_only=True))
+    accounts = _account_matcher(workspace=workspace)
+    account = account if account is not None else account_default_get(workspace=workspace)
     built: dict[int, Transaction] = {}
     for row in rows:
         if row["_row"] in problems.rows:
             continue
         transaction = _row_build(
-            row, workspace=workspace, user=user, categories=categories, rules=rules, problems=problems
+            row, workspace=workspace, user=user, categories=categories, rules=rules, problems=problems,
+            accounts=accounts, account=account,
         )
         if transaction is not None:
             built[row["_row"]] = transaction

@@ -32,7 +32,8 @@ from config.limits import (
     currency_normalise,
     date_validate,
 )
-from finance.models import Category, CategoryRule, Transaction, Workspace
+from finance.accounts.services import account_default_get, account_usable_check
+from finance.models import Account, Category, CategoryRule, Transaction, Workspace
 from finance.rules import category_rule_for
 from finance.selectors import (
     category_rule_list,
@@ -80,13 +81,14 @@ def _field_check(errors: dict[str, list[ValidationError]], name: str, check: Any
 
 def transaction_validate(
     *, workspace: Workspace, kind: str | None, amount: Decimal | None, category: Category | None,
-    date: dt.date | None = None, currency: str | None = None,
+    date: dt.date | None = None, currency: str | None = None, account: Account | None = None,
 ) -> None:
     """Check the rules every written transaction keeps, or raise ``ValidationError``
     keyed by field: the amount is greater than zero and within ``INPUT_AMOUNT_MAX``, the
     kind is revenue or expense, the category (optional) belongs to ``workspace`` and has
     the transaction's kind, the date (when given) is within ``INPUT_DATE_MIN`` …
-    ``INPUT_DATE_MAX`` and the currency (when given) an ISO 4217 code.
+    ``INPUT_DATE_MAX``, the currency (when given) an ISO 4217 code and the account (when
+    given) an open account of ``workspace``.
 
     A ``None`` kind or amount is skipped: the caller's own field validation has already
     refused it (a form reports a missing amount as required, not as zero).
@@ -95,6 +97,7 @@ def transaction_validate(
     _field_check(errors, "amount", lambda value: transaction_amount_validate(amount=value), amount)
     _field_check(errors, "date", date_validate, date)
     _field_check(errors, "currency", currency_normalise, currency)
+    _field_check(errors, "account", lambda value: account_usable_check(workspace=workspace, account=value), account)
     if kind is not None and kind not in _KINDS:
         errors["kind"] = [ValidationError(KIND_INVALID, code="invalid_choice", params={"value": kind})]
     if category is not None:
@@ -129,9 +132,10 @@ def _transaction_build(
     currency: str,
     description: str,
     merchant: str,
-    account: str,
+    account: Account,
     status: str,
     rules: Sequence[CategoryRule] = (),
+    account_label: str = "",
 ) -> Transaction:
     """A new, unsaved row, normalised: the workspace's currency unless one is given, the
     writer and the channel it came through, and a category chosen by a person — or,
@@ -151,6 +155,7 @@ def _transaction_build(
         description=description,
         merchant=merchant,
         account=account,
+        account_label=account_label,
         category=category,
         category_source=source_of_category,
         status=status,
@@ -171,20 +176,23 @@ def transaction_create(
     currency: str = "",
     description: str = "",
     merchant: str = "",
-    account: str = "",
+    account: Account | None = None,
     status: str = Transaction.Status.APPROVED,
     source: str = Transaction.Source.MANUAL,
 ) -> Transaction:
     """Add one transaction to ``workspace``, written by ``user`` through ``source``.
 
-    Without ``currency`` the row is in the workspace's currency. A given category is the
+    Without ``currency`` the row is in the workspace's currency, without ``account`` in
+    the workspace's default account. A given category is the
     user's choice (``category_source`` "user"); without one, the workspace's first active
     rule that applies sets it (``category_source`` "rule"). Raises ``ValidationError`` (keyed by
     field, nothing written) when :func:`transaction_validate` refuses the row.
     """
     transaction_validate(
-        workspace=workspace, kind=kind, amount=amount, category=category, date=date, currency=currency
+        workspace=workspace, kind=kind, amount=amount, category=category, date=date, currency=currency,
+        account=account,
     )
+    account = account if account is not None else account_default_get(workspace=workspace)
     transaction = _transaction_build(
         workspace=workspace, user=user, source=source, kind=kind, amount=amount, date=date,
         category=category, currency=currency, description=description, merchant=merchant,
@@ -223,9 +231,12 @@ def transaction_update(
         .get(pk=transaction.pk)
     )
     category = fields.get("category", row.category)
+    if "account" in fields and fields["account"] is None:  # no choice: the default account
+        fields["account"] = account_default_get(workspace=row.workspace)
+    moved = fields["account"] if "account" in fields and fields["account"].pk != row.account_id else None
     transaction_validate(
         workspace=row.workspace, kind=fields.get("kind", row.kind), amount=fields.get("amount", row.amount),
-        category=category, date=fields.get("date"), currency=fields.get("currency"),
+        category=category, date=fields.get("date"), currency=fields.get("currency"), account=moved,
     )
     amount_changed = fields.get("amount", row.amount) != row.amount or fields.get("kind", row.kind) != row.kind
     if "category" in fields and (category.pk if category is not None else None) != row.category_id:

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.text import slugify
 
+from finance.accounts.services import account_default_get
 from finance.models import Membership, Workspace
 
 
@@ -22,11 +23,13 @@ def _unique_slug(name: str) -> str:
 def workspace_create(
     *, name: str, owner: AbstractBaseUser, kind: str = Workspace.Kind.BUSINESS, currency: str = "USD"
 ) -> Workspace:
-    """Create a workspace with ``owner`` as its first member (role owner)."""
+    """Create a workspace with ``owner`` as its first member (role owner) and its default
+    account (a bank account in the workspace's currency)."""
     workspace = Workspace.objects.create(
         name=name, slug=_unique_slug(name), kind=kind, currency=currency.upper()
     )
     Membership.objects.create(workspace=workspace, user=owner, role=Membership.Role.OWNER)
+    account_default_get(workspace=workspace)
     return workspace
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from finance.models import Category, Transaction, Workspace
+from finance.models import Account, Category, Transaction, Workspace
 from forecasting.classifiers.anomaly import MIN_ROWS as ANOMALY_MIN_ROWS
 from forecasting.classifiers.categorizer import payee_text
 from forecasting.classifiers.fraud import MIN_FRAUD_LABELS
@@ -23,14 +23,28 @@ CLASSIFIER_TARGETS = (CATEGORIZER, FRAUD, ANOMALY)
 #: Rows a user (or a rule) categorised: the categoriser's teachers. Model suggestions
 #: are not labels until a user accepts them (then their source becomes "user").
 LABELLED_SOURCES = (Transaction.CategorySource.USER, Transaction.CategorySource.RULE)
-RECORD_FIELDS = ("id", "date", "description", "merchant", "account", "kind", "amount", "category_id", "created_at")
+#: The categoriser reads the account's name (an "account" of /ml/categorize/ is a name too).
+RECORD_FIELDS = ("id", "date", "description", "merchant", "account__name", "kind", "amount", "category_id",
+                 "created_at")
+
+
+def _account_names(rows: list[Transaction]) -> dict[int, str]:
+    """The names of the rows' accounts: those loaded with the rows, the others in one query."""
+    names = {t.account_id: t.account.name for t in rows if Transaction.account.is_cached(t)}
+    missing = {t.account_id for t in rows} - names.keys()
+    if missing:
+        names.update(Account.objects.filter(pk__in=missing).values_list("pk", "name"))
+    return names
 
 
 def transaction_records(rows: Iterable[Transaction]) -> list[dict[str, Any]]:
     """Plain dicts of the fields the classifiers read."""
+    rows = list(rows)
+    accounts = _account_names(rows)
     return [
-        {"id": t.pk, "date": t.date, "description": t.description, "merchant": t.merchant, "account": t.account,
-         "kind": t.kind, "amount": float(t.amount), "category": t.category_id, "created_at": t.created_at}
+        {"id": t.pk, "date": t.date, "description": t.description, "merchant": t.merchant,
+         "account": accounts.get(t.account_id, ""), "kind": t.kind, "amount": float(t.amount),
+         "category": t.category_id, "created_at": t.created_at}
         for t in rows
     ]
 
@@ -40,6 +54,7 @@ def _values_records(queryset: QuerySet) -> list[dict[str, Any]]:
     for row in queryset.values(*RECORD_FIELDS):
         row["amount"] = float(row["amount"])
         row["category"] = row.pop("category_id")
+        row["account"] = row.pop("account__name")
         records.append(row)
     return records
 

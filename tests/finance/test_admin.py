@@ -39,6 +39,7 @@ class TestAdminPages:
         f.BehavioralEventFactory(workspace=workspace)
         f.SupplierFactory(workspace=workspace)
         f.InvitationFactory(workspace=workspace)
+        f.TransferFactory(workspace=workspace)
         f.ReceiptFactory(purchase_order=f.PurchaseOrderFactory(workspace=workspace))
         category_rule_create(workspace=workspace, user=None, pattern="shell",
                              category=f.CategoryFactory(workspace=workspace, kind="expense"))

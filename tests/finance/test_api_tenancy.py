@@ -15,6 +15,7 @@ from django.db import models
 
 from coaching.models import BehavioralEvent
 from finance.models import (
+    Account,
     Budget,
     Category,
     Goal,
@@ -113,6 +114,11 @@ ENDPOINTS = [
                     "supplier": f.SupplierFactory(workspace=ws).pk, "warehouse": f.WarehouseFactory(workspace=ws).pk,
                     "quantity_ordered": 24, "ordered_on": "2025-05-02", "expected_on": "2025-05-09"},
         {"quantity_ordered": 30}, {"quantity_ordered": 0, "ordered_on": "02/05/2025"},
+    ),
+    Endpoint(
+        "accounts", Account, lambda ws: f.AccountFactory(workspace=ws),
+        lambda ws: {"workspace": ws.pk, "name": "Visa card", "kind": "card", "opening_balance": "-120.50"},
+        {"name": "Visa"}, {"kind": "gold", "currency": "XYZ", "opening_balance": "lots"},
     ),
 ]
 IDS = [e.route for e in ENDPOINTS]
@@ -229,6 +235,7 @@ RELATED_FIELDS = [
     ("purchase-orders", "product", lambda ws: f.ProductFactory(workspace=ws).pk),
     ("purchase-orders", "supplier", lambda ws: f.SupplierFactory(workspace=ws).pk),
     ("purchase-orders", "warehouse", lambda ws: f.WarehouseFactory(workspace=ws).pk),
+    ("transactions", "account", lambda ws: f.AccountFactory(workspace=ws).pk),
 ]
 
 

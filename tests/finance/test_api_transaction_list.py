@@ -30,7 +30,7 @@ def _varied_rows(workspace) -> list[Transaction]:
                              category_source=Transaction.CategorySource.MODEL, category_confidence=0.8125,
                              anomaly_score=-0.25, fraud_score=0.03, is_flagged=True),
         f.TransactionFactory(workspace=workspace, kind=Transaction.Kind.REVENUE, amount=Decimal("7"),
-                             date=dt.date(2024, 12, 31), merchant="", account="Checking"),
+                             date=dt.date(2024, 12, 31), merchant="", account_label="Checking"),
         f.TransactionFactory(workspace=workspace, amount=Decimal("0.01"), description="Café ☕ «x»"),
     ]
 

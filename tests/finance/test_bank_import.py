@@ -135,6 +135,7 @@ class TestBankFiles:
         assert response.json()["duplicate_rows"][2] == {
             "row": 55, "date": "2025-11-04", "kind": "revenue", "amount": "2450.00", "currency": "USD",
             "description": "DIRECT DEP", "merchant": "ACME LTD PAYROLL", "category": "",
+            "account": "Main account",
         }
 
     def test_overlapping_qif_imports_only_the_new_rows(self, post):
@@ -147,7 +148,7 @@ class TestBankFiles:
             "created": 1, "duplicates": 1,
             "duplicate_rows": [{
                 "row": 2, "date": "2025-10-03", "kind": "expense", "amount": "4.75", "currency": "USD",
-                "description": "Starbucks", "merchant": "Starbucks", "category": "",
+                "description": "Starbucks", "merchant": "Starbucks", "category": "", "account": "Main account",
             }],
         }
         assert Transaction.objects.count() == 13
@@ -396,7 +397,8 @@ class TestPreview:
         assert body["errors"] == [{"row": 31, "column": "amount", "message": "'-60.0.0' is not an amount written like 1,234.56"}]
         assert body["rows"][2] == {
             "row": 14, "date": "2025-10-03", "kind": "expense", "amount": "4.75", "currency": "USD",
-            "description": "Starbucks", "merchant": "Starbucks", "category": "", "duplicate": True, "errors": [],
+            "description": "Starbucks", "merchant": "Starbucks", "category": "", "account": "Main account",
+            "duplicate": True, "errors": [],
         }
         assert body["rows"][5] == {
             "row": 30, "date": "2025-10-09", "amount": None, "duplicate": False, "errors": body["errors"],

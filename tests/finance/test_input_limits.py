@@ -42,7 +42,7 @@ class TestTransactionApi:
             ({"currency": "<s>"}, "currency", "“<s>” is not an ISO 4217 currency code; use one such as USD or EUR."),
             ({"currency": "ABC"}, "currency", "“ABC” is not an ISO 4217 currency code; use one such as USD or EUR."),
             ({"merchant": "a\u0000"}, "merchant", NUL),
-            ({"account": "a\u001b"}, "account",
+            ({"description": "a\u001b"}, "description",
              "Remove the control character U+001B (character 2): control characters are not allowed in text."),
             ({"amount": "1000000000000.00"}, "amount", "Ensure that there are no more than 14 digits in total."),
         ],

@@ -76,7 +76,7 @@ def valid_payload(**overrides) -> dict:
         "category": "",
         "description": "COSTCO WHSE #0113",
         "merchant": "Costco",
-        "account": "Visa",
+        "account": "",
         "status": "approved",
     }
     payload.update(overrides)
@@ -345,7 +345,7 @@ class TestTransactionList:
             "bread": make(workspace=workspace, description="Bread flour", merchant="Mill & Co", date=dt.date(2025, 3, 1), category=groceries),
             "rent": make(workspace=workspace, description="Shop rent", merchant="Landlord", date=dt.date(2025, 3, 5), status="pending"),
             "cake": make(workspace=workspace, kind="revenue", description="Cake order", merchant="Café Nord", date=dt.date(2025, 4, 2), category=sales_category),
-            "bank": make(workspace=workspace, kind="revenue", description="Interest", account="Savings", date=dt.date(2025, 2, 27)),
+            "bank": make(workspace=workspace, kind="revenue", description="Interest", account_label="Savings", date=dt.date(2025, 2, 27)),
             "theirs": make(workspace=other_workspace, description="Bread for them", date=dt.date(2025, 3, 2)),
         }
 

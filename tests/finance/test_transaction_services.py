@@ -72,7 +72,7 @@ def page_client(user) -> Client:
 def page_payload(**overrides) -> dict:
     return {
         "kind": "expense", "amount": "19.99", "date": "2025-04-01", "category": "",
-        "description": "COSTCO WHSE #0113", "merchant": "Costco", "account": "Visa", "status": "approved",
+        "description": "COSTCO WHSE #0113", "merchant": "Costco", "status": "approved",
     } | overrides
 
 
@@ -88,12 +88,13 @@ def api_payload(workspace, **overrides) -> dict:
 
 class TestTransactionCreate:
     def test_creates_the_row_with_the_rules(self, workspace, member, groceries):
-        # Given a category of the workspace
-        # When a transaction is created with it and no currency
+        # Given a category and a card account of the workspace
+        visa = f.AccountFactory(workspace=workspace, name="Visa", kind="card")
+        # When a transaction is created with them and no currency
         created = transaction_create(
             workspace=workspace, user=member, kind="expense", amount=Decimal("19.99"),
             date=dt.date(2025, 4, 1), category=groceries, description="COSTCO WHSE #0113", merchant="Costco",
-            account="Visa", source=Transaction.Source.API,
+            account=visa, source=Transaction.Source.API,
         )
         # Then it is saved in the workspace's currency, the category is the user's choice
         saved = Transaction.objects.get()
@@ -105,7 +106,7 @@ class TestTransactionCreate:
         ) == (
             workspace, "expense", Decimal("19.99"), "USD", dt.date(2025, 4, 1), groceries,
             "user", None, "COSTCO WHSE #0113", "Costco",
-            "Visa", "approved", "api", member,
+            visa, "approved", "api", member,
         )
 
     def test_defaults_without_category_and_a_given_currency_upper_cased(self, workspace, member):
@@ -290,7 +291,7 @@ class TestSameMessagesOnThePageAndTheApi:
     def test_both_write_the_same_row_but_for_the_source(self, workspace, member, groceries, client_for):
         page_client(member).post(CREATE, page_payload(category=groceries.pk))
         client_for(member).post(
-            API, api_payload(workspace, category=groceries.pk, merchant="Costco", account="Visa"), format="json"
+            API, api_payload(workspace, category=groceries.pk, merchant="Costco"), format="json"
         )
         rows = list(Transaction.objects.order_by("pk").values_list(
             "workspace", "kind", "amount", "currency", "category", "category_source", "category_confidence",

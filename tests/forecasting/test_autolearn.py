@@ -97,12 +97,12 @@ class TestCounting:
         assert counters(workspace) == {"revenue": 1} | classifiers(1)
 
     def test_a_new_row_is_counted_by_its_own_insert(self, workspace, django_assert_num_queries):
-        # Given a workspace whose counters exist
+        # Given a workspace whose counters (and default account) exist
         from finance.models import Transaction
 
-        f.TransactionFactory(workspace=workspace, kind="expense")
+        first = f.TransactionFactory(workspace=workspace, kind="expense")
         fields = {"workspace": workspace, "kind": "expense", "amount": Decimal("9.99"), "date": dt.date(2025, 3, 1),
-                  "description": "One statement"}
+                  "description": "One statement", "account": first.account}
         # When a row is written through the ORM
         with django_assert_num_queries(1):  # the INSERT: no counter statement of its own
             Transaction.objects.create(**fields)
@@ -152,7 +152,8 @@ class TestCounting:
         f.TransactionFactory(workspace=workspace, kind="revenue")
         f.TransactionFactory(workspace=workspace, kind="expense")
         dump = tmp_path / "books.json"
-        call_command("dumpdata", "finance.Workspace", "finance.Transaction", output=str(dump), verbosity=0)
+        call_command("dumpdata", "finance.Workspace", "finance.Account", "finance.Transaction", output=str(dump),
+                     verbosity=0)
         pk = workspace.pk
         workspace.delete()
         assert TargetState.objects.filter(workspace_id=pk).count() == 0
