@@ -3,7 +3,7 @@
 from django.urls import path
 
 from forecasting.pages import inventory as inventory_planning
-from forecasting.pages import models, review, suggestions
+from forecasting.pages import models, product, review, suggestions
 
 app_name = "forecasting"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("review/<int:pk>/fraud/", review.ReviewFraudView.as_view(), name="review-fraud"),
     path("inventory/plan/", inventory_planning.StockPlanCreateView.as_view(), name="stock-plan-create"),
     path("inventory/scenarios/", inventory_planning.ScenarioCompareView.as_view(), name="stock-plan-scenarios"),
+    path("inventory/products/<int:pk>/", product.ProductAnalysisView.as_view(), name="product-analysis"),
     path(
         "transactions/<int:pk>/suggestion/accept/",
         suggestions.SuggestionAcceptView.as_view(),

@@ -9,6 +9,8 @@ transaction (:mod:`finance.purchasing.services`). The rows live in the ``finance
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -69,6 +71,11 @@ class PurchaseOrder(models.Model):
 
     def __str__(self) -> str:
         return f"PO {self.pk}: {self.quantity_ordered}× {self.product.sku} for {self.warehouse.code} ({self.ordered_on})"
+
+    @property
+    def total_cost(self) -> Decimal:
+        """What the units ordered cost (the workspace's currency)."""
+        return self.unit_cost * self.quantity_ordered
 
     @property
     def quantity_due(self) -> int:
