@@ -311,7 +311,8 @@ def inventory_forecasts_read(
         shown = product_demand(pairs=pairs, stock=stock.get(product.pk, 0), lead_time_days=lead_time.mean_days)
         if shown is not None:
             demand[product.pk] = shown
-    demand = product_demand_learned(workspace=workspace, demand=demand, points=found.points, today=today)
+    demand = product_demand_learned(workspace=workspace, demand=demand, points=found.points, today=today,
+                                    performance=found.suppliers)
     return InventoryForecasts(
         demand=demand, reorder={pk: ProductReorder(points=points) for pk, points in by_product.items()},
     )

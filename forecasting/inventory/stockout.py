@@ -151,7 +151,7 @@ def stockout_risks(
         for point in found.points
     ]
     learned = stockout_model_predict(
-        workspace=workspace, horizon_days=horizon_days, today=today, log=log, user=user,
+        workspace=workspace, horizon_days=horizon_days, today=today, log=log, user=user, performance=found.suppliers,
         asks=[PairNow((r.product.pk, r.warehouse.pk), r.on_hand, r.lead_time_days) for r in risks])
     risks = stockout_risks_learned(risks, learned) if learned is not None else risks
     return sorted(risks, key=lambda r: (-r.probability_lead_time, -r.probability_horizon, r.product.sku,

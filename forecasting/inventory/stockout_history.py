@@ -65,7 +65,8 @@ REPLAYED, SIMULATED = "replayed", "simulated"
 
 @dataclass(frozen=True)
 class Order:
-    """One purchase order, in days from the history's first day (negative: before it)."""
+    """One purchase order, its days counted from an origin (the history's first day, or
+    ``origin`` days before it: see :class:`PairHistory`)."""
 
     ordered: int
     expected: int
@@ -85,7 +86,9 @@ class SupplierTerms:
 
 @dataclass
 class PairHistory:
-    """One pair's days: demand, end-of-day stock, its orders and its supplier's."""
+    """One pair's days: demand, end-of-day stock, its orders and its supplier's (their day
+    ``t + origin`` is the history's day ``t``: the orders of a workspace are counted once
+    from a common origin)."""
 
     key: tuple[int, int]
     demand: np.ndarray
@@ -95,6 +98,8 @@ class PairHistory:
     terms: SupplierTerms
     source: str  # REPLAYED or SIMULATED
     min_receipts: int = 3
+    origin: int = 0
+    supplier: SupplierTable | None = None  # of ``supplier_orders``, when shared by several pairs
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -110,6 +115,25 @@ class PairHistory:
         """Stockouts that began inside the history (days the stock hit 0 after a day above it)."""
         out = self.stockout_days
         return int(np.sum(out[1:] & ~out[:-1]))
+
+
+@dataclass(frozen=True)
+class SupplierTable:
+    """A supplier's orders as arrays (days in the orders' own count): its receipts sorted by
+    day (day, lead time, on time), the units ordered by the day each order fell due (the day
+    after its expected date) and the units received counted from that day on."""
+
+    receipts: np.ndarray  # (k, 3)
+    due: np.ndarray  # (m, 2): day due, units ordered
+    got: np.ndarray  # (r, 2): day counted, units received
+
+    @classmethod
+    def of(cls, orders: Sequence[Order]) -> SupplierTable:
+        receipts = sorted((day, day - o.ordered, day <= o.expected) for o in orders for day, _ in o.receipts)
+        due = [(o.expected + 1, o.quantity) for o in orders]
+        got = [(max(day, o.expected + 1), units) for o in orders for day, units in o.receipts]
+        return cls(np.array(receipts, dtype=float).reshape(-1, 3), np.array(due, dtype=float).reshape(-1, 2),
+                   np.array(got, dtype=float).reshape(-1, 2))
 
 
 # --- the stock path ------------------------------------------------------------------------------
@@ -195,14 +219,12 @@ def _lead_timeline(history: PairHistory) -> dict[str, np.ndarray]:
     if "lead" in history._cache:
         return history._cache["lead"]
     n, terms = history.n_days, history.terms
-    received = sorted((day, day - order.ordered, day <= order.expected)
-                      for order in history.supplier_orders for day, _ in order.receipts)
-    days = np.array([r[0] for r in received], dtype=int)
-    lead = np.array([r[1] for r in received], dtype=float)
+    table = history.supplier if history.supplier is not None else SupplierTable.of(history.supplier_orders)
+    days, lead = table.receipts[:, 0] - history.origin, table.receipts[:, 1]
     count = np.searchsorted(days, np.arange(n), side="right")
     csum = np.concatenate([[0.0], np.cumsum(lead)])
     csq = np.concatenate([[0.0], np.cumsum(lead * lead)])
-    ontime = np.concatenate([[0.0], np.cumsum([r[2] for r in received])])
+    ontime = np.concatenate([[0.0], np.cumsum(table.receipts[:, 2])])
     safe = np.maximum(count, 1)
     mean = csum[count] / safe
     var = np.where(count > 1, (csq[count] - safe * mean * mean) / np.maximum(count - 1, 1), 0.0)
@@ -212,25 +234,22 @@ def _lead_timeline(history: PairHistory) -> dict[str, np.ndarray]:
         "lead_time_std": np.where(measured, np.sqrt(np.maximum(var, 0.0)), terms.lead_time_std),
         "lead_time_measured": measured.astype(float),
         "on_time_rate": np.where(count > 0, ontime[count] / safe, 1.0),
-        "fill_rate": _fill_timeline(history.supplier_orders, n),
+        "fill_rate": _fill_timeline(table, n, history.origin),
     }
     history._cache["lead"] = timeline
     return timeline
 
 
-def _fill_timeline(orders: Sequence[Order], n: int) -> np.ndarray:
+def _fill_timeline(table: SupplierTable, n: int, origin: int) -> np.ndarray:
     """Units received ÷ units ordered over the orders past their expected date on each day (1
     before any)."""
-    ordered, received = np.zeros(n + 1), np.zeros(n + 1)
-    for order in orders:
-        due = max(order.expected + 1, 0)
-        if due >= n:
-            continue
-        ordered[due] += order.quantity
-        for day, units in order.receipts:
-            if max(day, due) < n:
-                received[max(day, due)] += units
-    ordered, received = np.cumsum(ordered)[:n], np.cumsum(received)[:n]
+
+    def by_day(rows: np.ndarray) -> np.ndarray:
+        day = np.maximum(rows[:, 0] - origin, 0).astype(int)
+        inside = day < n
+        return np.cumsum(np.bincount(day[inside], weights=rows[inside, 1], minlength=n))[:n]
+
+    ordered, received = by_day(table.due), by_day(table.got)
     return np.where(ordered > 0, np.minimum(received / np.maximum(ordered, 1), 1.0), 1.0)
 
 
@@ -277,6 +296,20 @@ def features_at(history: PairHistory, days: np.ndarray, windows: np.ndarray,
                 on_hand: np.ndarray | None = None) -> pd.DataFrame:
     """The :data:`FEATURES` of ``history`` at the end of each of ``days`` for the window of
     the same position (``on_hand``: the stock then, default the history's)."""
+    return pd.DataFrame(_features(history, days, windows, on_hand), columns=list(FEATURES))
+
+
+def features_many(parts: Sequence[tuple[PairHistory, np.ndarray, np.ndarray, np.ndarray | None]]) -> pd.DataFrame:
+    """The rows of :func:`features_at` of several ``(history, days, windows, on_hand)`` in one frame."""
+    if not parts:
+        return pd.DataFrame(columns=list(FEATURES))
+    columns = [_features(*part) for part in parts]
+    return pd.DataFrame({name: np.concatenate([c[name] for c in columns]) for name in FEATURES},
+                        columns=list(FEATURES))
+
+
+def _features(history: PairHistory, days: np.ndarray, windows: np.ndarray,
+              on_hand: np.ndarray | None = None) -> dict[str, np.ndarray]:
     days, windows = np.asarray(days, dtype=int), np.asarray(windows, dtype=float)
     stock = history.stock[days] if on_hand is None else np.asarray(on_hand, dtype=float)
     frame = {"window_days": windows, "on_hand": stock}
@@ -284,7 +317,7 @@ def features_at(history: PairHistory, days: np.ndarray, windows: np.ndarray,
     frame |= {name: values[days] for name, values in _lead_timeline(history).items()}
     recent, since = _stockout_stats(history)
     frame["recent_stockouts"], frame["days_since_stockout"] = recent[days], since[days]
-    frame["on_order"], frame["on_order_due"] = _pipeline(history.orders, days, windows)
+    frame["on_order"], frame["on_order_due"] = _pipeline(history.orders, days + history.origin, windows)
     rate, spread = frame["demand_mean_28"], frame["demand_std_90"]
     expected = rate * windows
     frame["cover_days"] = np.where(rate > 0, np.minimum(stock / np.maximum(rate, 1e-9), RATIO_CAP), RATIO_CAP)
@@ -300,7 +333,7 @@ def features_at(history: PairHistory, days: np.ndarray, windows: np.ndarray,
     frame["lead_over_window"] = frame["lead_time_mean"] / windows
     frame["distribution_probability"] = distribution_probability(stock, frame["demand_mean_90"],
                                                                  frame["demand_std_90"], windows)
-    return pd.DataFrame(frame, columns=list(FEATURES))
+    return frame
 
 
 def distribution_probability(on_hand: np.ndarray, mean: np.ndarray, std: np.ndarray,
@@ -345,7 +378,7 @@ def pair_windows(history: PairHistory) -> tuple[int, ...]:
 def samples_build(histories: Sequence[PairHistory], *, step: int = 3, offset: int = 0) -> Samples:
     """Every ``step``-th day of every pair (after :data:`WARMUP_DAYS`) × each of its windows
     that ends inside its history, labelled by whether the stock hit 0 within the window."""
-    parts: list[pd.DataFrame] = []
+    parts: list[tuple[PairHistory, np.ndarray, np.ndarray, None]] = []
     ys, days_, ends, pairs = [], [], [], []
     for index, history in enumerate(histories):
         n = history.n_days
@@ -355,13 +388,12 @@ def samples_build(histories: Sequence[PairHistory], *, step: int = 3, offset: in
             if not len(days):
                 continue
             hit = sliding_window_view(out[1:], window).max(axis=1)[days] > 0
-            parts.append(features_at(history, days, np.full(len(days), window)))
+            parts.append((history, days, np.full(len(days), window), None))
             ys.append(hit)
             days_.append(days)
             ends.append(days + window)
             pairs.append(np.full(len(days), index))
     if not parts:
-        return Samples(pd.DataFrame(columns=list(FEATURES)), np.zeros(0, bool), np.zeros(0, int),
-                       np.zeros(0, int), np.zeros(0, int))
-    return Samples(pd.concat(parts, ignore_index=True), np.concatenate(ys), np.concatenate(days_),
-                   np.concatenate(ends), np.concatenate(pairs))
+        return Samples(features_many([]), np.zeros(0, bool), np.zeros(0, int), np.zeros(0, int), np.zeros(0, int))
+    return Samples(features_many(parts), np.concatenate(ys), np.concatenate(days_), np.concatenate(ends),
+                   np.concatenate(pairs))

@@ -24,21 +24,25 @@ import datetime as dt
 import hashlib
 import logging
 import time
+import zlib
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from finance.models import Product, Sale, StockLevel, Workspace
+from finance.models import Product, Sale, StockLevel, Warehouse, Workspace
 from finance.purchasing.models import PurchaseOrder
-from finance.purchasing.selectors import product_lead_time, supplier_performance
+from finance.purchasing.selectors import (
+    SupplierPerformance,
+    product_lead_time,
+    supplier_performance,
+)
 from forecasting.classifiers.loading import ColdStart
 from forecasting.classifiers.selectors import Readiness
 from forecasting.classifiers.training import ClassifierFit
@@ -50,8 +54,9 @@ from forecasting.inventory.stockout_history import (
     WINDOWS,
     Order,
     PairHistory,
+    SupplierTable,
     SupplierTerms,
-    features_at,
+    features_many,
     samples_build,
     stock_replay,
     stock_simulate,
@@ -76,7 +81,7 @@ Pair = tuple[int, int]
 #: Shortest sales history (days) a pair is sampled from: the warm-up and one window.
 MIN_PAIR_DAYS = WARMUP_DAYS + min(WINDOWS) + 1
 #: Days of the books an answer reads (demand windows, recent stockouts, orders on the way).
-SERVING_HISTORY_DAYS = 180
+SERVING_HISTORY_DAYS = 120
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,24 @@ def _daily_sales(workspace: Workspace, product_ids: list[int], start: dt.date, t
 
 
 @dataclass(frozen=True)
-class _OrderRow:
-    supplier_id: int
-    pair: Pair
-    order: PurchaseOrder  # unsaved, the fields read
-    receipts: list[tuple[dt.date, int]]
+class _Orders:
+    """The orders read, each once, its days counted from ``origin``; by pair and by
+    supplier, and the units each pair received each day."""
+
+    origin: dt.date
+    by_pair: dict[Pair, list[Order]]
+    by_supplier: dict[int, list[Order]]
+    received: dict[Pair, dict[dt.date, int]]
+    tables: dict[int, SupplierTable] = field(default_factory=dict)
+
+    def table(self, supplier_id: int) -> SupplierTable:
+        """The supplier's orders as arrays, computed once for all its pairs."""
+        if supplier_id not in self.tables:
+            self.tables[supplier_id] = SupplierTable.of(self.by_supplier.get(supplier_id, []))
+        return self.tables[supplier_id]
 
 
-def _orders(workspace: Workspace, products: list[Product], since: dt.date) -> list[_OrderRow]:
+def _orders(workspace: Workspace, products: list[Product], since: dt.date) -> _Orders:
     """The orders placed since ``since`` of the products' suppliers (and of the products),
     with their receipts. One query."""
     supplier_ids = {p.supplier_id for p in products} - {None}
@@ -126,70 +141,73 @@ def _orders(workspace: Workspace, products: list[Product], since: dt.date) -> li
             .order_by("pk").values_list("pk", "supplier_id", "product_id", "warehouse_id", "ordered_on", "expected_on",
                                         "status", "quantity_ordered", "last_received_on", "receipts__received_on",
                                         "receipts__quantity"))
-    found: dict[int, _OrderRow] = {}
-    for pk, supplier, product, warehouse, ordered, expected, status, quantity, last, received_on, units in rows:
-        if pk not in found:
-            order = PurchaseOrder(pk=pk, ordered_on=ordered, expected_on=expected, status=status,
-                                  quantity_ordered=quantity, last_received_on=last)
-            found[pk] = _OrderRow(supplier, (product, warehouse), order, [])
+    found: dict[int, tuple] = {}
+    receipts: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for pk, *fields, received_on, units in rows:
+        found.setdefault(pk, tuple(fields))
         if received_on is not None:
-            found[pk].receipts.append((received_on, units))
-    return list(found.values())
+            receipts[pk].append((received_on, units))
+    orders = _Orders(origin=since, by_pair=defaultdict(list), by_supplier=defaultdict(list),
+                     received=defaultdict(lambda: defaultdict(int)))
+    for pk, (supplier, product, warehouse, ordered, expected, status, quantity, last) in found.items():
+        closed = {PurchaseOrder.Status.RECEIVED: last,
+                  PurchaseOrder.Status.CANCELLED: last or ordered}.get(status)
+        order = Order(ordered=(ordered - since).days, expected=(expected - since).days, quantity=quantity,
+                      receipts=tuple(((day - since).days, units) for day, units in sorted(receipts[pk])),
+                      closed=(closed - since).days if closed is not None else None)
+        orders.by_pair[(product, warehouse)].append(order)
+        orders.by_supplier[supplier].append(order)
+        for day, units in receipts[pk]:
+            orders.received[(product, warehouse)][day] += units
+    return orders
 
 
-def _as_order(row: _OrderRow, first: dt.date) -> Order:
-    order = row.order
-    closed = None
-    if order.status == PurchaseOrder.Status.RECEIVED:
-        closed = order.last_received_on
-    elif order.status == PurchaseOrder.Status.CANCELLED:
-        closed = order.last_received_on or order.ordered_on
-    return Order(ordered=(order.ordered_on - first).days, expected=(order.expected_on - first).days,
-                 quantity=order.quantity_ordered,
-                 receipts=tuple(((day - first).days, units) for day, units in sorted(row.receipts)),
-                 closed=(closed - first).days if closed is not None else None)
+def _seed(product: Product, warehouse_code: str) -> np.random.Generator:
+    """The simulation's randomness of one pair: the same for the same SKU and warehouse code
+    (whatever the rows' ids), so the same books give the same history."""
+    return np.random.default_rng(zlib.crc32(f"{product.sku}@{warehouse_code}".encode()))
 
 
-def _seed(workspace_id: int, pair: Pair) -> np.random.Generator:
-    return np.random.default_rng([workspace_id, pair[0], pair[1]])
-
-
-def _pair_history(*, workspace: Workspace, pair: Pair, product: Product, days: list[dt.date], sold: dict,
-                  on_hand: int, orders: list[_OrderRow], terms: SupplierTerms, fill_rate: float,
-                  serving: bool = False) -> PairHistory:
-    """One pair's days ``days`` (the last is today, whose sales and receipts only move the
-    stock back to yesterday's end; it is dropped). A simulated pair learns from its
-    simulated orders; it is answered (``serving``) with the books' orders on their way."""
-    first = days[0]
-    demand = np.array([sold.get(day, 0.0) for day in days])
-    mine = [row for row in orders if row.pair == pair]
-    received = np.zeros(len(days))
-    for row in mine:
-        for day, units in row.receipts:
-            if first <= day <= days[-1]:
-                received[(day - first).days] += units
+def _pair_history(*, pair: Pair, product: Product, warehouse_code: str, first: dt.date, today: dt.date,
+                  sold: dict[dt.date, float], on_hand: int, orders: _Orders, terms: SupplierTerms,
+                  fill_rate: float, serving: bool = False) -> PairHistory:
+    """One pair's days ``first`` … ``today`` (today's sales and receipts only move the stock
+    back to yesterday's end; the day is dropped). A simulated pair learns from its simulated
+    orders; it is answered (``serving``) with the books' orders on their way."""
+    n = (today - first).days + 1
+    demand, received = np.zeros(n), np.zeros(n)
+    for day, units in sold.items():
+        demand[(day - first).days] += units
+    for day, units in orders.received.get(pair, {}).items():
+        if first <= day <= today:
+            received[(day - first).days] += units
     stock = stock_replay(demand, received, float(on_hand)) if received.any() else None
-    supplier = [row for row in orders if row.supplier_id == product.supplier_id] if product.supplier_id else mine
-    history = PairHistory(key=pair, demand=demand[:-1], stock=np.zeros(0), orders=[_as_order(r, first) for r in mine],
-                          supplier_orders=[_as_order(r, first) for r in supplier], terms=terms,
-                          source=REPLAYED, min_receipts=settings.INVENTORY_LEAD_TIME_MIN_RECEIPTS)
+    mine = orders.by_pair.get(pair, [])
+    supplier = orders.by_supplier.get(product.supplier_id, []) if product.supplier_id else mine
+    history = PairHistory(key=pair, demand=demand[:-1], stock=np.zeros(0), orders=mine, supplier_orders=supplier,
+                          terms=terms, source=REPLAYED, min_receipts=settings.INVENTORY_LEAD_TIME_MIN_RECEIPTS,
+                          origin=(first - orders.origin).days,
+                          supplier=orders.table(product.supplier_id) if product.supplier_id else None)
     if stock is not None:
         history.stock = stock[:-1]
         return history
     history.stock, simulated = stock_simulate(history.demand, terms, fill_rate=fill_rate,
-                                              rng=_seed(workspace.pk, pair))
+                                              rng=_seed(product, warehouse_code))
     if not serving:
         history.orders = history.supplier_orders = simulated
+        history.origin, history.supplier = 0, None
     history.source = SIMULATED
     return history
 
 
 def stockout_history_read(*, workspace: Workspace, today: dt.date | None = None, history_days: int | None = None,
                           pairs: set[Pair] | None = None, min_days: int = MIN_PAIR_DAYS,
-                          serving: bool = False) -> StockoutHistory:
+                          serving: bool = False,
+                          performance: Mapping[int, SupplierPerformance] | None = None) -> StockoutHistory:
     """The histories of the workspace's active products × warehouses with at least
     ``min_days`` days since their first sale in the window (those of ``pairs`` when given).
-    Queries: products, stock, daily sales, orders with receipts, supplier performance."""
+    Queries: products, stock, daily sales, orders with receipts, warehouses, and the
+    suppliers' performance unless given (:func:`~finance.purchasing.selectors.supplier_performance`)."""
     today = today or timezone.localdate()
     history_days = history_days or settings.INVENTORY_STOCKOUT_MODEL_HISTORY_DAYS
     start = today - dt.timedelta(days=history_days)
@@ -202,8 +220,10 @@ def stockout_history_read(*, workspace: Workspace, today: dt.date | None = None,
     on_hand = {(p, w): q for p, w, q in StockLevel.objects.filter(workspace=workspace, product_id__in=list(products))
                .values_list("product_id", "warehouse_id", "quantity")}
     orders = _orders(workspace, list(products.values()), start - dt.timedelta(days=120))
-    performance = supplier_performance(workspace=workspace, today=today,
-                                       supplier_ids={p.supplier_id for p in products.values()} - {None})
+    codes = dict(Warehouse.objects.filter(workspace=workspace).values_list("pk", "code"))
+    if performance is None:
+        performance = supplier_performance(workspace=workspace, today=today,
+                                           supplier_ids={p.supplier_id for p in products.values()} - {None})
     histories = []
     for pair in sorted(sold):
         if pair[0] not in products or (pairs is not None and pair not in pairs):
@@ -216,9 +236,9 @@ def stockout_history_read(*, workspace: Workspace, today: dt.date | None = None,
         measured = performance.get(product.supplier_id) if product.supplier_id else None
         terms = SupplierTerms(lead_time_mean=lead.mean_days, lead_time_std=lead.std_days,
                               min_order_quantity=product.supplier.min_order_quantity if product.supplier else 1)
-        days = [first + dt.timedelta(days=i) for i in range((today - first).days + 1)]
         histories.append(_pair_history(
-            workspace=workspace, pair=pair, product=product, days=days, sold=sold[pair],
+            pair=pair, product=product, warehouse_code=codes.get(pair[1], ""), first=first, today=today,
+            sold=sold[pair],
             on_hand=on_hand.get(pair, 0), orders=orders, terms=terms, serving=serving,
             fill_rate=measured.fill_rate if measured is not None and measured.fill_rate is not None else 1.0))
     starts = [today - dt.timedelta(days=h.n_days) for h in histories]
@@ -347,11 +367,12 @@ def _history_now(found: PairHistory | None, ask: PairNow) -> PairHistory:
 def stockout_model_predict(
     *, workspace: Workspace, asks: Sequence[PairNow], horizon_days: int, today: dt.date | None = None,
     log: bool = False, user: AbstractBaseUser | AnonymousUser | None = None,
+    performance: Mapping[int, SupplierPerformance] | None = None,
 ) -> StockoutModelAnswer | None:
     """The deployed stockout model's risks of ``asks`` (``None``: no model serves, or its
     artifact and every earlier one failed their integrity check). Features from the last
-    :data:`SERVING_HISTORY_DAYS` days of the books and the open orders; ``log``: one entry
-    in the prediction log."""
+    :data:`SERVING_HISTORY_DAYS` days of the books and the open orders (``performance``: the
+    suppliers', when already read); ``log``: one entry in the prediction log."""
     route = serving_route(workspace_id=workspace.pk, target=STOCKOUT, frequency="")
     if route is None or not asks:
         return None
@@ -362,16 +383,16 @@ def stockout_model_predict(
         return None
     today = today or timezone.localdate()
     history = stockout_history_read(workspace=workspace, today=today, history_days=SERVING_HISTORY_DAYS,
-                                    pairs={a.pair for a in asks}, min_days=1, serving=True)
+                                    pairs={a.pair for a in asks}, min_days=1, serving=True, performance=performance)
     by_pair = {h.key: h for h in history.histories}
-    frames = []
+    parts = []
     for ask in asks:
         pair_history = _history_now(by_pair.get(ask.pair), ask)
         last = pair_history.n_days - 1
-        frames.append(features_at(pair_history, np.array([last, last]),
-                                  np.array([max(ask.lead_time_days, 1.0), float(horizon_days)]),
-                                  on_hand=np.array([ask.on_hand, ask.on_hand], dtype=float)))
-    p = model.predict_proba(pd.concat(frames, ignore_index=True))
+        parts.append((pair_history, np.array([last, last]), np.array([max(ask.lead_time_days, 1.0),
+                                                                     float(horizon_days)]),
+                      np.array([ask.on_hand, ask.on_hand], dtype=float)))
+    p = model.predict_proba(features_many(parts))
     risks = {ask.pair: ModelRisk(float(p[2 * i]), float(p[2 * i + 1])) for i, ask in enumerate(asks)}
     if log:
         prediction_log(workspace=workspace, user=user, entries=[PredictionEntry(
@@ -382,13 +403,15 @@ def stockout_model_predict(
 
 
 def product_demand_learned(*, workspace: Workspace, demand: dict[int, Demand], points: Sequence[Any],
-                           today: dt.date) -> dict[int, Demand]:
+                           today: dt.date, performance: Mapping[int, SupplierPerformance] | None = None,
+                           ) -> dict[int, Demand]:
     """The inventory page's product demand (``points``: its reorder points) with the chance of
     a stockout within the lead time from the deployed stockout model when one serves — a
     product's is that of its riskiest warehouse — labelled; unchanged without one."""
     asks = [PairNow((p.product.pk, p.warehouse.pk), p.on_hand, p.lead_time_days) for p in points
             if p.product.pk in demand]
-    answer = stockout_model_predict(workspace=workspace, asks=asks, horizon_days=DEMAND_DAYS, today=today)
+    answer = stockout_model_predict(workspace=workspace, asks=asks, horizon_days=DEMAND_DAYS, today=today,
+                                    performance=performance)
     if answer is None:
         return demand
     riskiest: dict[int, float] = {}

@@ -196,7 +196,6 @@ def stockout_backtest(samples: Samples, *, params: dict[str, Any] | None = None)
         "brier_base_rate": round(brier_score(test.y, np.full(len(test), base)), 6),
         **{f"{name}_forecast_distribution": value for name, value in probability_metrics(test.y, q).items()},
         "n_train": len(train), "n_calibration": len(calibration), "n_test": len(test), "positives_test": positives,
-        "calibration": model.calibration_,
     }
     metrics["brier_skill"] = round(1 - metrics["brier"] / metrics["brier_base_rate"], 6) \
         if metrics["brier_base_rate"] > 0 else None

@@ -158,7 +158,7 @@ class TestTraining:
         # itself noisy, 0.05–0.14 over seeds; the benchmark measures it on the demo's years)
         assert metrics["brier"] < metrics["brier_base_rate"] < metrics["brier_forecast_distribution"]
         assert metrics["ece"] < metrics["ece_forecast_distribution"] / 2
-        assert metrics["calibration"] in ("isotonic", "sigmoid")
+        assert fit.params["calibration"] in ("isotonic", "sigmoid")
         assert sum(row["n"] for row in fit.reliability) == metrics["n_test"]
         assert fit.summary["stock_history"] == {"pairs": 6, "replayed": 0, "simulated": 6,
                                                 "stockouts": stockout_history_read(workspace=workspace).events}
@@ -209,7 +209,7 @@ def _train(workspace):
 
 @pytest.mark.django_db
 class TestLifecycle:
-    def test_a_job_registers_and_deploys_the_model_as_a_classifier(self, workspace):
+    def test_a_job_registers_and_deploys_the_model_as_a_classifier(self, workspace, client):
         synthetic_books(workspace)
         job = _train(workspace)
         version = ModelVersion.objects.get(workspace=workspace, target=STOCKOUT)
@@ -219,6 +219,13 @@ class TestLifecycle:
         assert job.decision.startswith(f"Backtest Brier score {version.metrics['brier']:.4f} beats the base rate")
         assert version.backtest["reliability"] and version.training_data["stock_history"]["simulated"] == 6
         assert Deployment.objects.get(to_version=version).action == "auto_deploy"
+        # And staff inspect it: its metrics and its reliability table by tenths
+        client.force_login(f.UserFactory(is_staff=True, is_superuser=True))
+        page = client.get(f"/admin/forecasting/modelversion/{version.pk}/inspect/").content.decode()
+        first = version.backtest["reliability"][0]
+        assert "predicted chance of a stockout vs the share that ran out" in page
+        assert f"<td>{first['n']}</td>\n      <td>{first['predicted']:.3f}</td><td>{first['observed']:.3f}</td>" in page
+        assert "brier_forecast_distribution" in page
 
     def test_a_model_no_better_than_what_answers_stays_a_candidate(self, workspace, monkeypatch):
         from forecasting.inventory import stockout_learning
@@ -251,3 +258,30 @@ class TestLifecycle:
             (workspace.pk, "schedule")}
         assert report.skipped[f"{other_workspace.pk}:stockout"] == (
             "Cold start: no active product has 36 days of sales yet.")
+
+
+@pytest.mark.django_db
+class TestRetrainRequests:
+    def test_an_owner_asks_for_a_training_through_the_api(self, workspace, owner, client_for, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+        sent = []
+        monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: sent.append(job_id))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(owner).post("/api/v1/ml/train/", {"workspace": workspace.pk, "target": STOCKOUT},
+                                              format="json")
+        assert response.status_code == 202
+        job = TrainingJob.objects.get()
+        assert (job.target, job.kind, job.algorithms, job.status, sent) == (
+            "stockout", "stockout", [], "queued", [job.pk])
+
+    def test_staff_retrain_it_from_admin_where_its_brier_is_shown(self, client, workspace, monkeypatch):
+        monkeypatch.setattr("forecasting.training.jobs._send", lambda job_id, task: None)
+        version = ModelVersion.objects.create(
+            workspace=workspace, target=STOCKOUT, kind="stockout", algorithm="xgboost_calibrated", version=1,
+            metrics={"brier": 0.1234, "brier_forecast_distribution": 0.2511})
+        client.force_login(f.UserFactory(is_staff=True, is_superuser=True))
+        page = client.get("/admin/forecasting/modelversion/").content.decode()
+        assert "Brier 0.123 (forecast distribution 0.251)" in page
+        client.post("/admin/forecasting/modelversion/", {"action": "retrain_selected",
+                                                         "_selected_action": [version.pk], "confirmed": "yes"})
+        assert list(TrainingJob.objects.values_list("target", "kind", "status")) == [("stockout", "stockout", "queued")]
