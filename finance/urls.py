@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from finance.views import auth, budgets, goals, inventory, overview, rules, transactions, workspaces
+from finance.views import (
+    accounts,
+    auth,
+    budgets,
+    goals,
+    inventory,
+    overview,
+    rules,
+    transactions,
+    workspaces,
+)
 
 app_name = "finance"
 
@@ -25,6 +35,12 @@ urlpatterns = [
         transactions.TransactionDeleteView.as_view(),
         name="transaction-delete",
     ),
+    path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
+    path("accounts/new/", accounts.AccountCreateView.as_view(), name="account-create"),
+    path("accounts/<int:pk>/edit/", accounts.AccountUpdateView.as_view(), name="account-edit"),
+    path("accounts/<int:pk>/archive/", accounts.AccountArchiveView.as_view(), name="account-archive"),
+    path("accounts/transfer/", accounts.TransferCreateView.as_view(), name="transfer-create"),
+    path("accounts/transfers/<int:pk>/delete/", accounts.TransferDeleteView.as_view(), name="transfer-delete"),
     path("budgets/", budgets.BudgetListView.as_view(), name="budgets"),
     path("budgets/new/", budgets.BudgetCreateView.as_view(), name="budget-create"),
     path("budgets/<int:pk>/", budgets.BudgetDetailView.as_view(), name="budget-detail"),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.generic import DeleteView, FormView, TemplateView, UpdateView, View
 from django.views.generic.edit import CreateView
 
+from finance.accounts.selectors import account_list
 from finance.forms import TransactionFilterForm, TransactionForm, TransactionImportForm
 from finance.models import Transaction
 from finance.selectors import category_list, transaction_list, workspace_scoped_queryset
@@ -39,7 +40,8 @@ class TransactionListView(WorkspacePageMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         categories = list(category_list(workspace=self.workspace))
-        form = TransactionFilterForm(self.request.GET or None, categories=categories)
+        accounts = list(account_list(workspace=self.workspace))
+        form = TransactionFilterForm(self.request.GET or None, categories=categories, accounts=accounts)
         filters = form.filters() if form.is_bound else {}
         suggested = filters.pop("suggested", False)
         queryset = transaction_list(workspace=self.workspace, **filters)

@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from finance.models import Budget, Category, Transaction
+from finance.models import Account, Budget, Category, Transaction, Transfer
 from tests import factories as f
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_budgets_goals import TOO_WIDE
@@ -90,8 +90,9 @@ def page_paths(workspace) -> dict[str, str]:
 
 @pytest.fixture
 def full_books(books):
-    """The bakery's books (tests/e2e/conftest.py) with a goal, a model suggestion in doubt
-    and, where the Rules page exists, a rule: every page has a row to show."""
+    """The bakery's books (tests/e2e/conftest.py) with a goal, a model suggestion in doubt,
+    a second account with a transfer and, where the Rules page exists, a rule: every page
+    has a row to show."""
     workspace = books.workspace
     f.GoalFactory(workspace=workspace, name="New deck oven", target_amount="9000.00", saved_amount="2600.00")
     supplies = Category.objects.get(workspace=workspace, name="Supplies")
@@ -101,6 +102,10 @@ def full_books(books):
     rule_model = next((m for m in apps.get_app_config("finance").get_models() if m.__name__ == "CategoryRule"), None)
     if rule_model is not None:
         rule_model.objects.create(workspace=workspace, pattern="Mill", category=supplies)
+    main = Account.objects.get(workspace=workspace, is_default=True)
+    savings = Account.objects.create(workspace=workspace, name="Savings", kind="savings", currency=workspace.currency)
+    Transfer.objects.create(workspace=workspace, from_account=main, to_account=savings, amount="500.00",
+                            date=timezone.localdate(), description="Monthly saving")
     assert Budget.objects.filter(workspace=workspace).count() == 2
     return books
 
@@ -109,7 +114,9 @@ def _check(page, path: str, width: int, screenshot, name: str) -> dict:
     response = page.goto(path)
     assert response.status == 200, path
     page.wait_for_load_state("load")
-    for canvas in page.locator("canvas[data-budget-chart], canvas[data-goal-chart], #cashflow-chart").all():
+    for canvas in page.locator(
+        "canvas[data-budget-chart], canvas[data-goal-chart], canvas[data-balance-chart], #cashflow-chart"
+    ).all():
         expect(canvas).to_have_attribute("data-chart-ready", "true")
     # What hides behind "Show as a table" and other disclosures must fit too (resolved once
     # every one has fired its toggle event, which the page's scripts listen to)
@@ -126,8 +133,8 @@ def _check(page, path: str, width: int, screenshot, name: str) -> dict:
 def test_the_route_list_finds_the_pages():
     # The enumeration itself: the known pages are there, the POST-only commands are not
     routes = page_routes()
-    assert {"finance:overview", "finance:transactions", "finance:budgets", "finance:goals", "finance:inventory",
-            "forecasting:models", "coaching:page"} <= set(routes)
+    assert {"finance:overview", "finance:transactions", "finance:accounts", "finance:budgets", "finance:goals",
+            "finance:inventory", "forecasting:models", "coaching:page"} <= set(routes)
     assert "finance:logout" not in routes and "forecasting:retrain" not in routes
 
 

@@ -801,13 +801,14 @@ class TestQueryCounts:
         assert len(response.context["budgets"]) == 2
 
     def test_transactions_list(self, client, django_assert_num_queries, transactions):
-        with django_assert_num_queries(6):
+        # 7: and the workspace's accounts (the Account filter; each row's account is joined)
+        with django_assert_num_queries(7):
             response = client.get(TRANSACTIONS)
         assert response.context["page_obj"].paginator.count == transactions
         assert len(response.context["transactions"]) == 25
 
     def test_transactions_list_filtered(self, client, django_assert_num_queries):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             response = client.get(TRANSACTIONS, {"kind": "expense", "q": "purchase", "date_from": "2000-01-01"})
         assert response.status_code == 200
 
