@@ -35,7 +35,9 @@ MAY_GROW = {
     "auth_permission": "and the default permissions of new models",
 }
 #: new tables that a data migration fills: table -> the migration that documents it
-FILLED_BY_MIGRATION: dict[str, str] = {}
+FILLED_BY_MIGRATION: dict[str, str] = {
+    "finance_account": "finance 0011_accounts: every workspace's default account",
+}
 #: what the settings read from the environment; replaced so neither tree touches the
 #: developer's or CI's database, broker, cache or files
 ISOLATED = ("DATABASE_URL", "CACHE_URL", "CELERY_", "LEDGERWISE_", "MEDIA_ROOT", "PYTHONPATH",
@@ -118,3 +120,15 @@ def test_upgrading_from_the_previous_release_keeps_every_row(tmp_path):
     # new tables start empty unless a data migration documents what it writes into them
     filled = {t: after[t] for t in after.keys() - before.keys() if after[t] and t not in FILLED_BY_MIGRATION}
     assert filled == {}
+    # and each transaction is in its workspace's default account (finance 0011), one per workspace
+    with sqlite3.connect(database) as connection:
+        defaults = dict(connection.execute(
+            "SELECT workspace_id, COUNT(*) FROM finance_account WHERE is_default GROUP BY workspace_id"))
+        misplaced = connection.execute(
+            "SELECT COUNT(*) FROM finance_transaction t JOIN finance_account a ON a.id = t.account_id "
+            "WHERE NOT a.is_default OR a.workspace_id != t.workspace_id").fetchone()[0]
+        triggers = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert defaults == {pk: 1 for (pk,) in sqlite3.connect(database).execute("SELECT id FROM finance_workspace")}
+    assert after["finance_account"] == len(defaults) and misplaced == 0
+    # and the new-data counting triggers survived the table rebuilds (forecasting 0017)
+    assert "forecasting_count_new_transactions" in triggers
