@@ -119,7 +119,7 @@ class TestBatchPrediction:
         assert [list(r["errors"]) for r in results[:7]] == [
             ["target"], ["periods"], ["target"], ["target"], ["horizon"], ["periodz"], ["non_field_errors"]]
         assert results[0]["detail"] == ("target: Unknown target 'weather'; use one of: revenue, expense, inventory, "
-                                        "categorizer, fraud, anomaly.")
+                                        "categorizer, fraud, anomaly, stockout.")
         assert results[1]["detail"] == "periods: Ensure this value is greater than or equal to 1."
         assert results[2]["detail"] == "target: 'fraud' is not a forecast target."
         assert results[3]["detail"] == "target: 'revenue' cannot be filtered by category."
