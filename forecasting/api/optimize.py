@@ -22,28 +22,22 @@ from finance.api.kit import WorkspaceRolePermission, workspace_for
 from finance.models import Membership, Product
 from finance.selectors import membership_role_get
 from forecasting.api.batch import ErrorDetailSerializer
-from forecasting.api.serializers import StockPlanLineSerializer, StockPlanSerializer
+from forecasting.api.serializers import (
+    StockPlanLineSerializer,
+    StockPlanRequestSerializer,
+    StockPlanSerializer,
+)
 from forecasting.inventory.models import StockPlan, StockPlanLine
-from forecasting.inventory.policy import InventoryPlanningError, service_level_validator
+from forecasting.inventory.policy import InventoryPlanningError
 from forecasting.inventory.services import stock_plan_create, stock_plan_scenarios
 
 SCENARIO_FIELDS = ("name", "promotion_uplift_pct", "price_change_pct", "price_elasticity", "products")
 
 
-class OptimizeRequestSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField(min_value=1)
+class OptimizeRequestSerializer(StockPlanRequestSerializer):
+    """A stock plan's request (workspace, budget, service level, costs) and the scenario."""
+
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, help_text="A name to tell it by.")
-    budget = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
-                                      help_text="Most the orders may cost to buy.")
-    service_level = serializers.DecimalField(max_digits=5, decimal_places=4, required=False,
-                                             validators=[service_level_validator],
-                                             help_text="Strictly between 0 and 1 (default INVENTORY_SERVICE_LEVEL).")
-    ordering_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False,
-                                             help_text="Fixed cost of one order (default INVENTORY_ORDERING_COST).")
-    holding_cost_rate = serializers.DecimalField(
-        max_digits=6, decimal_places=4, min_value=Decimal("0"), required=False,
-        help_text="Yearly holding cost as a fraction of unit cost (default INVENTORY_HOLDING_COST_RATE).",
-    )
     promotion_uplift_pct = serializers.DecimalField(
         max_digits=6, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("1000"), default=Decimal("0"),
         help_text="A promotion's extra demand over the plan's horizon, in % (20: a fifth more).")

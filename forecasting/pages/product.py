@@ -12,7 +12,11 @@ from django.utils import timezone
 from django.views.generic import DetailView
 
 from finance.models import Product
-from finance.purchasing.selectors import product_lead_time, purchase_order_list, supplier_performance
+from finance.purchasing.selectors import (
+    product_lead_time,
+    purchase_order_list,
+    supplier_performance,
+)
 from finance.views.base import WorkspaceObjectMixin
 from forecasting.inventory.analysis import ANALYSIS_DAYS, RECENT_DAYS, product_order_analysis
 
