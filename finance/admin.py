@@ -75,7 +75,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(WorkspaceScopedAdmin):
-    list_display = ["name", "kind", "currency", "is_demo", "created_at"]
+    list_display = ["name", "kind", "currency", "holidays_country", "is_demo", "created_at"]
     list_filter = ["kind", "is_demo", "currency"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -281,8 +281,8 @@ class StockLevelAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Sale)
 class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
-    list_display = ["date", "product", "warehouse", "quantity", "unit_price", "workspace"]
-    list_filter = ["warehouse", "workspace"]
+    list_display = ["date", "product", "warehouse", "quantity", "unit_price", "on_promotion", "workspace"]
+    list_filter = ["on_promotion", "warehouse", "workspace"]
     search_fields = ["product__sku", "product__name"]
     date_hierarchy = "date"
     list_select_related = ["product", "warehouse", "workspace"]
@@ -297,4 +297,3 @@ class SaleAdmin(CsvImportAdminMixin, WorkspaceScopedAdmin):
 # (finance/accounts/admin.py, finance/purchasing/admin.py).
 from finance.accounts import admin as _accounts_admin  # noqa: E402, F401
 from finance.purchasing import admin as _purchasing_admin  # noqa: E402, F401
-

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.limits import AmountValidator, DateRangeValidator, TextValidator, currency_validate
+from finance.holidays import holidays_country_validate, holidays_region_errors
 
 POSITIVE = MinValueValidator(Decimal("0.01"))
 NON_NEGATIVE = MinValueValidator(Decimal("0"))
@@ -37,6 +38,16 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.BUSINESS)
     currency = models.CharField(max_length=3, default="USD", validators=[currency_validate])
+    # db_default: rows written by code that predates these columns (older migrations' models) still insert
+    holidays_country = models.CharField(
+        max_length=2, blank=True, default="", db_default="", validators=[holidays_country_validate],
+        help_text="Public holidays of this country (ISO 3166-1, e.g. DE) drive the demand forecasts; empty: none.",
+    )
+    holidays_region = models.CharField(
+        max_length=10, blank=True, default="", db_default="", validators=[LINE],
+        help_text="A region of that country with holidays of its own (its ISO 3166-2 code without the country, "
+                  "e.g. BY for Bavaria); empty: the national holidays only.",
+    )
     is_demo = models.BooleanField(default=False, help_text="Created by seed_demo; replaced on re-seed.")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
@@ -48,6 +59,11 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = holidays_region_errors(country=self.holidays_country, region=self.holidays_region)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Membership(models.Model):
@@ -471,6 +487,9 @@ class Sale(models.Model):
     date = models.DateField(db_index=True, validators=[IN_RANGE])
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[NON_NEGATIVE])
+    on_promotion = models.BooleanField(
+        default=False, db_default=False, help_text="Sold under a promotion: with the price, a driver of the demand forecasts.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

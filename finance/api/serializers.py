@@ -14,6 +14,7 @@ from rest_framework import serializers
 from config.limits import currency_normalise
 from finance.accounts.services import account_usable_check
 from finance.api.kit import RowListSerializer, WorkspaceOwnedSerializer
+from finance.holidays import holidays_region_errors
 from finance.models import (
     Account,
     Budget,
@@ -79,11 +80,22 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Workspace
-        fields = ["id", "name", "slug", "kind", "currency", "role", "is_demo", "created_at"]
+        fields = ["id", "name", "slug", "kind", "currency", "holidays_country", "holidays_region", "role",
+                  "is_demo", "created_at"]
         read_only_fields = ["slug", "is_demo", "created_at"]
 
     def get_role(self, obj: Workspace) -> str | None:
         return getattr(obj, "user_role", None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        current = self.instance
+        errors = holidays_region_errors(
+            country=attrs.get("holidays_country", current.holidays_country if current else ""),
+            region=attrs.get("holidays_region", current.holidays_region if current else ""),
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class MembershipSerializer(WorkspaceOwnedSerializer):
@@ -452,7 +464,8 @@ class SaleSerializer(WorkspaceOwnedSerializer):
 
     class Meta:
         model = Sale
-        fields = ["id", "workspace", "product", "warehouse", "date", "quantity", "unit_price", "created_at"]
+        fields = ["id", "workspace", "product", "warehouse", "date", "quantity", "unit_price", "on_promotion",
+                  "created_at"]
         read_only_fields = ["created_at"]
 
     def create(self, validated_data: dict[str, Any]) -> Sale:

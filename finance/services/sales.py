@@ -14,6 +14,7 @@ from finance.services.csv_import import (
     ImportResult,
     RowError,
     csv_rows_parse,
+    parse_choice,
     parse_date,
     parse_non_negative_decimal,
     parse_positive_int,
@@ -21,6 +22,8 @@ from finance.services.csv_import import (
 )
 from finance.signals import rows_imported
 
+#: How the optional promotion column may say yes or no.
+PROMOTION = {"yes": "Yes", "no": "No", "1": "1", "0": "0", "true": "True", "false": "False", "y": "Y", "n": "N"}
 SALE_COLUMNS = [
     Column("date", parse_date),
     Column("sku", parse_text(40), aliases=("product",)),
@@ -30,6 +33,7 @@ SALE_COLUMNS = [
         "unit_price", lambda value: parse_non_negative_decimal(value, max_digits=12), required=False,
         aliases=("price",),
     ),
+    Column("on_promotion", parse_choice(PROMOTION), required=False, default="no", aliases=("promotion", "promo")),
 ]
 
 
@@ -39,7 +43,7 @@ def sale_import_csv(*, workspace: Workspace, file: IO[bytes] | IO[str]) -> Impor
 
     Columns: ``date``, ``sku`` (a product of this workspace), ``warehouse`` (a warehouse
     code of this workspace), ``quantity`` (≥ 1) and optionally ``unit_price`` (defaults
-    to the product's price).
+    to the product's price) and ``on_promotion`` (yes/no, 1/0, true/false; default no).
     """
     rows = csv_rows_parse(file, columns=SALE_COLUMNS)
     products = {p.sku.lower(): p for p in Product.objects.filter(workspace=workspace)}
@@ -65,6 +69,7 @@ def sale_import_csv(*, workspace: Workspace, file: IO[bytes] | IO[str]) -> Impor
                 date=row["date"],
                 quantity=row["quantity"],
                 unit_price=row["unit_price"] if row["unit_price"] is not None else product.unit_price,
+                on_promotion=row["on_promotion"] in ("yes", "1", "true", "y"),
             )
         )
     if errors:

@@ -33,6 +33,33 @@ class TestWorkspaces:
         assert "currency" in response.json()
         assert not Workspace.objects.filter(name="X").exists()
 
+    def test_owner_sets_the_public_holidays_country_and_region(self, workspace, owner, client_for):
+        response = client_for(owner).patch(f"/api/v1/workspaces/{workspace.pk}/",
+                                           {"holidays_country": "DE", "holidays_region": "BY"})
+        assert response.status_code == 200
+        assert (response.json()["holidays_country"], response.json()["holidays_region"]) == ("DE", "BY")
+        workspace.refresh_from_db()
+        assert (workspace.holidays_country, workspace.holidays_region) == ("DE", "BY")
+
+    @pytest.mark.parametrize(
+        ("payload", "field", "message"),
+        [
+            ({"holidays_country": "XX"}, "holidays_country",
+             "Unknown country code XX: use an ISO 3166-1 code in upper case, e.g. DE, FR or US."),
+            ({"holidays_region": "BY"}, "holidays_region", "Choose the country first: a region belongs to one."),
+            ({"holidays_country": "FR", "holidays_region": "BY"}, "holidays_region",
+             "BY is not a region of FR with holidays of its own; known: "),
+        ],
+    )
+    def test_bad_holidays_are_400_naming_the_field_and_nothing_written(self, workspace, owner, client_for,
+                                                                         payload, field, message):
+        response = client_for(owner).patch(f"/api/v1/workspaces/{workspace.pk}/", payload)
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
+        assert response.json()[field][0].startswith(message)
+        workspace.refresh_from_db()
+        assert (workspace.holidays_country, workspace.holidays_region) == ("", "")
+
     @pytest.mark.parametrize("role", [Membership.Role.MANAGER, Membership.Role.MEMBER, Membership.Role.VIEWER])
     def test_only_owner_renames_or_deletes(self, role, workspace, client_for):
         user = f.MembershipFactory(workspace=workspace, role=role).user

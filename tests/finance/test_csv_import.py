@@ -191,6 +191,28 @@ class TestSaleImportApi:
             (3, Decimal("4.50")), (1, Decimal("5.00")),
         ]
 
+    def test_the_promotion_column_marks_the_sales_sold_on_promotion(self, workspace, member, stock, client_for):
+        text = ("date,sku,warehouse,quantity,promotion\n2025-01-02,BRD-01,MAIN,3,yes\n"
+                "2025-01-03,BRD-01,MAIN,1,0\n2025-01-04,BRD-01,MAIN,2,\n")
+        response = client_for(member).post(
+            "/api/v1/sales/import/", {"workspace": workspace.pk, "file": upload(text)}, format="multipart"
+        )
+        assert response.status_code == 201
+        assert list(Sale.objects.order_by("date").values_list("quantity", "on_promotion")) == [
+            (3, True), (1, False), (2, False),
+        ]
+
+    def test_a_promotion_that_is_not_yes_or_no_writes_nothing(self, workspace, member, stock, client_for):
+        text = "date,sku,warehouse,quantity,on_promotion\n2025-01-02,BRD-01,MAIN,3,maybe\n"
+        response = client_for(member).post(
+            "/api/v1/sales/import/", {"workspace": workspace.pk, "file": upload(text)}, format="multipart"
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {"row": 2, "column": "on_promotion", "message": "'maybe' is not one of: yes, no, 1, 0, true, false, y, n"},
+        ]
+        assert Sale.objects.count() == 0
+
     def test_negative_quantity_and_unknown_sku_write_nothing(self, workspace, member, stock, client_for):
         text = "date,sku,warehouse,quantity\n2025-01-02,BRD-01,MAIN,-3\n2025-01-03,NOPE,MAIN,1\n"
         response = client_for(member).post(
