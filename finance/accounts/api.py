@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters as filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -112,11 +113,12 @@ def _balance_day(request: Request) -> dt.date:
         return timezone.localdate()
     try:
         day = dt.date.fromisoformat(text)
-        date_validate(day)
     except ValueError:
         raise ValidationError({"on": ["Enter a valid date (YYYY-MM-DD)."]}) from None
-    except Exception as exc:  # django's ValidationError: out of the input limits
-        raise ValidationError({"on": list(getattr(exc, "messages", [str(exc)]))}) from None
+    try:
+        date_validate(day)
+    except DjangoValidationError as exc:  # out of the input limits
+        raise ValidationError({"on": exc.messages}) from None
     return day
 
 

@@ -11,6 +11,7 @@ and one currency, on a day within the input limits.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +60,18 @@ def account_usable_check(*, workspace: Workspace, account: Account) -> None:
         raise ValidationError(ACCOUNT_ARCHIVED, code="archived", params={"name": account.name})
 
 
+def _checker(errors: dict[str, list[ValidationError]]) -> Callable[[str, Callable[[], Any]], None]:
+    """``check(field, test)``: run ``test``; what it raises goes into ``errors`` under ``field``."""
+
+    def check(field: str, test: Callable[[], Any]) -> None:
+        try:
+            test()
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.error_list)
+
+    return check
+
+
 def _has_rows(account: Account) -> bool:
     return (
         account.transactions.exists() or Transfer.objects.filter(from_account=account).exists()
@@ -73,12 +86,7 @@ def account_validate(
     """Check an account as it would be written (``account``: the stored one being changed),
     or raise ``ValidationError`` keyed by field."""
     errors: dict[str, list[ValidationError]] = {}
-
-    def check(field: str, test: Any) -> None:
-        try:
-            test()
-        except ValidationError as exc:
-            errors.setdefault(field, []).extend(exc.error_list)
+    check = _checker(errors)
 
     name = (name or "").strip()
     if not name:
@@ -188,12 +196,7 @@ def transfer_validate(
     """Check a transfer, or raise ``ValidationError`` keyed by field. ``None`` values are
     skipped: the caller's own field validation has reported them."""
     errors: dict[str, list[ValidationError]] = {}
-
-    def check(field: str, test: Any) -> None:
-        try:
-            test()
-        except ValidationError as exc:
-            errors.setdefault(field, []).extend(exc.error_list)
+    check = _checker(errors)
 
     for field, account in (("from_account", from_account), ("to_account", to_account)):
         if account is not None:
