@@ -351,13 +351,15 @@ def test_every_page_at_phone_and_desktop_width(page, books, trained, log_in, scr
         assert overflow <= 0, f"{path} is {overflow}px wider than the {size} screen"
         screenshot(page, f"{name}-{size}")
 
-    # Inventory: low stock is highlighted (croissants cover < 14 days, carrot cake is out)
+    # Inventory: one status per row — carrot cake is out; croissants (cover < 14 days) and
+    # bread (42 on hand, at its reorder point under the forecast demand) are to order now
     page.goto("/inventory/")
-    low = page.locator("table.inventory tbody tr.low")
-    expect(low).to_have_count(2)
-    expect(low.nth(0)).to_contain_text("Carrot cake")
-    expect(low.nth(0)).to_contain_text("Out of stock")
-    expect(low.nth(1)).to_contain_text("Croissant")
+    rows = page.locator("table.inventory tbody tr")
+    expect(rows).to_have_count(4)
+    statuses = [(r.get_attribute("data-sku"), r.get_attribute("data-status")) for r in rows.all()]
+    assert statuses == [("BRD-01", "order_now"), ("CAK-03", "out"), ("CRS-02", "order_now"), ("JAM-04", "ok")]
+    expect(page.locator("tr[data-sku='CAK-03']")).to_contain_text("Out of stock")
+    expect(page.locator("tr[data-sku='CRS-02']")).to_contain_text("Order now")
     expect(page.locator("tr[data-sku='BRD-01'] td.total")).to_have_text("42")
     # Forecast demand: 400 units a month shared by recent sales; croissants (240 of 357 sold)
     # will run out within the lead time, the jam (12 of 357) will not
