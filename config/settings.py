@@ -266,6 +266,10 @@ SPECTACULAR_SETTINGS = {
         "TrainingJobStatusEnum": "forecasting.models.TrainingJob.Status",
         "FeedbackKindEnum": "forecasting.models.Feedback.Kind",
         "AlertKindEnum": "forecasting.models.Alert.Kind",
+        "AlertSeverityEnum": "forecasting.models.Alert.Severity",
+        # low / medium / high: a stockout's severity and a cash-flow risk level
+        "RiskLevelEnum": ["low", "medium", "high"],
+        "InsightSeverityEnum": ["warning", "info"],
         "SnapshotStatusEnum": "forecasting.models.PerformanceSnapshot.Status",
         "StockPlanStatusEnum": "forecasting.models.StockPlan.Status",
         "RolloutStatusEnum": "forecasting.registry.models.Rollout.Status",
