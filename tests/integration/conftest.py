@@ -64,7 +64,7 @@ def database_url(settings_dict: dict[str, Any]) -> str:
         if not name or str(name).startswith(":memory:") or "mode=memory" in str(name):
             raise pytest.UsageError("Integration tests need a file SQLite test database (see config/settings.py).")
         return f"sqlite:///{Path(name).resolve()}"
-    if engine == "django.db.backends.postgresql":
+    if engine in ("django.db.backends.postgresql", "config.postgresql"):  # ours: Django's with an idle health check
         user, password = settings_dict.get("USER") or "", settings_dict.get("PASSWORD") or ""
         auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
         host = settings_dict.get("HOST") or "localhost"
