@@ -119,9 +119,17 @@ class TestHitsAndInvalidation:
         assert computed["spending_patterns"] == 2
 
 
+@pytest.fixture
+def local_cache(settings):
+    """A cache of this process only (the default without CACHE_URL; CI runs on Redis), whose
+    expiry reads ``time.time`` so a test can move the clock."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "coaching-prediction-cache-test"}}
+
+
 class TestTtl:
     def test_an_answer_expires_after_its_kinds_ttl(self, workspace, member, client_for, computed, settings,
-                                                   monkeypatch):
+                                                   monkeypatch, local_cache):
         settings.COACHING_CACHE_TTLS = settings.COACHING_CACHE_TTLS | {"spending_patterns": 60}
         client = client_for(member)
         total_of(client, workspace)
@@ -175,7 +183,7 @@ class TestWarmUp:
         report = prediction_cache_warm()
         assert (report.failed, report.computed) == (1, len(KINDS) - 1)
 
-    def test_a_process_local_cache_is_not_warmed(self, workspace, owner, computed):
+    def test_a_process_local_cache_is_not_warmed(self, workspace, owner, computed, local_cache):
         type(owner).objects.filter(pk=owner.pk).update(last_login=timezone.now())
         report = prediction_cache_warm()
         assert (report.computed, computed) == (0, {})
