@@ -221,7 +221,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "finance.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, with the browsable API's filter dialog scoped to the user's workspaces
+        "finance.api.filters.WorkspaceScopedFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],

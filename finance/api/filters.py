@@ -5,9 +5,12 @@ from typing import Any, ClassVar
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
+from django.template import loader
 from django.utils import translation
 from django_filters.fields import ModelChoiceField
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from finance.models import (
@@ -24,6 +27,30 @@ from finance.models import (
     Warehouse,
     Workspace,
 )
+from finance.selectors import workspace_scoped_queryset
+
+
+def is_workspace_owned(model: type[models.Model]) -> bool:
+    """A workspace, or a model whose rows belong to one."""
+    return model is Workspace or any(f.name == "workspace" for f in model._meta.fields)
+
+
+class WorkspaceScopedFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, whose filter dialog in the browsable API lists only the
+    user's workspaces and their rows: a related filter's choices (``workspace``, ``category``,
+    ``product`` …) are every row of the table, so the dialog showed other workspaces' names
+    to any member. Filtering itself never used the choices to widen anything; only the
+    rendered options change, and only when the HTML dialog is drawn (not on the JSON path)."""
+
+    def to_html(self, request, queryset, view):  # noqa: ANN001, ANN201 - django-filter's signature
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        for field in filterset.form.fields.values():
+            choices = getattr(field, "queryset", None)
+            if choices is not None and is_workspace_owned(choices.model):
+                field.queryset = workspace_scoped_queryset(model=choices.model, user=request.user)
+        return loader.get_template(self.template).render({"filter": filterset}, request)
 
 
 class WorkspaceIdField(ModelChoiceField):

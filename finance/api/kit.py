@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from finance.api.filters import workspace_filter_verify
+from finance.api.filters import is_workspace_owned, workspace_filter_verify
 from finance.models import Membership, Workspace
 from finance.selectors import membership_role_get, workspace_scoped_queryset
 
@@ -42,10 +42,6 @@ class Conflict(ValidationError):
 def workspace_for(request: Request, workspace_id: int) -> Workspace:
     """One of the user's workspaces by id; any other id is a 404."""
     return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
-
-
-def _is_workspace_owned(model: type[models.Model]) -> bool:
-    return model is Workspace or any(f.name == "workspace" for f in model._meta.fields)
 
 
 class WorkspaceOwnedSerializer(serializers.ModelSerializer):
@@ -63,7 +59,7 @@ class WorkspaceOwnedSerializer(serializers.ModelSerializer):
         user = getattr(request, "user", None)
         for field in fields.values():
             queryset = getattr(field, "queryset", None)
-            if queryset is not None and user is not None and _is_workspace_owned(queryset.model):
+            if queryset is not None and user is not None and is_workspace_owned(queryset.model):
                 field.queryset = workspace_scoped_queryset(model=queryset.model, user=user)
         if "workspace" in fields and (self.instance is not None or self._updating()):
             fields["workspace"].read_only = True

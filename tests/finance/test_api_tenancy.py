@@ -276,3 +276,23 @@ class TestRelatedRowsOfAnotherWorkspace:
 def test_events_model_is_covered_separately():
     """Behavioural events have their own rules (viewers record their own): test_events.py."""
     assert BehavioralEvent._meta.get_field("workspace")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/transactions/", "/api/v1/budgets/", "/api/v1/stock-levels/"])
+def test_the_browsable_apis_filter_dialog_lists_only_my_workspaces_and_rows(path, workspace, other_workspace,
+                                                                             member, client_for):
+    # given another workspace with a name, a category and a product of its own
+    other_workspace.name = "Theirs Unlisted Ltd"
+    other_workspace.save()
+    f.CategoryFactory(workspace=other_workspace, name="Their secret category")
+    f.ProductFactory(workspace=other_workspace, name="Their secret product")
+    f.CategoryFactory(workspace=workspace, name="My own category")
+    # when I open the browsable API (its filter dialog lists the choices of each filter)
+    response = client_for(member).get(path, {"format": "api"}, HTTP_ACCEPT="text/html")
+    body = response.content.decode()
+    # then nothing of the other workspace is offered, mine is
+    assert response.status_code == 200
+    assert "Theirs Unlisted Ltd" not in body
+    assert "Their secret category" not in body
+    assert "Their secret product" not in body
+    assert workspace.name in body
