@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from config.api import router
 from config.auth import AuthTokenView
 from forecasting.api import batch as ml_batch
+from forecasting.api import demand as ml_demand
 from forecasting.api import optimize as ml_optimize
 from forecasting.api import predictions as ml_predictions
 from forecasting.api import views as ml
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/v1/ml/train/", ml.TrainView.as_view(), name="ml-train"),
     path("api/v1/ml/rollback/", ml.RollbackView.as_view(), name="ml-rollback"),
     path("api/v1/ml/predict/batch/", ml_batch.BatchPredictView.as_view(), name="ml-predict-batch"),
+    path("api/v1/predictions/demand/", ml_demand.DemandPredictionView.as_view(), name="predictions-demand"),
     path("api/v1/predictions/stockout/", ml_predictions.StockoutPredictionView.as_view(), name="predictions-stockout"),
     path("api/v1/predictions/optimize/", ml_optimize.OptimizeView.as_view(), name="predictions-optimize"),
     path("api/v1/ml/categorize/", ml.CategorizeView.as_view(), name="ml-categorize"),

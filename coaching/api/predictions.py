@@ -28,16 +28,9 @@ from coaching.services.spending import (
     spending_categories_named,
     spending_forecast,
 )
-from finance.api.kit import workspace_for
+from finance.api.kit import StrictSerializer, workspace_for
 
 MAX_CATEGORIES = 50
-
-
-def refuse_unknown_fields(serializer: serializers.Serializer) -> None:
-    """A body's fields the operation does not take are refused by name (a typo is not ignored)."""
-    unknown = sorted(set(serializer.initial_data) - set(serializer.fields))
-    if unknown:
-        raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
 
 
 class SpendingPredictionQuerySerializer(serializers.Serializer):
@@ -61,10 +54,8 @@ class SpendingPredictionQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class SpendingPredictionBodySerializer(SpendingPredictionQuerySerializer):
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        refuse_unknown_fields(self)
-        return super().validate(attrs)
+class SpendingPredictionBodySerializer(StrictSerializer, SpendingPredictionQuerySerializer):
+    """The query's fields as a JSON body (a typo is refused, not ignored)."""
 
 
 class PeriodSerializer(serializers.Serializer):

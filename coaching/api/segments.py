@@ -6,8 +6,6 @@ any role; another member of the workspace: owners and managers. Rate-limited (sc
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -18,20 +16,14 @@ from rest_framework.views import APIView
 
 from coaching.api.serializers import SegmentAssignmentSerializer
 from coaching.services.segments import NEAREST, STARTER, segment_assign
-from finance.api.kit import workspace_for
+from finance.api.kit import StrictSerializer, workspace_for
 from finance.models import Membership
 from finance.selectors import membership_role_get
 
 
-class SegmentRefreshSerializer(serializers.Serializer):
+class SegmentRefreshSerializer(StrictSerializer):
     workspace = serializers.IntegerField(min_value=1)
     user = serializers.IntegerField(min_value=1, required=False, help_text="A member of the workspace (default: you).")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
 
 
 class SegmentPlacementSerializer(SegmentAssignmentSerializer):

@@ -39,6 +39,18 @@ class Conflict(ValidationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class StrictSerializer(serializers.Serializer):
+    """An operation's body (or a nested object of it) whose fields it does not take are
+    refused by name: a typo such as ``promotion`` for ``promotions`` is not ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
 def workspace_for(request: Request, workspace_id: int) -> Workspace:
     """One of the user's workspaces by id; any other id is a 404."""
     return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)

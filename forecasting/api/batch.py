@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.parsers import JSONParser
-from finance.api.kit import workspace_for
+from finance.api.kit import StrictSerializer, workspace_for
 from forecasting.api.serializers import ForecastSerializer
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import InvalidTarget, Target
@@ -34,7 +34,7 @@ DEFAULT_PERIODS = 6  # as GET /api/v1/forecasts/{metric}/
 FILTERS = (("category", "category_id"), ("product", "product_id"), ("warehouse", "warehouse_id"))
 
 
-class BatchForecastItemSerializer(serializers.Serializer):
+class BatchForecastItemSerializer(StrictSerializer):
     """One forecast to make: the fields of ``GET /api/v1/forecasts/{metric}/``, with the
     target as a key (``expense:category=12``) or a metric and its filters."""
 
@@ -55,9 +55,6 @@ class BatchForecastItemSerializer(serializers.Serializer):
                                        help_text="An algorithm: its newest model answers instead of the deployed one.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         periods, horizon = attrs.get("periods"), attrs.get("horizon")
         if periods is not None and horizon is not None and periods != horizon:
             raise serializers.ValidationError({"horizon": ["Give periods or horizon, not two different numbers."]})

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finance.api.kit import WorkspaceRolePermission, workspace_for
+from finance.api.kit import StrictSerializer, WorkspaceRolePermission, workspace_for
 from finance.models import Membership, Product
 from finance.selectors import membership_role_get
 from forecasting.api.batch import ErrorDetailSerializer
@@ -34,7 +34,7 @@ from forecasting.inventory.services import stock_plan_create, stock_plan_scenari
 SCENARIO_FIELDS = ("name", "promotion_uplift_pct", "price_change_pct", "price_elasticity", "products")
 
 
-class OptimizeRequestSerializer(StockPlanRequestSerializer):
+class OptimizeRequestSerializer(StrictSerializer, StockPlanRequestSerializer):
     """A stock plan's request (workspace, budget, service level, costs) and the scenario."""
 
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, help_text="A name to tell it by.")
@@ -51,12 +51,6 @@ class OptimizeRequestSerializer(StockPlanRequestSerializer):
         child=serializers.IntegerField(min_value=1), required=False, allow_empty=True, max_length=1000,
         help_text="The products the promotion and the price change apply to (default: every one).")
     keep = serializers.BooleanField(default=False, help_text="Store the scenario as the workspace's stock plan.")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
 
 
 class ScenarioSerializer(StockPlanSerializer):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasting.engine.base import BaseForecaster, Forecast, validate_series
+from forecasting.engine.base import BaseForecaster, Forecast, validate_covariates, validate_series
 from forecasting.engine.metrics import json_number, mae, mape, mase, r2, rmse, smape
 
 
@@ -97,10 +97,15 @@ def backtest_metrics(
     }
 
 
-def forecast_window(forecaster: BaseForecaster, y: np.ndarray, origin: int, horizon: int) -> BacktestWindow:
-    """Fit an unfitted copy of ``forecaster`` on ``y[:origin]`` and forecast ``horizon``."""
-    model = forecaster.clone().fit(y[:origin])
-    return BacktestWindow(origin, model.predict(horizon), y[origin : origin + horizon].copy())
+def forecast_window(forecaster: BaseForecaster, y: np.ndarray, origin: int, horizon: int,
+                    X: np.ndarray | None = None) -> BacktestWindow:
+    """Fit an unfitted copy of ``forecaster`` on ``y[:origin]`` (and its rows of the
+    covariates ``X``) and forecast ``horizon`` (with the window's rows)."""
+    if X is None:
+        model = forecaster.clone().fit(y[:origin])
+        return BacktestWindow(origin, model.predict(horizon), y[origin : origin + horizon].copy())
+    model = forecaster.clone().fit(y[:origin], X[:origin])
+    return BacktestWindow(origin, model.predict(horizon, X[origin : origin + horizon]), y[origin : origin + horizon].copy())
 
 
 def backtest(
@@ -111,11 +116,14 @@ def backtest(
     n_windows: int = 3,
     step: int | None = None,
     season_length: int | None = None,
+    X: Any = None,
 ) -> BacktestResult:
-    """Rolling-origin backtest of ``forecaster`` on the windows it has enough data for."""
+    """Rolling-origin backtest of ``forecaster`` on the windows it has enough data for
+    (with known-future covariates ``X``: one row per point of ``y``)."""
     series = validate_series(y)
+    covariates = None if X is None else validate_covariates(X, len(series))
     s = forecaster.season_length if season_length is None else season_length
     origins = window_origins(len(series), horizon, n_windows=n_windows, step=step,
                              min_train=forecaster.min_points(forecaster.season_length))
-    windows = [forecast_window(forecaster, series, o, horizon) for o in origins]
+    windows = [forecast_window(forecaster, series, o, horizon, covariates) for o in origins]
     return BacktestResult(horizon, windows, backtest_metrics(series, windows, s))

@@ -570,16 +570,18 @@ def backtest_score(
     season_length: int,
     n_windows: int = 3,
     step: int | None = None,
+    X: Any = None,
 ) -> float | None:
     """Backtest MAE of one algorithm (or ``combination``) with stored ``params`` on the
-    competition's windows, or ``None`` when it cannot be backtested on this series."""
+    competition's windows (with the competition's covariates ``X``), or ``None`` when it
+    cannot be backtested on this series."""
     from forecasting.engine.backtest import backtest
 
     series = validate_series(y)
     try:
         model = build_forecaster(algorithm, params, season_length=season_length)
         result = backtest(model, series, horizon=horizon, n_windows=n_windows, step=step,
-                          season_length=season_length)
+                          season_length=season_length, X=X)
     except (SeriesTooShortError, KeyError):
         return None
     except Exception:  # an algorithm that cannot fit the new data cannot be compared

@@ -18,7 +18,8 @@ from scipy import stats
 from forecasting.monitoring.alerts import alert_raise
 from forecasting.monitoring.models import Alert, PerformanceSnapshot
 from forecasting.registry.models import ModelKind, ModelVersion, TargetState
-from forecasting.series.selectors import series_build
+from forecasting.series.drivers import DrivenForecaster, series_drivers_build
+from forecasting.series.selectors import Series, series_build
 from forecasting.series.targets import Target
 
 PSI_MODERATE = 0.1
@@ -70,12 +71,23 @@ def _request_retrain(version: ModelVersion) -> None:
     )
 
 
+def _actual_drivers(model: object, version: ModelVersion, target: Target, series: Series, n: int) -> np.ndarray | None:
+    """The drivers the last ``n`` periods really had (their promotions, prices, holidays),
+    for a model that learned from them: judged on what happened, not on the default plan
+    of no promotion. None (the default) when the workspace's drivers changed since."""
+    if not isinstance(model, DrivenForecaster):
+        return None
+    drivers = series_drivers_build(workspace=version.workspace, target=target, series=series)
+    if drivers is None or drivers.names != model.drivers.names:
+        return None
+    return drivers.values[-n:]
+
+
 def _forecaster_snapshot(version: ModelVersion, today: dt.date | None) -> PerformanceSnapshot:
     from forecasting.serving.predictions import model_version_load
 
-    series = series_build(
-        workspace=version.workspace, target=Target.parse(version.target), frequency=version.frequency, end=today
-    )
+    target = Target.parse(version.target)
+    series = series_build(workspace=version.workspace, target=target, frequency=version.frequency, end=today)
     actual_pairs = [(d, v) for d, v in zip(series.dates, series.values, strict=True) if d > version.training_end]
     metrics: dict = {}
     drift: dict = {}
@@ -83,7 +95,8 @@ def _forecaster_snapshot(version: ModelVersion, today: dt.date | None) -> Perfor
     if actual_pairs:
         model = model_version_load(version=version)
         actual = np.array([v for _, v in actual_pairs])
-        predicted = np.asarray(model.predict(len(actual)).mean, dtype=float)
+        X = _actual_drivers(model, version, target, series, len(actual))
+        predicted = np.asarray(model.predict(len(actual), X).mean, dtype=float)
         mae = float(np.mean(np.abs(actual - predicted)))
         backtest_mae = version.metrics.get("mae")
         ratio = mae / backtest_mae if backtest_mae else None

@@ -45,6 +45,9 @@ class ModelVersion(models.Model):
     params = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Backtest metrics (MAE, RMSE, …).")
     backtest = models.JSONField(default=dict, blank=True, help_text="Backtest windows for charts.")
+    drivers = models.JSONField(default=list, blank=True,
+                               help_text="The demand drivers the model learned from (promotion, price, holidays); "
+                                         "empty: none.")
     frequency = models.CharField(
         max_length=1, blank=True, default="", help_text="D, W or M for a forecaster; blank for a classifier."
     )

@@ -10,13 +10,19 @@ Columns, in this order:
   sales keeps the price before it (the first periods: the first price seen);
 * ``holidays``: the public holidays in the period, from the workspace's country and
   region (:mod:`forecasting.engine.drivers`), only when the workspace has a country.
+
+A model that learned from them is stored as a :class:`DrivenForecaster`: the fitted
+forecaster with the drivers, so that every serving path's ``predict(periods)`` forecasts
+with the drivers it expects (no promotion, the last price, the holidays ahead) and a
+request can plan promotions and prices for the days ahead (:class:`DriverPlan`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +44,10 @@ class SeriesDrivers:
     frequency: str
     holidays_code: str = ""
 
+    @property
+    def last_price(self) -> float:
+        return float(self.values[-1, 1]) if len(self.values) else 0.0
+
     def future(self, dates: Sequence[dt.date], *, promotion: Sequence[float] | None = None,
                price: Sequence[float] | None = None) -> np.ndarray:
         """The drivers of the periods ``dates`` ahead: planned promotion shares and prices
@@ -45,8 +55,7 @@ class SeriesDrivers:
         n = len(dates)
         columns = {
             "promotion": np.zeros(n) if promotion is None else np.asarray(promotion, dtype=float),
-            "price": np.full(n, self.values[-1, 1] if len(self.values) else 0.0) if price is None
-            else np.asarray(price, dtype=float),
+            "price": np.full(n, self.last_price) if price is None else np.asarray(price, dtype=float),
         }
         if "holidays" in self.names:
             columns["holidays"] = _holidays(dates, self.frequency, self.holidays_code)
@@ -54,6 +63,81 @@ class SeriesDrivers:
             if column.shape != (n,):
                 raise ValueError(f"{name} needs one value per period ahead ({n}); got {column.shape[0]}")
         return np.column_stack([columns[name] for name in self.names])
+
+
+@dataclass(frozen=True)
+class PlannedPrice:
+    start: dt.date
+    end: dt.date  # inclusive
+    price: float
+
+
+@dataclass(frozen=True)
+class DriverPlan:
+    """Promotions and prices planned for days ahead (inclusive date ranges). A period's
+    promotion share is the share of its days on promotion; its price is the mean over
+    its days of the planned price, the last price where none is planned."""
+
+    promotions: Sequence[tuple[dt.date, dt.date]] = ()
+    prices: Sequence[PlannedPrice] = field(default_factory=tuple)
+
+    def __bool__(self) -> bool:
+        return bool(self.promotions or self.prices)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as a request log records it."""
+        return {"promotions": [{"start": a.isoformat(), "end": b.isoformat()} for a, b in self.promotions],
+                "prices": [{"start": p.start.isoformat(), "end": p.end.isoformat(), "price": p.price}
+                           for p in self.prices]}
+
+    def per_period(self, dates: Sequence[dt.date], frequency: str, last_price: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(promotion shares, prices)`` of the periods starting at ``dates``."""
+        freq = Frequency(frequency)
+        promotion, price = np.zeros(len(dates)), np.full(len(dates), last_price)
+        for i, begin in enumerate(dates):
+            days = [begin + dt.timedelta(days=k) for k in range((freq.add(begin, 1) - begin).days)]
+            promotion[i] = sum(any(a <= d <= b for a, b in self.promotions) for d in days) / len(days)
+            price[i] = float(np.mean([self._price(d, last_price) for d in days]))
+        return promotion, price
+
+    def _price(self, day: dt.date, last_price: float) -> float:
+        for planned in reversed(self.prices):  # the last range given wins where ranges overlap
+            if planned.start <= day <= planned.end:
+                return planned.price
+        return last_price
+
+
+class DrivenForecaster:
+    """A fitted forecaster that learned from its series' drivers, stored with them.
+
+    ``predict(horizon)`` — what every serving path calls — forecasts the periods after
+    ``last_date`` with the drivers of :meth:`SeriesDrivers.future` (no promotion, the last
+    price, the public holidays ahead); ``predict(horizon, X)`` with the caller's, which
+    :meth:`plan` builds from a :class:`DriverPlan`. Anything else (``name``,
+    ``n_covariates_``, ``get_params``...) is the fitted forecaster's.
+    """
+
+    def __init__(self, forecaster: Any, drivers: SeriesDrivers, last_date: dt.date) -> None:
+        self.forecaster, self.drivers, self.last_date = forecaster, drivers, last_date
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in {"forecaster", "drivers", "last_date"}:
+            raise AttributeError(name)  # (unpickling asks before __dict__ is set)
+        return getattr(self.forecaster, name)
+
+    def dates_ahead(self, horizon: int) -> list[dt.date]:
+        return Frequency(self.drivers.frequency).dates_after(self.last_date, horizon)
+
+    def plan(self, horizon: int, plan: DriverPlan | None = None) -> np.ndarray:
+        """The drivers of the next ``horizon`` periods under ``plan`` (default: none)."""
+        dates = self.dates_ahead(horizon)
+        if not plan:
+            return self.drivers.future(dates)
+        promotion, price = plan.per_period(dates, self.drivers.frequency, self.drivers.last_price)
+        return self.drivers.future(dates, promotion=promotion, price=price)
+
+    def predict(self, horizon: int, X: Any = None) -> Any:
+        return self.forecaster.predict(horizon, self.plan(horizon) if X is None else X)
 
 
 def _holidays(dates: Sequence[dt.date], frequency: str, code: str) -> np.ndarray:

@@ -26,6 +26,7 @@ from forecasting.engine.base import Forecast
 from forecasting.registry.artifacts import ArtifactIntegrityError, artifact_load
 from forecasting.registry.generation import generation_current
 from forecasting.registry.models import ModelVersion, Rollout
+from forecasting.series.drivers import DrivenForecaster, DriverPlan
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
 from forecasting.serving.cache import forecast_cache_key
@@ -89,6 +90,7 @@ def forecast_output_build(*, version: ModelVersion, forecast: Forecast) -> dict[
             "status": version.status,
             "trained_until": version.training_end.isoformat() if version.training_end else None,
             "backtest_metrics": version.metrics,
+            "drivers": list(version.drivers),
         },
     }
 
@@ -172,15 +174,21 @@ def forecast_predict(
     model_type: str | None = None,
     user: AbstractBaseUser | None = None,
     key: str | None = None,
+    plan: DriverPlan | None = None,
 ) -> dict[str, Any]:
     """A forecast of ``periods`` periods for ``target`` from the version that serves
     ``frequency`` (monthly unless asked; :class:`NoModel` when that frequency has none),
     or from the newest ``model_type`` model. An open rollout routes by the request ``key``
     (the user when none is given): a canary's challenger may answer, a shadow's is logged
     beside the champion. Cached per version until the next change of what serves the
-    workspace, training or auto-learn check of new data."""
+    workspace, training or auto-learn check of new data. A ``plan`` of promotions and
+    prices ahead reaches the models that learned from drivers (never cached)."""
     frequency = Frequency(frequency)
     request = {"periods": periods, "frequency": frequency.value, "model_type": model_type}
+    if plan:
+        request["plan"] = plan.as_dict()
+    if model_type and plan:
+        raise ValueError("a plan is served by the deployed model, not by a model_type")
     if model_type:
         output, cached = _forecast_of_algorithm(workspace=workspace, target=target, frequency=frequency,
                                                 periods=periods, model_type=model_type)
@@ -195,11 +203,12 @@ def forecast_predict(
             f"No {frequency.label.lower()} model (frequency={frequency.value}) is deployed for {target} "
             "in this workspace yet; train one at that frequency first."
         )
-    output, cached = forecast_serve(workspace_id=workspace.pk, route=route, version=route.version, periods=periods)
+    output, cached = forecast_serve(workspace_id=workspace.pk, route=route, version=route.version, periods=periods,
+                                    plan=plan)
     rollout_id = route_rollout_id(route, output)
     entries = [PredictionEntry.of_forecast(output, request=request, from_cache=cached, rollout_id=rollout_id)]
     if route.shadow is not None and rollout_id is not None:
-        entries += shadow_entries(workspace_id=workspace.pk, route=route, periods=periods, request=request)
+        entries += shadow_entries(workspace_id=workspace.pk, route=route, periods=periods, request=request, plan=plan)
     [prediction, *_] = prediction_log(workspace=workspace, user=user, entries=entries)
     answer = output | {"prediction_id": str(prediction.pk), "cached": cached}
     if rollout_id is not None:
@@ -208,13 +217,24 @@ def forecast_predict(
     return answer
 
 
+def model_forecast(model: Any, periods: int, plan: DriverPlan | None = None) -> Forecast:
+    """A loaded model's forecast of ``periods`` periods; a ``plan`` of promotions and prices
+    reaches only a model that learned from drivers (the others cannot use it)."""
+    if plan and isinstance(model, DrivenForecaster):
+        return model.predict(periods, model.plan(periods, plan))
+    return model.predict(periods)
+
+
 def forecast_serve(
-    *, workspace_id: int, route: Route, version: ModelVersion, periods: int,
+    *, workspace_id: int, route: Route, version: ModelVersion, periods: int, plan: DriverPlan | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """``(forecast, from the cache?)`` of ``version`` (one of ``route``'s) for ``periods``
-    periods. A version whose artifact fails its check is replaced as
-    :func:`~forecasting.serving.deployed.served_model_load` says; the answer names the
-    version that made it."""
+    periods (under ``plan``: never from or to the cache). A version whose artifact fails
+    its check is replaced as :func:`~forecasting.serving.deployed.served_model_load` says;
+    the answer names the version that made it."""
+    if plan:
+        answering, model = served_model_load(version=version, rollout=route.rollout)
+        return forecast_output_build(version=answering, forecast=model_forecast(model, periods, plan)), False
     key = forecast_cache_key(workspace_id=workspace_id, parts=forecast_cache_parts(
         target=version.target, frequency=version.frequency, periods=periods, model_type=None,
         version_id=None if version.pk == route.champion.pk else version.pk))
@@ -238,13 +258,13 @@ def route_rollout_id(route: Route, output: dict[str, Any]) -> int | None:
 
 
 def shadow_entries(
-    *, workspace_id: int, route: Route, periods: int, request: dict[str, Any],
+    *, workspace_id: int, route: Route, periods: int, request: dict[str, Any], plan: DriverPlan | None = None,
 ) -> list[PredictionEntry]:
     """The shadow's forecast, to log and never to return; a shadow that fails (its
     artifact aborts the rollout) costs the answer nothing."""
     try:
         output, cached = forecast_serve(workspace_id=workspace_id, route=route, version=route.shadow,
-                                        periods=periods)
+                                        periods=periods, plan=plan)
     except Exception:
         logger.exception("Shadow forecast of %s by version %s failed", route.shadow.target, route.shadow.pk)
         return []

@@ -15,6 +15,7 @@ from forecasting.engine import competition as engine
 from forecasting.registry.artifacts import artifact_save
 from forecasting.registry.models import Deployment, ModelKind, ModelVersion
 from forecasting.registry.services import model_version_deploy
+from forecasting.series.drivers import DrivenForecaster, SeriesDrivers, series_drivers_build
 from forecasting.series.frequency import Frequency
 from forecasting.series.selectors import Series, series_build, series_group_build
 from forecasting.series.targets import Target
@@ -34,9 +35,9 @@ class Decision:
 
 
 def _champion_decision(
-    *, job: TrainingJob, winner: Any, series: Series, horizon: int, champion: ModelVersion | None
+    *, job: TrainingJob, winner: Any, series: Series, horizon: int, champion: ModelVersion | None,
+    drivers: SeriesDrivers | None = None,
 ) -> Decision:
-
     """Champion/challenger: the winner replaces the deployed version only if its backtest
     MAE is no worse than the champion's algorithm re-run on the same windows."""
     challenger_mae = winner.metrics["mae"]
@@ -48,6 +49,7 @@ def _champion_decision(
         params=champion.params,
         horizon=horizon,
         season_length=series.season_length,
+        X=None if drivers is None else drivers.values,
     )
     if champion_mae is None:
         return Decision(
@@ -69,12 +71,29 @@ def _champion_decision(
 
 
 
+def _uses_drivers(forecaster: Any, drivers: SeriesDrivers | None) -> bool:
+    return drivers is not None and getattr(forecaster, "n_covariates_", 0) > 0
+
+
+def _with_drivers(forecaster: Any, drivers: SeriesDrivers | None, series: Series) -> Any:
+    """What is stored: a model that learned from the drivers with them (it needs them to forecast)."""
+    if not _uses_drivers(forecaster, drivers):
+        return forecaster
+    return DrivenForecaster(forecaster, drivers, series.dates[-1])
+
+
+def _driver_names(forecaster: Any, drivers: SeriesDrivers | None) -> list[str]:
+    return list(drivers.names) if _uses_drivers(forecaster, drivers) else []
+
+
 def forecaster_job_train(job: TrainingJob) -> TrainingJob:
     target = Target.parse(job.target)
     frequency = Frequency.of(job.params.get("frequency"))
     horizon = int(job.params.get("horizon") or frequency.default_horizon)
     series = series_build(workspace=job.workspace, target=target, frequency=frequency)
     group = series_group_build(workspace=job.workspace, target=target, series=series)
+    # demand: promotions, prices and holidays, which the forecasters that take covariates learn from
+    drivers = series_drivers_build(workspace=job.workspace, target=target, series=series)
     job_progress(job, 10)
 
     started = time.perf_counter()
@@ -85,6 +104,7 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
         algorithms=job.algorithms or None,
         random_state=0,
         group_series=group,
+        X=None if drivers is None else drivers.values,
     )
     job.results = result.to_dict()["candidates"]
     job_progress(job, 80)
@@ -100,7 +120,7 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
     stored = {}
     for candidate in ok:
         stored[candidate.name] = artifact_save(
-            obj=candidate.forecaster,
+            obj=_with_drivers(candidate.forecaster, drivers, series),
             name=f"{job.workspace_id}/{target.key.replace(':', '_')}/job{job.pk}-{candidate.name}.pkl",
         )
     job_progress(job, 90)
@@ -119,6 +139,7 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
                 workspace_id=job.workspace_id, target=job.target, kind=ModelKind.FORECASTER,
                 algorithm=candidate.name, version=number, params=candidate.params,
                 metrics=candidate.metrics, backtest=candidate.backtest_dict(series.dates),
+                drivers=_driver_names(candidate.forecaster, drivers),
                 frequency=frequency.value, horizon=horizon,
                 training_start=series.dates[0], training_end=series.dates[-1],
                 n_observations=len(series), data_hash=series.data_hash, training_data=series.as_dict(),
@@ -130,7 +151,8 @@ def forecaster_job_train(job: TrainingJob) -> TrainingJob:
             )
             number += 1
         winner = result.winner
-        decision = _champion_decision(job=job, winner=winner, series=series, horizon=horizon, champion=champion)
+        decision = _champion_decision(job=job, winner=winner, series=series, horizon=horizon, champion=champion,
+                                      drivers=drivers)
         job.winner = versions[winner.name]
         job.deployed = decision.deploy
         if decision.deploy:
