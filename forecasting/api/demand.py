@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +24,7 @@ from forecasting.api.predictions import _Product, _Warehouse
 from forecasting.api.views import ServiceUnavailable
 from forecasting.inventory.demand_prediction import (
     DemandRequest,
-    demand_plan_window,
+    PlanOutsideForecast,
     demand_predict,
 )
 from forecasting.series.drivers import DriverPlan, PlannedPrice
@@ -56,30 +56,17 @@ class DemandRequestSerializer(StrictSerializer):
     product = serializers.IntegerField(min_value=1)
     warehouse = serializers.IntegerField(min_value=1, required=False,
                                          help_text="One warehouse (default: the product over all of them).")
-    horizon = serializers.IntegerField(min_value=1, max_value=366, default=14,
-                                       help_text="Periods ahead, from the one holding today.")
-    granularity = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.DAILY,
-                                          help_text="D, W or M: the deployed model of this frequency answers.")
+    horizon = serializers.IntegerField(min_value=1, max_value=366, required=False,
+                                       help_text="Periods ahead, from the one holding today (default: the model's "
+                                                 "horizon).")
+    granularity = serializers.ChoiceField(choices=Frequency.choices, required=False,
+                                          help_text="D, W or M: the deployed model of this frequency answers "
+                                                    "(default: the finest deployed, daily first).")
     promotions = _Range(many=True, required=False, max_length=MAX_RANGES,
                         help_text="Days the product will be on promotion (inclusive ranges).")
     prices = _Price(many=True, required=False, max_length=MAX_RANGES,
                     help_text="Planned unit prices (inclusive ranges; the last range wins where they overlap; "
                               "elsewhere the last price sold at).")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = super().validate(attrs)
-        first, last = demand_plan_window(frequency=Frequency(attrs["granularity"]), horizon=attrs["horizon"],
-                                         today=timezone.localdate())
-        outside = f"Outside the forecast ({first.isoformat()} to {last.isoformat()})."
-        errors = {}
-        for name in ("promotions", "prices"):
-            items = {str(i): {"end": [outside]} if p["end"] < first else {"start": [outside]}
-                     for i, p in enumerate(attrs.get(name, [])) if p["end"] < first or p["start"] > last}
-            if items:  # as DRF reports a list's items: by position
-                errors[name] = items
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
 
 
 class DemandModelSerializer(serializers.Serializer):
@@ -99,6 +86,7 @@ class DemandResponseSerializer(serializers.Serializer):
     warehouse = _Warehouse(allow_null=True)
     unit = serializers.CharField(help_text="What the numbers count: units of the product.")
     frequency = serializers.ChoiceField(choices=Frequency.choices)
+    horizon = serializers.IntegerField()
     first_period_partial = serializers.BooleanField(help_text="The first period began before today; its forecast "
                                                               "is the whole period's.")
     dates = serializers.ListField(child=serializers.DateField(), help_text="Start of each period.")
@@ -153,10 +141,13 @@ class DemandPredictionView(APIView):
             warehouse = Warehouse.objects.filter(workspace=workspace, pk=data["warehouse"]).first()
             if warehouse is None:
                 raise NotFound(f"No warehouse {data['warehouse']} in this workspace.")
-        ask = DemandRequest(product=product, warehouse=warehouse, horizon=data["horizon"],
-                            frequency=Frequency(data["granularity"]), plan=_plan(data))
+        ask = DemandRequest(product=product, warehouse=warehouse, horizon=data.get("horizon"),
+                            frequency=Frequency(data["granularity"]) if "granularity" in data else None,
+                            plan=_plan(data))
         try:
             answer = demand_predict(workspace=workspace, ask=ask, today=timezone.localdate(), user=request.user)
+        except PlanOutsideForecast as exc:
+            raise ValidationError(exc.errors) from None
         except NoModel as exc:
             raise NotFound(str(exc)) from None
         except ModelUnavailable as exc:

@@ -11,8 +11,10 @@ Which model answers, in this order (one frequency, the one asked for):
    over the warehouses that stock or sold it while it has sold nothing) — the rule of the
    inventory page (:mod:`forecasting.inventory.demand`).
 
-The answer covers ``horizon`` periods from the one holding today (a model trained before it
-forecasts the gap, which is not returned). A plan reaches a model that learned from the
+The answer covers ``horizon`` periods (default: the model's horizon) from the one holding
+today (a model trained before it forecasts the gap, which is not returned); without a
+granularity the finest deployed model answers (daily, then weekly, then monthly). A plan
+outside those days is refused (:class:`PlanOutsideForecast`) before anything is logged. A plan reaches a model that learned from the
 drivers (:class:`~forecasting.series.drivers.DrivenForecaster`); any other model's
 forecast does not move, and the answer says so (``plan_applied``).
 """
@@ -39,19 +41,45 @@ from forecasting.serving.predictions import NoModel, forecast_predict
 BANDS = ("forecast", "lo80", "hi80", "lo95", "hi95")
 
 
+#: The order a request without a granularity tries: the finest deployed model answers.
+FINEST_FIRST = (Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY)
+
+
 @dataclass(frozen=True)
 class DemandRequest:
     product: Product
     warehouse: Warehouse | None
-    horizon: int
-    frequency: Frequency
+    horizon: int | None  # None: the answering model's horizon
+    frequency: Frequency | None  # None: the finest deployed
     plan: DriverPlan
+
+
+class PlanOutsideForecast(ValueError):
+    """Planned ranges that lie outside the days the answer covers, by field and position."""
+
+    def __init__(self, errors: dict[str, dict[str, dict[str, list[str]]]]) -> None:
+        super().__init__("the plan lies outside the forecast")
+        self.errors = errors
 
 
 def demand_plan_window(*, frequency: Frequency, horizon: int, today: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day the answer covers: a plan outside them changes nothing."""
     first = frequency.period_start(today)
     return first, frequency.add(first, horizon) - dt.timedelta(days=1)
+
+
+def _plan_check(plan: DriverPlan, *, frequency: Frequency, horizon: int, today: dt.date) -> None:
+    first, last = demand_plan_window(frequency=frequency, horizon=horizon, today=today)
+    outside = f"Outside the forecast ({first.isoformat()} to {last.isoformat()})."
+    ranges = {"promotions": plan.promotions, "prices": [(p.start, p.end) for p in plan.prices]}
+    errors = {}
+    for name, items in ranges.items():
+        wrong = {str(i): {"end": [outside]} if end < first else {"start": [outside]}
+                 for i, (start, end) in enumerate(items) if end < first or start > last}
+        if wrong:  # as DRF reports a list's items: by position
+            errors[name] = wrong
+    if errors:
+        raise PlanOutsideForecast(errors)
 
 
 def warehouse_share(*, workspace: Workspace, product_id: int, warehouse_id: int, today: dt.date) -> float:
@@ -81,24 +109,29 @@ def demand_predict(
     options = [("model", Target("inventory", product_id=product_id, warehouse_id=warehouse_id))]
     if warehouse_id is not None:
         options.append(("product", Target("inventory", product_id=product_id)))
+    frequencies = [ask.frequency] if ask.frequency is not None else list(FINEST_FIRST)
     deployed = serving_versions(workspace_id=workspace.pk, targets=[t.key for _, t in options],
-                                frequencies=[ask.frequency.value])
+                                frequencies=[f.value for f in frequencies])
     found = next(((source, target) for source, target in options if target.key in deployed), None)
     if found is None:
-        where = f" at warehouse {ask.warehouse.code}" if ask.warehouse is not None else ""
+        where = f" at warehouse {ask.warehouse.code} or for the product as a whole" if ask.warehouse else ""
+        which = (f"{ask.frequency.label.lower()} demand model (granularity={ask.frequency.value})"
+                 if ask.frequency is not None else "demand model")
         raise NoModel(
-            f"No {ask.frequency.label.lower()} demand model (granularity={ask.frequency.value}) is deployed for "
-            f"product {ask.product.sku}{where} or for the product as a whole; train one at that granularity first "
-            f"(POST /api/v1/ml/train/ with target {options[0][1].key})."
+            f"No {which} is deployed for product {ask.product.sku}{where}; train one first"
+            f" (POST /api/v1/ml/train/ with target {options[0][1].key})."
         )
     source, target = found
     version = deployed[target.key]
-    first = ask.frequency.period_start(today)
-    gap = ask.frequency.periods_between(version.training_end, first) if version.training_end else 0
-    periods = min(max(gap, 0) + ask.horizon, MAX_PERIODS[ask.frequency])
-    output = forecast_predict(workspace=workspace, target=target, periods=periods, frequency=ask.frequency,
+    frequency = Frequency.of(version.frequency)
+    horizon = ask.horizon or version.horizon or frequency.default_horizon
+    _plan_check(ask.plan, frequency=frequency, horizon=horizon, today=today)
+    first = frequency.period_start(today)
+    gap = frequency.periods_between(version.training_end, first) if version.training_end else 0
+    periods = min(max(gap, 0) + horizon, MAX_PERIODS[frequency])
+    output = forecast_predict(workspace=workspace, target=target, periods=periods, frequency=frequency,
                               user=user, plan=ask.plan or None)
-    keep = [i for i, d in enumerate(output["dates"]) if dt.date.fromisoformat(d) >= first][: ask.horizon]
+    keep = [i for i, d in enumerate(output["dates"]) if dt.date.fromisoformat(d) >= first][:horizon]
     share = 1.0 if source == "model" else warehouse_share(
         workspace=workspace, product_id=product_id, warehouse_id=warehouse_id, today=today)
     answer = {name: [round(max(output[name][i], 0.0) * share, 4) for i in keep] for name in BANDS}
@@ -106,7 +139,8 @@ def demand_predict(
     return {
         "dates": [output["dates"][i] for i in keep],
         **answer,
-        "frequency": ask.frequency.value,
+        "frequency": frequency.value,
+        "horizon": horizon,
         "first_period_partial": first != today,
         "source": source,
         "warehouse_share": None if source == "model" else round(share, 4),

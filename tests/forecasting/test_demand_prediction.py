@@ -180,13 +180,14 @@ class TestDemandPredictionAPI:
         assert (response.status_code, response.json()) == (400, errors)
         assert Prediction.objects.count() == 0
 
-    def test_a_plan_outside_the_forecast_is_refused(self, workspace, owner, client_for, shop):
+    def test_a_plan_outside_the_forecast_is_refused(self, workspace, owner, client_for, shop, driven):
         product, warehouse = shop
         last = ahead(6)
         response = client_for(owner).post(URL, self.body(workspace, product, warehouse, promotions=[
             {"start": ahead(1), "end": ahead(2)}, {"start": ahead(9), "end": ahead(10)}]), format="json")
         assert (response.status_code, response.json()) == (400, {"promotions": {
             "1": {"start": [f"Outside the forecast ({ahead(0)} to {last})."]}}})
+        assert Prediction.objects.count() == 0
 
     def test_another_workspaces_objects_are_404(self, workspace, other_workspace, owner, outsider, client_for, shop,
                                                 driven):
@@ -208,6 +209,24 @@ class TestDemandPredictionAPI:
         assert response.status_code == 404
         assert response.json()["detail"].startswith(
             "No weekly demand model (granularity=W) is deployed for product CRO at warehouse N")
+
+    def test_without_granularity_or_horizon_the_finest_model_answers_its_horizon(
+            self, workspace, owner, client_for, shop, driven):
+        # Given the croissant's daily model (horizon 7) and a monthly one of the product
+        product, warehouse = shop
+        train(workspace, f"inventory:product={product.pk}", ["naive"])
+        # When a client names only the product at the warehouse
+        body = client_for(owner).post(URL, {"workspace": workspace.pk, "product": product.pk,
+                                            "warehouse": warehouse.pk}, format="json").json()
+        # Then the pair's daily model answers seven days from today
+        assert (body["frequency"], body["horizon"], body["source"], len(body["dates"])) == ("D", 7, "model", 7)
+
+    def test_a_product_without_any_model_is_404(self, workspace, owner, client_for, shop):
+        product, _ = shop
+        response = client_for(owner).post(URL, {"workspace": workspace.pk, "product": product.pk}, format="json")
+        assert (response.status_code, response.json()) == (404, {"detail": (
+            f"No demand model is deployed for product CRO; train one first "
+            f"(POST /api/v1/ml/train/ with target inventory:product={product.pk}).")})
 
 
 @pytest.mark.django_db
