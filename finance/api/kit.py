@@ -21,7 +21,7 @@ from django.db import models, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from rest_framework import ISO_8601, mixins, permissions, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
@@ -54,6 +54,15 @@ class StrictSerializer(serializers.Serializer):
 def workspace_for(request: Request, workspace_id: int) -> Workspace:
     """One of the user's workspaces by id; any other id is a 404."""
     return get_object_or_404(workspace_scoped_queryset(model=Workspace, user=request.user), pk=workspace_id)
+
+
+def workspace_object_or_404(model: type[models.Model], *, workspace: Workspace, pk: int, name: str) -> models.Model:
+    """A row of ``workspace`` named in a request body by id; another workspace's, or none,
+    answers 404 naming it (``No product 12 in this workspace.``)."""
+    found = model.objects.filter(workspace=workspace, pk=pk).first()
+    if found is None:
+        raise NotFound(f"No {name} {pk} in this workspace.")
+    return found
 
 
 class WorkspaceOwnedSerializer(serializers.ModelSerializer):

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finance.api.kit import StrictSerializer, workspace_for
+from finance.api.kit import StrictSerializer, workspace_for, workspace_object_or_404
 from finance.models import Product, Warehouse
 from forecasting.api.batch import ErrorDetailSerializer
 from forecasting.api.predictions import _Product, _Warehouse
@@ -133,14 +133,9 @@ class DemandPredictionView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         workspace = workspace_for(request, data["workspace"])
-        product = Product.objects.filter(workspace=workspace, pk=data["product"]).first()
-        if product is None:
-            raise NotFound(f"No product {data['product']} in this workspace.")
-        warehouse = None
-        if "warehouse" in data:
-            warehouse = Warehouse.objects.filter(workspace=workspace, pk=data["warehouse"]).first()
-            if warehouse is None:
-                raise NotFound(f"No warehouse {data['warehouse']} in this workspace.")
+        product = workspace_object_or_404(Product, workspace=workspace, pk=data["product"], name="product")
+        warehouse = workspace_object_or_404(Warehouse, workspace=workspace, pk=data["warehouse"], name="warehouse") \
+            if "warehouse" in data else None
         ask = DemandRequest(product=product, warehouse=warehouse, horizon=data.get("horizon"),
                             frequency=Frequency(data["granularity"]) if "granularity" in data else None,
                             plan=_plan(data))
