@@ -212,13 +212,11 @@ class WorkspaceFilteredListMixin(mixins.ListModelMixin):
     row came out (:class:`finance.api.filters.WorkspaceIdField`)."""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        if not (queryset if page is None else page):
+        response = super().list(request, *args, **kwargs)
+        rows = response.data["results"] if isinstance(response.data, dict) else response.data
+        if not rows:
             workspace_filter_verify(getattr(self, "filterset_class", None), request.query_params.get("workspace"))
-        if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(queryset, many=True).data)
+        return response
 
 
 class WorkspaceScopedViewSet(WorkspaceFilteredListMixin, viewsets.ModelViewSet):
