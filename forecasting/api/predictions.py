@@ -4,8 +4,10 @@ within a horizon, the days the stock lasts, the severity and the sales expected 
 lost (:mod:`forecasting.inventory.stockout`). Every answer says how the probabilities
 were computed: ``probability_source`` ``model`` (the workspace's deployed learned stockout
 model, its version in ``model``) or ``forecast_distribution`` (``method``: the demand
-forecast's distribution, which also gives the days of cover and the lost sales). Any
-member may ask; it writes only the prediction log of the forecasts and models it read."""
+forecast's distribution, which also gives the days of cover and the lost sales). Each
+result says where its lead time comes from (``lead_time_source``: the rule of the reorder
+points, :func:`finance.purchasing.selectors.product_lead_time`). Any member may ask; it
+writes only the prediction log of the forecasts and models it read."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from finance.api.kit import workspace_for
 from finance.models import Product, Warehouse
 from forecasting.api.batch import ErrorDetailSerializer
 from forecasting.classifiers.loading import model_label
+from forecasting.inventory.models import StockPlanLine
 from forecasting.inventory.stockout import (
     METHOD,
     METHOD_NOTE,
@@ -68,7 +71,13 @@ class StockoutRiskSerializer(serializers.Serializer):
     daily_demand = serializers.FloatField(help_text="Expected units a day.")
     demand_std = serializers.FloatField(help_text="Standard deviation of a day's demand.")
     demand_source = serializers.CharField(help_text="model, product, share (of the total model) or history.")
-    lead_time_days = serializers.FloatField()
+    lead_time_days = serializers.FloatField(help_text="The lead time the safety stock uses, in days.")
+    lead_time_source = serializers.ChoiceField(
+        choices=StockPlanLine.LeadTimeSource.choices,
+        help_text="Where lead_time_days comes from, as for the reorder points: measured (from the supplier's "
+                  "received purchase orders, once it has INVENTORY_LEAD_TIME_MIN_RECEIPTS receipts in the last "
+                  "INVENTORY_LEAD_TIME_HISTORY_DAYS days), typed (the supplier's lead time) or default (no supplier).",
+    )
     probability_lead_time = serializers.FloatField(help_text="Chance of running out before an order placed now arrives.")
     probability_horizon = serializers.FloatField(help_text="Chance of running out within horizon_days.")
     days_until_stockout = serializers.FloatField(allow_null=True, help_text="At the expected rate; null: no demand.")
@@ -107,6 +116,7 @@ def _risk(risk: StockoutRisk) -> dict[str, Any]:
         "warehouse": {"id": risk.warehouse.pk, "code": risk.warehouse.code, "name": risk.warehouse.name},
         "on_hand": risk.on_hand, "daily_demand": round(risk.daily_demand, 4), "demand_std": round(risk.demand_std, 4),
         "demand_source": risk.demand_source, "lead_time_days": risk.lead_time_days,
+        "lead_time_source": risk.lead_time_source,
         "probability_lead_time": round(risk.probability_lead_time, 4),
         "probability_horizon": round(risk.probability_horizon, 4),
         "days_until_stockout": risk.days_until_stockout, "severity": risk.severity,

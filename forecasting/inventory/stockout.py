@@ -74,6 +74,7 @@ class StockoutRisk:
     demand_std: float
     demand_source: str
     lead_time_days: float
+    lead_time_source: str  # where the lead time comes from: a LeadTime source (measured, typed or default)
     horizon_days: int
     probability_lead_time: float
     probability_horizon: float
@@ -123,7 +124,7 @@ def stockout_risk_of(*, point: ReorderPoint, demand: PairDemand, horizon_days: i
     return StockoutRisk(
         product=point.product, warehouse=point.warehouse, on_hand=point.on_hand, daily_demand=demand.daily,
         demand_std=demand.spread, demand_source=demand.source, lead_time_days=point.lead_time_days,
-        horizon_days=horizon_days, probability_lead_time=lead.exceed_probability(stock),
+        lead_time_source=point.lead_time_source, horizon_days=horizon_days, probability_lead_time=lead.exceed_probability(stock),
         probability_horizon=_window(demand, horizon_days).exceed_probability(stock),
         days_until_stockout=round(stock / demand.daily, 1) if demand.daily > 0 else None,
         lost_units=expected_shortfall(lead, stock), currency=currency,

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from scipy import stats
 
-from finance.models import StockLevel
+from finance.models import Product, StockLevel
+from forecasting.inventory.selectors import reorder_points_for_workspace
 from forecasting.inventory.stockout import (
     METHOD,
     expected_shortfall,
@@ -177,6 +178,29 @@ class TestStockoutApi:
         assert (salt["product"]["sku"], salt["probability_lead_time"], salt["days_until_stockout"],
                 salt["severity"]) == ("SALT", 0.0, 900.0, "low")
 
+    def test_each_result_says_where_its_lead_time_comes_from(self, workspace, member, client_for, shelf):
+        # Given salt from a mill whose three received orders took 6, 7 and 8 days (typed: 2), bread
+        # from a supplier with no order (typed: 4) and jam from no supplier
+        today = timezone.localdate()
+        mill = f.SupplierFactory(workspace=workspace, lead_time_mean_days=Decimal("2.00"))
+        Product.objects.filter(pk=shelf["salt"].pk).update(supplier=mill)
+        for ago, days in ((30, 6), (20, 7), (10, 8)):
+            ordered = today - dt.timedelta(days=ago)
+            order = f.PurchaseOrderFactory(workspace=workspace, supplier=mill, product=shelf["salt"],
+                                           warehouse=shelf["shop"], ordered_on=ordered,
+                                           expected_on=ordered + dt.timedelta(days=2))
+            f.ReceiptFactory(purchase_order=order, received_on=ordered + dt.timedelta(days=days))
+        jam = f.ProductFactory(workspace=workspace, sku="JAM")
+        f.StockLevelFactory(workspace=workspace, product=jam, warehouse=shelf["shop"], quantity=3)
+        # When a member asks for the stockout risk
+        results = client_for(member).post(URL, {"workspace": workspace.pk}, format="json").json()["results"]
+        # Then each lead time is the one the safety stock uses, and says where it comes from
+        assert {r["product"]["sku"]: (r["lead_time_source"], r["lead_time_days"]) for r in results} == {
+            "SALT": ("measured", 7.0), "BREAD": ("typed", 4.0), "JAM": ("default", 14.0)}
+        reorder = {p.product.sku: (p.lead_time_source, p.lead_time_days)
+                   for p in reorder_points_for_workspace(workspace=workspace, log=False)}
+        assert {r["product"]["sku"]: (r["lead_time_source"], r["lead_time_days"]) for r in results} == reorder
+
     def test_one_product(self, workspace, member, client_for, shelf):
         response = client_for(member).post(URL, {"workspace": workspace.pk, "product": shelf["salt"].pk},
                                            format="json")
@@ -215,6 +239,11 @@ class TestStockoutApi:
         schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
         operation = schema["paths"]["/api/v1/predictions/stockout/"]["post"]
         assert {"200", "400", "404"} <= set(operation["responses"])
+        # the lead time's source, with its values listed (the set the reorder points and plans use)
+        source = schema["components"]["schemas"]["StockoutRisk"]["properties"]["lead_time_source"]
+        assert source["allOf"] == [{"$ref": "#/components/schemas/LeadTimeSourceEnum"}]
+        assert source["description"].startswith("Where lead_time_days comes from")
+        assert schema["components"]["schemas"]["LeadTimeSourceEnum"]["enum"] == ["measured", "typed", "default"]
 
 
 @pytest.mark.django_db
