@@ -5,24 +5,16 @@
 (function () {
   "use strict";
 
+  const L = window.Ledgerwise;  // static/js/app.js
   const COLOURS = ["#1f4e79", "#1e7d55", "#b35c00", "#6a3d9a", "#c0392b", "#2c7fb8", "#5d6675"];
 
-  function moneyFormat(currency, compact) {
-    return window.Ledgerwise.moneyFormat(currency, compact);  // static/js/app.js
-  }
-
   function drawBalances(canvas) {
-    const source = document.getElementById(canvas.getAttribute("data-balance-chart"));
-    if (!source) return;
-    const data = JSON.parse(source.textContent);
-    const money = moneyFormat(data.currency, false);
-    const short = moneyFormat(data.currency, true);
+    const data = L.chartData(canvas, "data-balance-chart");
+    if (!data) return;
+    const money = L.moneyFormat(data.currency, false);
+    const short = L.moneyFormat(data.currency, true);
     const narrow = canvas.parentElement.clientWidth < 560;
-    const last = data.labels.length - 1;
-    const labels = data.labels.map(function (label, i) {
-      const name = narrow ? label.split(" ")[0] : label;
-      return data.partial[i] ? [name, narrow ? "to date" : data.partialLabel] : name;
-    });
+    const labels = L.monthLabels(data, narrow, true);
     const datasets = data.accounts.map(function (account, n) {
       const colour = COLOURS[n % COLOURS.length];
       return {
@@ -36,37 +28,24 @@
     new window.Chart(canvas, {
       type: "line",
       data: { labels: labels, datasets: datasets },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
+      options: L.chartOptions({
         scales: {
           x: { grid: { display: false }, ticks: { autoSkip: !narrow, maxRotation: 0, font: { size: narrow ? 10 : 12 } } },
-          y: { ticks: { callback: function (value) { return short.format(value); } } },
+          y: L.moneyAxis(short),
         },
         plugins: {
           legend: { position: "bottom" },
           tooltip: {
             callbacks: {
-              title: function (items) {
-                const i = items[0].dataIndex;
-                return data.labels[i] + (i === last && data.partial[i] ? " (" + data.partialLabel + ")" : "");
-              },
+              title: L.monthTitle(data),
               label: function (ctx) { return ctx.dataset.label + ": " + money.format(ctx.parsed.y); },
             },
           },
         },
-      },
+      }),
     });
     canvas.dataset.chartReady = "true";
   }
 
-  function draw() {
-    if (typeof window.Chart === "undefined") return;
-    document.querySelectorAll("canvas[data-balance-chart]").forEach(drawBalances);
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
-  else draw();
+  L.drawCharts("canvas[data-balance-chart]", drawBalances);
 })();

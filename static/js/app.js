@@ -20,6 +20,52 @@
     }
   };
 
+  const L = window.Ledgerwise;
+  // A colour "#rrggbb" with transparency.
+  L.withAlpha = function (hex, alpha) {
+    const n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
+  };
+  // The data a canvas names in ``attribute``: the id of a <script type="application/json">.
+  L.chartData = function (canvas, attribute) {
+    const source = document.getElementById(canvas.getAttribute(attribute));
+    return source ? JSON.parse(source.textContent) : null;
+  };
+  // Month labels of a chart whose last month may still be running (data.partial[i]): the
+  // running month gets a second line ("to date" on a narrow chart, else data.partialLabel);
+  // ``shorten`` names the months short on a narrow chart ("Jan 2026" → "Jan").
+  L.monthLabels = function (data, narrow, shorten) {
+    return data.labels.map(function (label, i) {
+      const name = narrow && shorten ? label.split(" ")[0] : label;
+      return data.partial && data.partial[i] ? [name, narrow ? "to date" : data.partialLabel] : name;
+    });
+  };
+  // The tooltip title of such a chart: the month, with "(month to date)" while it runs.
+  L.monthTitle = function (data) {
+    return function (items) {
+      const i = items[0].dataIndex;
+      return data.labels[i] + (data.partial && data.partial[i] ? " (" + data.partialLabel + ")" : "");
+    };
+  };
+  // What every chart's options share — drawn at once, filling its box, one tooltip for all
+  // series at the pointed x — with the chart's own (which win).
+  L.chartOptions = function (own) {
+    return Object.assign({
+      animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
+    }, own);
+  };
+  // A y axis in money (``format``: a compact moneyFormat), with the axis's other settings.
+  L.moneyAxis = function (format, own) {
+    return Object.assign({ ticks: { callback: function (value) { return format.format(value); } } }, own);
+  };
+  // Draws every canvas matching ``selector`` with ``draw`` once the page and Chart.js are there.
+  L.drawCharts = function (selector, draw) {
+    ready(function () {
+      if (typeof window.Chart === "undefined") return;
+      document.querySelectorAll(selector).forEach(draw);
+    });
+  };
+
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();

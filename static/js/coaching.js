@@ -21,17 +21,13 @@
   const BRAND = "#1f4e79";
   const OK = "#1e7d55";
   const MUTED = "#5d6675";
-
-  function moneyFormat(currency, compact) {
-    return window.Ledgerwise.moneyFormat(currency, compact, 0);
-  }
+  const L = window.Ledgerwise;  // static/js/app.js
 
   function drawTrajectory(canvas) {
-    const source = document.getElementById(canvas.getAttribute("data-trajectory-chart"));
-    if (!source) return;
-    const data = JSON.parse(source.textContent);
-    const money = moneyFormat(data.currency, false);
-    const short = moneyFormat(data.currency, true);
+    const data = L.chartData(canvas, "data-trajectory-chart");
+    if (!data) return;
+    const money = L.moneyFormat(data.currency, false, 0);
+    const short = L.moneyFormat(data.currency, true, 0);
     const month = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
     const labels = data.points.map(function (p) { return month.format(Date.parse(p[0] + "T00:00:00Z")); });
     const column = function (i) { return data.points.map(function (p) { return p[i]; }); };
@@ -52,14 +48,10 @@
           },
         ],
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
+      options: L.chartOptions({
         scales: {
           x: { grid: { display: false }, ticks: { maxTicksLimit: 6, maxRotation: 0, color: MUTED } },
-          y: { beginAtZero: true, ticks: { callback: function (value) { return short.format(value); } } },
+          y: L.moneyAxis(short, { beginAtZero: true }),
         },
         plugins: {
           legend: { position: "bottom", labels: { filter: function (item) { return item.text !== "80 % band, low"; } } },
@@ -75,16 +67,10 @@
             },
           },
         },
-      },
+      }),
     });
     canvas.dataset.chartReady = "true";
   }
 
-  function draw() {
-    if (typeof window.Chart === "undefined") return;
-    document.querySelectorAll("canvas[data-trajectory-chart]").forEach(drawTrajectory);
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
-  else draw();
+  L.drawCharts("canvas[data-trajectory-chart]", drawTrajectory);
 })();

@@ -3,10 +3,7 @@
 (function () {
   "use strict";
 
-  function moneyFormat(currency, compact) {
-    return window.Ledgerwise.moneyFormat(currency, compact, 0);
-  }
-
+  const L = window.Ledgerwise;  // static/js/app.js
   const BAND = "rgba(31, 78, 121, 0)";
   const HIDDEN_FROM_LEGEND = ["95 % low", "80 % low"];
 
@@ -14,8 +11,8 @@
     const source = document.getElementById("forecast-data-" + canvas.dataset.forecastChart);
     if (!source) return;
     const data = JSON.parse(source.textContent);
-    const money = moneyFormat(data.currency, false);
-    const short = moneyFormat(data.currency, true);
+    const money = L.moneyFormat(data.currency, false, 0);
+    const short = L.moneyFormat(data.currency, true, 0);
     const line = { pointRadius: 0, pointHitRadius: 6, borderWidth: 2, tension: 0.2, spanGaps: false };
     new window.Chart(canvas, {
       type: "line",
@@ -30,14 +27,10 @@
           { ...line, label: "History", data: data.history, borderColor: "#1d2430", backgroundColor: "#1d2430", pointRadius: 1.5 },
         ],
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
+      options: L.chartOptions({
         scales: {
           x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
-          y: { ticks: { callback: function (value) { return short.format(value); } } },
+          y: L.moneyAxis(short),
         },
         plugins: {
           legend: {
@@ -56,16 +49,10 @@
             },
           },
         },
-      },
+      }),
     });
     canvas.dataset.chartReady = "true";
   }
 
-  function drawAll() {
-    if (typeof window.Chart === "undefined") return;
-    document.querySelectorAll("canvas[data-forecast-chart]").forEach(draw);
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawAll);
-  else drawAll();
+  L.drawCharts("canvas[data-forecast-chart]", draw);
 })();

@@ -5,35 +5,24 @@
 (function () {
   "use strict";
 
-  function moneyFormat(currency, compact) {
-    return window.Ledgerwise.moneyFormat(currency, compact);
-  }
-
-  function withAlpha(hex, alpha) {
-    const n = parseInt(hex.slice(1), 16);
-    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
-  }
+  const L = window.Ledgerwise;  // static/js/app.js
 
   function bars(colour, partial) {
     return {
-      backgroundColor: partial.map(function (p) { return p ? withAlpha(colour, 0.3) : colour; }),
+      backgroundColor: partial.map(function (p) { return p ? L.withAlpha(colour, 0.3) : colour; }),
       borderColor: colour,
       borderWidth: partial.map(function (p) { return p ? 2 : 0; }),
     };
   }
 
-  function draw() {
-    const canvas = document.getElementById("cashflow-chart");
-    const source = document.getElementById("cashflow-data");
-    if (!canvas || !source || typeof window.Chart === "undefined") return;
-    const data = JSON.parse(source.textContent);
-    const money = moneyFormat(data.currency, false);
-    const short = moneyFormat(data.currency, true);
+  function draw(canvas) {
+    const data = L.chartData(canvas, "data-cashflow-chart");
+    if (!data) return;
+    const money = L.moneyFormat(data.currency, false);
+    const short = L.moneyFormat(data.currency, true);
     const partial = data.partial || data.labels.map(function () { return false; });
     const narrow = canvas.parentElement.clientWidth < 560;
-    const labels = data.labels.map(function (label, i) {
-      return partial[i] ? [label, narrow ? "to date" : data.partialLabel] : label;
-    });
+    const labels = L.monthLabels(data, narrow, false);
     const step = Math.max(1, Math.ceil(labels.length / (narrow ? 4 : 12)));
     new window.Chart(canvas, {
       data: {
@@ -51,11 +40,7 @@
           },
         ],
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
+      options: L.chartOptions({
         scales: {
           x: {
             grid: { display: false },
@@ -65,25 +50,21 @@
               callback: function (value, index) { return (labels.length - 1 - index) % step === 0 ? labels[index] : ""; },
             },
           },
-          y: { ticks: { callback: function (value) { return short.format(value); } } },
+          y: L.moneyAxis(short),
         },
         plugins: {
           legend: { position: "bottom" },
           tooltip: {
             callbacks: {
-              title: function (items) {
-                const i = items[0].dataIndex;
-                return data.labels[i] + (partial[i] ? " (" + data.partialLabel + ")" : "");
-              },
+              title: L.monthTitle(data),
               label: function (ctx) { return ctx.dataset.label + ": " + money.format(ctx.parsed.y); },
             },
           },
         },
-      },
+      }),
     });
     canvas.dataset.chartReady = "true";
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
-  else draw();
+  L.drawCharts("canvas[data-cashflow-chart]", draw);
 })();

@@ -12,26 +12,13 @@
   const OK = "#1e7d55";
   const MUTED = "#5d6675";
   const DAY_MS = 86400000;
-
-  function moneyFormat(currency, compact) {
-    return window.Ledgerwise.moneyFormat(currency, compact);
-  }
-
-  function readData(canvas, attribute) {
-    const source = document.getElementById(canvas.getAttribute(attribute));
-    return source ? JSON.parse(source.textContent) : null;
-  }
-
-  function withAlpha(hex, alpha) {
-    const n = parseInt(hex.slice(1), 16);
-    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
-  }
+  const L = window.Ledgerwise;  // static/js/app.js
 
   function drawBudget(canvas) {
-    const data = readData(canvas, "data-budget-chart");
+    const data = L.chartData(canvas, "data-budget-chart");
     if (!data) return;
-    const money = moneyFormat(data.currency, false);
-    const short = moneyFormat(data.currency, true);
+    const money = L.moneyFormat(data.currency, false);
+    const short = L.moneyFormat(data.currency, true);
     const colour = data.spent.map(function (spent, i) {
       const limit = data.limit[i];
       return limit !== null && spent > limit ? OVER : BRAND;
@@ -39,17 +26,14 @@
     // On a phone the months are named short ("Jan"), so all twelve fit under the bars; a
     // label of two lines marks the month still running.
     const narrow = canvas.parentElement.clientWidth < 560;
-    const labels = data.labels.map(function (label, i) {
-      const name = narrow ? label.split(" ")[0] : label;
-      return data.partial[i] ? [name, narrow ? "to date" : data.partialLabel] : name;
-    });
+    const labels = L.monthLabels(data, narrow, true);
     new window.Chart(canvas, {
       data: {
         labels: labels,
         datasets: [
           {
             type: "bar", label: "Spent", data: data.spent, order: 2,
-            backgroundColor: colour.map(function (c, i) { return data.partial[i] ? withAlpha(c, 0.35) : c; }),
+            backgroundColor: colour.map(function (c, i) { return data.partial[i] ? L.withAlpha(c, 0.35) : c; }),
             borderColor: colour, borderWidth: data.partial.map(function (p) { return p ? 2 : 0; }),
           },
           {
@@ -58,23 +42,16 @@
           },
         ],
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
+      options: L.chartOptions({
         scales: {
           x: { grid: { display: false }, ticks: { autoSkip: !narrow, maxRotation: 0, font: { size: narrow ? 10 : 12 } } },
-          y: { beginAtZero: true, ticks: { callback: function (value) { return short.format(value); } } },
+          y: L.moneyAxis(short, { beginAtZero: true }),
         },
         plugins: {
           legend: { position: "bottom" },
           tooltip: {
             callbacks: {
-              title: function (items) {
-                const i = items[0].dataIndex;
-                return data.labels[i] + (data.partial[i] ? " (" + data.partialLabel + ")" : "");
-              },
+              title: L.monthTitle(data),
               label: function (ctx) {
                 if (ctx.parsed.y === null) return ctx.dataset.label + ": no budget";
                 return ctx.dataset.label + ": " + money.format(ctx.parsed.y);
@@ -82,7 +59,7 @@
             },
           },
         },
-      },
+      }),
     });
     canvas.dataset.chartReady = "true";
   }
@@ -104,10 +81,10 @@
   }
 
   function drawGoal(canvas) {
-    const data = readData(canvas, "data-goal-chart");
+    const data = L.chartData(canvas, "data-goal-chart");
     if (!data) return;
-    const money = moneyFormat(data.currency, false);
-    const short = moneyFormat(data.currency, true);
+    const money = L.moneyFormat(data.currency, false);
+    const short = L.moneyFormat(data.currency, true);
     const saved = data.saved.map(function (p) { return { x: dayOf(p[0]), y: p[1] }; });
     const today = dayOf(data.today);
     const deadline = dayOf(data.deadline);
@@ -125,7 +102,7 @@
     const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
     const datasets = [
       {
-        label: "Saved", data: saved, stepped: "after", borderColor: BRAND, backgroundColor: withAlpha(BRAND, 0.12),
+        label: "Saved", data: saved, stepped: "after", borderColor: BRAND, backgroundColor: L.withAlpha(BRAND, 0.12),
         fill: "origin", borderWidth: 2, pointRadius: 3, order: 1,
       },
       {
@@ -147,10 +124,7 @@
     new window.Chart(canvas, {
       type: "line",
       data: { datasets: datasets },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
+      options: L.chartOptions({
         parsing: false,
         interaction: { mode: "nearest", intersect: false },
         scales: {
@@ -160,10 +134,7 @@
             afterBuildTicks: function (axis) { if (byMonth) axis.ticks = months; },
             ticks: { maxTicksLimit: 6, maxRotation: 0, callback: function (value) { return dateFormat.format(value * DAY_MS); } },
           },
-          y: {
-            beginAtZero: true, suggestedMax: data.target * 1.1,
-            ticks: { callback: function (value) { return short.format(value); } },
-          },
+          y: L.moneyAxis(short, { beginAtZero: true, suggestedMax: data.target * 1.1 }),
         },
         plugins: {
           legend: { position: "bottom" },
@@ -174,17 +145,11 @@
             },
           },
         },
-      },
+      }),
     });
     canvas.dataset.chartReady = "true";
   }
 
-  function draw() {
-    if (typeof window.Chart === "undefined") return;
-    document.querySelectorAll("canvas[data-budget-chart]").forEach(drawBudget);
-    document.querySelectorAll("canvas[data-goal-chart]").forEach(drawGoal);
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
-  else draw();
+  L.drawCharts("canvas[data-budget-chart]", drawBudget);
+  L.drawCharts("canvas[data-goal-chart]", drawGoal);
 })();
