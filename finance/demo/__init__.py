@@ -15,15 +15,19 @@ What is generated, per workspace:
   and the last working day, subscriptions, insurance) and variable spending, with
   merchant-like descriptions that repeat with small variations;
 * for the businesses: products with their own seasonal demand, two warehouses, daily
-  sales (Poisson counts, a day without sales has no row), stock levels and suppliers;
+  sales (Poisson counts, a day without sales has no row), suppliers, purchase orders with
+  their receipts, and today's stock: each product × warehouse somewhere in its reorder
+  cycle, a few of them due for an order;
 * budgets for the main expense categories, goals with deadlines and progress;
 * the users of the demo, with their personas.
 
 The modules: :mod:`~finance.demo.calendar` (the days, holidays and seasonal shapes),
 :mod:`~finance.demo.noise` (the generators), :mod:`~finance.demo.streams` (recurring and
-random money movements on a statement), :mod:`~finance.demo.sales` (a business's sales,
-stock and daily takings), :mod:`~finance.demo.specs` (the demo workspaces and users as
-data) and :mod:`~finance.demo.seed` (writing it all).
+random money movements on a statement), :mod:`~finance.demo.sales` (a business's sales
+and daily takings), :mod:`~finance.demo.purchasing` (its purchase orders and receipts),
+:mod:`~finance.demo.stock` (its stock today), :mod:`~finance.demo.accounts` (accounts and
+transfers), :mod:`~finance.demo.specs` (the demo workspaces and users as data) and
+:mod:`~finance.demo.seed` (writing it all).
 
 Behavioural events are the coaching app's part (:mod:`coaching.demo`), which runs this
 seed first: ``finance`` imports nothing from the other apps.

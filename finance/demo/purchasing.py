@@ -1,14 +1,21 @@
-"""A business's purchase orders and their receipts over the last year of the demo: each
-product × warehouse is restocked every week (every four weeks when it sells less than a
-unit a day, as often as its shelf life asks when it perishes) with what it sells until the
-next order, rounded up to the supplier's minimum
-order. Suppliers are not as punctual as their typed lead times say: each has its own real
-delay and spread, so the lead times measured from the receipts differ from the typed
-ones. Some orders arrive in two receipts, a few stay short, and the latest are still on
-their way.
+"""A business's purchase orders and their receipts over the whole demo: each product ×
+warehouse is restocked every week (every four weeks when it sells less than a unit a day,
+as often as its shelf life asks when it perishes) with what it sells until the next order
+and a twentieth more, rounded up to the supplier's minimum order. Suppliers are not as
+punctual as their typed lead times say: each has its own real delay and spread, so the
+lead times measured from the receipts differ from the typed ones. Some orders arrive in
+two receipts, a few stay short, and the latest are still on their way.
 
-Written with ``bulk_create`` like the rest of the demo: the stock levels are the sales
-simulation's (:mod:`finance.demo.sales`), not the sum of these receipts.
+The orders cover every day with sales, so that a stock history replayed from today's
+stock through the sales and receipts (the learned stockout model's,
+:mod:`forecasting.inventory.stockout_history`) never crosses days whose deliveries the
+books miss: with a year of orders only, a pair whose replay held would have started its
+history with a year of stock. The twentieth more is what the books do not record (waste,
+shrinkage), so the replay of most pairs goes below zero and their history is simulated.
+
+Written with ``bulk_create`` like the rest of the demo: today's stock levels
+(:mod:`finance.demo.stock`) are where each pair stands in its reorder cycle, with the lead
+times measured from these receipts, not the sum of the receipts.
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ from finance.demo.specs import BusinessSpec
 from finance.models import Product, Sale, Supplier, Warehouse, Workspace
 from finance.purchasing.models import PurchaseOrder, Receipt
 
-ORDER_HISTORY_DAYS = 365
 WEEKLY, MONTHLY = 7, 28
 SPLIT_SHARE = 0.12  # orders that arrive in two receipts
 SHORT_SHARE = 0.03  # orders whose second part never comes
@@ -38,7 +44,8 @@ class DemoPurchases:
     receipts: list[tuple[int, Receipt]]  # (index into orders, receipt without its order)
 
 
-def _daily_units(sales: list[Sale], n_days: int, first_day: dt.date) -> dict[tuple[int, int], np.ndarray]:
+def daily_units(sales: list[Sale], n_days: int, first_day: dt.date) -> dict[tuple[int, int], np.ndarray]:
+    """Units sold each day of the demo per (product id, warehouse id)."""
     units: dict[tuple[int, int], np.ndarray] = defaultdict(lambda: np.zeros(n_days))
     for sale in sales:
         units[(sale.product.pk, sale.warehouse.pk)][(sale.date - first_day).days] += sale.quantity
@@ -83,7 +90,7 @@ def demo_purchases(
     # Each supplier's real delay: its typed lead time × a factor of its own, with its spread.
     delay = {s.pk: (float(s.lead_time_mean_days) * rng.uniform(0.9, 1.35), float(s.lead_time_std_days) * 1.2)
              for s in suppliers}
-    units = _daily_units(sales, n_days, first_day)
+    units = daily_units(sales, n_days, first_day)
     orders: list[PurchaseOrder] = []
     receipts: list[tuple[int, Receipt]] = []
     for product in products:
@@ -93,7 +100,7 @@ def demo_purchases(
             interval = WEEKLY if daily[-90:].mean() >= 1 else MONTHLY
             if product.shelf_life_days is not None:
                 interval = max(1, min(interval, product.shelf_life_days))
-            start = n_days - ORDER_HISTORY_DAYS + int(rng.integers(0, interval))
+            start = int(rng.integers(0, interval))
             for day in range(start, n_days, interval):
                 quantity = _order_quantity(daily, day, interval, supplier.min_order_quantity)
                 if quantity == 0:

@@ -1,5 +1,6 @@
-"""A business's sales, stock and daily takings: demand per product and warehouse from
-footfall, seasons and holidays, and the deposits the takings make on the statement."""
+"""A business's sales and daily takings: demand per product and warehouse from footfall,
+seasons and holidays, and the deposits the takings make on the statement (today's stock
+is :mod:`finance.demo.stock`'s)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from finance.demo.calendar import DemoCalendar, seasonal_peak, yearly_profile
 from finance.demo.noise import Rng, ar1_noise, component_rng, lognormal_noise
 from finance.demo.specs import BusinessSpec
 from finance.demo.streams import BookRow, money_at_least_50_cents, render
-from finance.models import Product, Sale, StockLevel, Transaction, Warehouse, Workspace
+from finance.models import Product, Sale, Transaction, Warehouse, Workspace
 
 
 @dataclass
@@ -20,7 +21,6 @@ class BusinessBooks:
     revenue: np.ndarray  # total takings a day (channels + other revenue streams)
     rows: list[BookRow]
     sales: list[Sale]
-    stock_levels: list[StockLevel]
 
 
 def _traffic(spec: BusinessSpec, cal: DemoCalendar, rng: Rng) -> tuple[np.ndarray, np.ndarray]:
@@ -51,16 +51,16 @@ def business_books(
     products: list[Product],
     warehouses: list[Warehouse],
 ) -> BusinessBooks:
-    """The sales rows, today's stock and the daily takings (as revenue rows) of a business
-    whose ``products`` and ``warehouses`` are already written."""
+    """The sales rows and the daily takings (as revenue rows) of a business whose
+    ``products`` and ``warehouses`` are already written."""
     rng = component_rng(seed, workspace.slug, "sales")
     traffic, season = _traffic(spec, cal, rng)
-    takings, sales, stock = _sales_and_stock(spec, workspace, cal, rng, traffic, products, warehouses)
+    takings, sales = _sales(spec, workspace, cal, rng, traffic, products, warehouses)
     revenue, rows = _takings_rows(spec, cal, rng, traffic, season, takings)
-    return BusinessBooks(revenue=revenue, rows=rows, sales=sales, stock_levels=stock)
+    return BusinessBooks(revenue=revenue, rows=rows, sales=sales)
 
 
-def _sales_and_stock(
+def _sales(
     spec: BusinessSpec,
     workspace: Workspace,
     cal: DemoCalendar,
@@ -68,17 +68,18 @@ def _sales_and_stock(
     traffic: np.ndarray,
     products: list[Product],
     warehouses: list[Warehouse],
-) -> tuple[dict[str, np.ndarray], list[Sale], list[StockLevel]]:
-    """Units sold a day per product and warehouse (a day without sales has no row), the
-    takings they make per warehouse, and the stock left today (two pairs run low)."""
+) -> tuple[dict[str, np.ndarray], list[Sale]]:
+    """Units sold a day per product and warehouse (a day without sales has no row) and the
+    takings they make per warehouse."""
     weekend = cal.weekday >= 5
     names = [cal.holidays.get(d) for d in cal.days]
     end_year = cal.days[-1].year
     black_friday = np.array([n in ("black_friday", "cyber_monday") for n in names])
     takings = {w.code: np.zeros(len(cal)) for w in spec.warehouses}
     sales: list[Sale] = []
-    stock: list[StockLevel] = []
-    low_stock = {int(i) for i in rng.choice(len(products) * len(warehouses), 2, replace=False)}
+    # This generator once drew today's stock between the pairs' sales too; it still makes
+    # those draws, so that a seed's sales (which benchmarks and READMEs quote) stay the same.
+    legacy_low = {int(i) for i in rng.choice(len(products) * len(warehouses), 2, replace=False)}
     for p_index, (pspec, product) in enumerate(zip(spec.products, products, strict=True)):
         demand = pspec.per_day * traffic * seasonal_peak(cal, pspec.peak_doy, pspec.kappa, pspec.floor)
         demand = demand * np.where(weekend, pspec.weekend, 1.0)
@@ -104,16 +105,12 @@ def _sales_and_stock(
                         unit_price=Decimal(f"{price[i]:.2f}"),
                     )
                 )
-            recent = float((demand[-28:] * wspec.share).mean())
-            if p_index * len(warehouses) + w_index in low_stock:
-                quantity_now = int(rng.integers(0, 3))
+            if p_index * len(warehouses) + w_index in legacy_low:
+                rng.integers(0, 3)
             else:
-                cover = pspec.cover_days * rng.uniform(0.15, 1.5)
-                quantity_now = int(round(recent * cover)) + int(rng.integers(0, 6))
-            stock.append(
-                StockLevel(workspace=workspace, product=product, warehouse=warehouse, quantity=quantity_now)
-            )
-    return takings, sales, stock
+                rng.uniform(0.15, 1.5)
+                rng.integers(0, 6)
+    return takings, sales
 
 
 def _takings_rows(

@@ -24,6 +24,7 @@ from finance.demo.noise import Rng, component_rng
 from finance.demo.purchasing import demo_purchases, demo_purchases_write
 from finance.demo.sales import BusinessBooks, business_books
 from finance.demo.specs import PALETTE, SLUGS, USERS, WORKSPACES, BusinessSpec, WorkspaceSpec
+from finance.demo.stock import demo_stock_levels
 from finance.demo.streams import BookRow, Random, stream_rows
 from finance.models import (
     Budget,
@@ -313,8 +314,9 @@ def _categories(workspace: Workspace, spec: WorkspaceSpec) -> dict[str, Category
 def _business_seed(
     workspace: Workspace, business: BusinessSpec, *, cal: DemoCalendar, seed: int
 ) -> tuple[BusinessBooks, Counter[str]]:
-    """A business's suppliers, products, warehouses, sales and stock levels, written; the
-    takings rows come back with the books for the transactions."""
+    """A business's suppliers, products, warehouses, sales, purchase orders and stock
+    levels (where each pair stands in its reorder cycle, with the lead times the orders
+    measure), written; the takings rows come back with the books for the transactions."""
     suppliers = Supplier.objects.bulk_create(
         Supplier(workspace=workspace, name=name, email=email, lead_time_mean_days=Decimal(f"{mean:.2f}"),
                  lead_time_std_days=Decimal(f"{sd:.2f}"), min_order_quantity=moq)
@@ -333,14 +335,16 @@ def _business_seed(
     books = business_books(business, workspace, cal, seed, products, warehouses)
     Sale.objects.bulk_create(books.sales, batch_size=BATCH_SIZE)
     rows_imported.send(sender=Sale, workspace=workspace, rows=books.sales)
-    StockLevel.objects.bulk_create(books.stock_levels, batch_size=BATCH_SIZE)
-    orders, receipts = demo_purchases_write(demo_purchases(
-        business, workspace, cal, seed, suppliers=suppliers, products=products, warehouses=warehouses,
-        sales=books.sales,
+    purchases = demo_purchases(business, workspace, cal, seed, suppliers=suppliers, products=products,
+                               warehouses=warehouses, sales=books.sales)
+    stock = StockLevel.objects.bulk_create(demo_stock_levels(
+        workspace=workspace, seed=seed, cal=cal, products=products, warehouses=warehouses, sales=books.sales,
+        purchases=purchases,
     ), batch_size=BATCH_SIZE)
+    orders, receipts = demo_purchases_write(purchases, batch_size=BATCH_SIZE)
     counts = Counter(
         suppliers=len(suppliers), products=len(products), warehouses=len(warehouses),
-        stock_levels=len(books.stock_levels), sales=len(books.sales), purchase_orders=orders, receipts=receipts,
+        stock_levels=len(stock), sales=len(books.sales), purchase_orders=orders, receipts=receipts,
     )
     return books, counts
 

@@ -35,7 +35,6 @@ class ProductSpec:
     floor: float = 1.0  # off-season demand relative to the peak shape
     weekend: float = 1.0  # extra factor on Saturday and Sunday
     holidays: dict[str, float] = field(default_factory=dict)  # extra factors on named days
-    cover_days: float = 30  # typical days of demand kept in stock (fresh bread: one or two)
     shelf_life_days: int | None = None  # days a unit can be sold after it arrives (None: it keeps)
 
 
@@ -213,21 +212,18 @@ BAKERY = WorkspaceSpec(
             )),
         ),
         products=(
-            ProductSpec("BK-SOUR", "Sourdough loaf", "Bread", 2.10, 8.50, 4, 14, cover_days=1.5, shelf_life_days=2),
-            ProductSpec("BK-CROI", "Butter croissant", "Pastry", 1.10, 4.25, 4, 30, weekend=1.3, cover_days=1.5,
-                        shelf_life_days=1),
-            ProductSpec("BK-BAGU", "Baguette", "Bread", 0.90, 4.00, 4, 18, cover_days=1.5, shelf_life_days=1),
-            ProductSpec("BK-CINN", "Cinnamon roll", "Pastry", 1.20, 4.75, 4, 16, 20, 0.8, 0.4, cover_days=1.5,
-                        shelf_life_days=2),
+            ProductSpec("BK-SOUR", "Sourdough loaf", "Bread", 2.10, 8.50, 4, 14, shelf_life_days=2),
+            ProductSpec("BK-CROI", "Butter croissant", "Pastry", 1.10, 4.25, 4, 30, weekend=1.3, shelf_life_days=1),
+            ProductSpec("BK-BAGU", "Baguette", "Bread", 0.90, 4.00, 4, 18, shelf_life_days=1),
+            ProductSpec("BK-CINN", "Cinnamon roll", "Pastry", 1.20, 4.75, 4, 16, 20, 0.8, 0.4, shelf_life_days=2),
             ProductSpec("BK-PUMP", "Pumpkin pie", "Seasonal", 7.50, 24.00, 4, 1.5, 320, 6, 0.05,
-                        holidays={"thanksgiving_eve": 6.0, "thanksgiving": 2.0}, cover_days=3, shelf_life_days=4),
-            ProductSpec("BK-GING", "Gingerbread cookie box", "Seasonal", 4.00, 14.00, 0, 1.5, 350, 8, 0.03, cover_days=3,
+                        holidays={"thanksgiving_eve": 6.0, "thanksgiving": 2.0}, shelf_life_days=4),
+            ProductSpec("BK-GING", "Gingerbread cookie box", "Seasonal", 4.00, 14.00, 0, 1.5, 350, 8, 0.03,
                         shelf_life_days=60),
             ProductSpec("BK-STOL", "Christmas stollen", "Seasonal", 6.50, 22.00, 0, 0.8, 354, 25, 0.0,
-                        holidays={"christmas_eve": 2.5}, cover_days=3, shelf_life_days=30),
-            ProductSpec("BK-LEMN", "Lemon tart", "Pastry", 1.60, 5.50, 4, 6, 190, 1.5, 0.3, cover_days=1.5,
-                        shelf_life_days=3),
-            ProductSpec("BK-BERR", "Mixed berry galette", "Seasonal", 8.00, 28.00, 4, 1.2, 200, 3, 0.1, cover_days=3,
+                        holidays={"christmas_eve": 2.5}, shelf_life_days=30),
+            ProductSpec("BK-LEMN", "Lemon tart", "Pastry", 1.60, 5.50, 4, 6, 190, 1.5, 0.3, shelf_life_days=3),
+            ProductSpec("BK-BERR", "Mixed berry galette", "Seasonal", 8.00, 28.00, 4, 1.2, 200, 3, 0.1,
                         shelf_life_days=3),
             ProductSpec("BK-COFB", "Coffee beans 12 oz", "Retail", 7.00, 16.00, 3, 3, 355, 0.6, 0.5,
                         holidays={"black_friday": 2.0}),

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from coaching.demo import demo_seed
 from coaching.models import BehavioralEvent
@@ -39,6 +40,7 @@ from finance.models import (
 )
 from finance.purchasing.models import PurchaseOrder, Receipt
 from finance.purchasing.selectors import supplier_performance
+from forecasting.inventory.stockout_learning import stockout_history_read
 from tests import factories as f
 
 END = dt.date(2025, 11, 20)
@@ -289,6 +291,24 @@ class TestThreeYearDefault:
         assert not Sale.objects.filter(quantity__lt=1).exists()
         duplicates = Counter(Sale.objects.values_list("product_id", "warehouse_id", "date"))
         assert max(duplicates.values()) == 1
+
+    @pytest.mark.parametrize(("spec", "statuses", "replayed", "stockouts"), [
+        (BAKERY, {"order_now": 3, "low": 4, "ok": 5}, 0, 329), (HARDWARE, {"order_now": 2, "low": 2, "ok": 8}, 2, 237)])
+    def test_a_few_products_to_reorder(self, seeded, logged_in, monkeypatch, spec, statuses, replayed, stockouts):
+        # Given the demo's last day: each pair in its reorder cycle, a few products run low
+        monkeypatch.setattr(timezone, "localdate", lambda *a: END)
+        workspace = Workspace.objects.get(slug=spec.slug)
+        client = logged_in(get_user_model().objects.get(username="demo"))
+        client.post("/workspace/", {"workspace": workspace.pk})  # the switcher
+        # When the owner opens the inventory page, then each of the 12 products has one status
+        html = client.get("/inventory/").content.decode()
+        rows = dict(re.findall(r'data-sku="([^"]+)" data-status="([a-z_]+)"', html))
+        assert len(rows) == html.count("data-status=") == 12 and Counter(rows.values()) == statuses
+        assert re.findall(r'data-status-count="([a-z_]+)">.*?<strong>(\d+)', html) == [
+            (status, str(statuses.get(status, 0))) for status in ("out", "order_now", "low", "ok")]
+        # And the stockout model's history replays the stock only where the books explain it (else simulated)
+        assert stockout_history_read(workspace=workspace, today=END).summary == {
+            "pairs": 24, "replayed": replayed, "simulated": 24 - replayed, "stockouts": stockouts}
 
     def test_budgets_and_goals(self, seeded):
         for spec, budgets, goals in ((BAKERY, 7, 3), (HARDWARE, 7, 3), (HOUSEHOLD, 8, 4)):
