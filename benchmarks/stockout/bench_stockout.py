@@ -6,7 +6,7 @@ the demo books with their stock simulated, time-split with no peeking.
     .venv/bin/python benchmarks/stockout/bench_stockout.py --part small     # the hyper-parameters
 
 **Demo** (``--part demo``). The demo books (:func:`finance.demo.seed.demo_data_seed`, three
-years ending ``--end``) record sales as the customers' demand (no stockouts) and a year of
+years ending ``--end``) record sales as the customers' demand (no stockouts) and three years of
 purchase orders and receipts that do not add up to the stock. The training pipeline of a
 workspace (:func:`forecasting.inventory.stockout_learning.stockout_history_read`) reads the
 last 730 days of every product × warehouse: its stock replayed from the sales and receipts
