@@ -47,7 +47,7 @@ def test_a_product_running_out_within_its_lead_time_shows_the_chance_and_its_sou
         page, books, log_in, screenshot, source):
     # Given the bakery's demand model (400 units a month, each product its share of the sales) and,
     # or not, a learned stockout model: croissants (3 on hand, about 9 sold a day) run out within
-    # the 14-day lead time of a product without supplier, jam (250 on hand, under one a day) does not
+    # the 14-day lead time of a product without supplier, jam (250 at each warehouse, under one a day) does not
     deployed(books.workspace, "inventory", [400.0] * 12)
     generation_bump(workspace_id=books.workspace.pk)  # as a deploy does: served from the next request on
     if source == "model":
