@@ -75,6 +75,7 @@ def _sales(
     names = [cal.holidays.get(d) for d in cal.days]
     end_year = cal.days[-1].year
     black_friday = np.array([n in ("black_friday", "cyber_monday") for n in names])
+    promotion = black_friday & (spec.black_friday_discount > 0)  # a discount is a promotion
     takings = {w.code: np.zeros(len(cal)) for w in spec.warehouses}
     sales: list[Sale] = []
     # This generator once drew today's stock between the pairs' sales too; it still makes
@@ -103,6 +104,7 @@ def _sales(
                         date=cal.days[i],
                         quantity=int(quantity[i]),
                         unit_price=Decimal(f"{price[i]:.2f}"),
+                        on_promotion=bool(promotion[i]),
                     )
                 )
             if p_index * len(warehouses) + w_index in legacy_low:

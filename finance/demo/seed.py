@@ -266,7 +266,9 @@ def _workspace_seed(
     its summary and what it counts towards :data:`TOTALS`."""
     start, end = cal.days[0], cal.days[-1]
     rng = component_rng(seed, spec.slug)
-    workspace = Workspace.objects.create(name=spec.name, slug=spec.slug, kind=spec.kind, is_demo=True)
+    # the demo calendar's holidays are the US's: its demand models learn them (forecasting.series.drivers)
+    workspace = Workspace.objects.create(name=spec.name, slug=spec.slug, kind=spec.kind, is_demo=True,
+                                         holidays_country="US")
     Membership.objects.bulk_create(
         Membership(workspace=workspace, user=users[u.username], role=u.roles[spec.slug])
         for u in USERS if spec.slug in u.roles

@@ -254,6 +254,16 @@ class TestThreeYearDefault:
             fridays = [counter[black_friday + dt.timedelta(weeks=w)] for w in (-3, -2, -1, 2, 3)]
             assert counter[black_friday] > 2 * mean(fridays)
 
+    def test_the_discount_days_are_promotions_and_the_holidays_american(self, seeded):
+        # The hardware store's Black Friday and Cyber Monday discounts are its promotions (the
+        # demand drivers its models learn); the bakery gives no discount, so none
+        promoted = set(Sale.objects.filter(workspace__slug=HARDWARE.slug, on_promotion=True)
+                       .values_list("date", flat=True).distinct())
+        assert {dt.date(2022, 11, 25), dt.date(2022, 11, 28), dt.date(2024, 11, 29), dt.date(2024, 12, 2)} <= promoted
+        assert {(d.month, d.weekday()) for d in promoted} == {(11, 4), (11, 0), (12, 0)}
+        assert not Sale.objects.filter(workspace__slug=BAKERY.slug, on_promotion=True).exists()
+        assert set(Workspace.objects.filter(is_demo=True).values_list("holidays_country", flat=True)) == {"US"}
+
     def test_revenue_trends_upward(self, seeded):
         for slug in (BAKERY.slug, HARDWARE.slug):
             revenue = _revenue_by_day(slug)
