@@ -15,13 +15,12 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from finance.api.kit import workspace_for
+from finance.api.kit import StrictSerializer, workspace_for, workspace_object_or_404
 from finance.models import Product, Warehouse
 from forecasting.api.batch import ErrorDetailSerializer
 from forecasting.classifiers.loading import model_label
@@ -37,18 +36,12 @@ from forecasting.inventory.stockout import (
 from forecasting.registry.models import ModelVersion
 
 
-class StockoutRequestSerializer(serializers.Serializer):
+class StockoutRequestSerializer(StrictSerializer):
     workspace = serializers.IntegerField(min_value=1)
     product = serializers.IntegerField(min_value=1, required=False, help_text="One product (default: every one).")
     warehouse = serializers.IntegerField(min_value=1, required=False, help_text="One warehouse (default: every one).")
     horizon_days = serializers.IntegerField(min_value=1, max_value=365, default=30,
                                             help_text="Days of the second window the risk is given for.")
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
 
 
 class _Named(serializers.Serializer):
@@ -163,8 +156,8 @@ class StockoutPredictionView(APIView):
         data = body.validated_data
         workspace = workspace_for(request, data["workspace"])
         for name, model in (("product", Product), ("warehouse", Warehouse)):
-            if name in data and not model.objects.filter(workspace=workspace, pk=data[name]).exists():
-                raise NotFound(f"No {name} {data[name]} in this workspace.")
+            if name in data:
+                workspace_object_or_404(model, workspace=workspace, pk=data[name], name=name)
         risks = stockout_risks(
             workspace=workspace, horizon_days=data["horizon_days"], log=True, user=request.user,
             product_ids=[data["product"]] if "product" in data else None,
