@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.months import add_months
-from finance.services.recurring import RecurringBill, payee_key, recurring_bills_detect
+from finance.services.recurring import (
+    RecurringBill,
+    payee_key,
+    recurring_bill_payments,
+    recurring_bills_detect,
+)
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +164,59 @@ def test_upcoming_bills_on_the_budgets_page_and_the_overview(workspace, member, 
         assert f'data-next="{next_date.isoformat()}"' in html
         assert "1,200.00\u00a0USD" in html
         assert f"paid 1 {today:%b}" in html
+
+
+def test_payroll_twice_a_month_on_the_15th_and_the_last_day(workspace):
+    # Given payroll of 2,000 paid on the 15th and the last day of each month from January to
+    # May 2025, a date on a weekend paid the Friday before (Feb 14, Mar 14, May 30)
+    payroll = f.CategoryFactory(workspace=workspace, name="Payroll")
+    days = ["2025-01-15", "2025-01-31", "2025-02-14", "2025-02-28", "2025-03-14", "2025-03-31", "2025-04-15",
+            "2025-04-30", "2025-05-15", "2025-05-30"]
+    for day in days:
+        pay(workspace, payroll, dt.date.fromisoformat(day), "2000.00", merchant="Paychex", description="Payroll")
+    # When the bills are detected on 10 June
+    [bill] = recurring_bills_detect(workspace=workspace, today=TODAY)
+    # Then it is a semimonthly bill of the 15th and the 31st (clamped to each month's length),
+    # due next on 15 June, costing 4,000 a month
+    assert (bill.period, bill.first_day, bill.anchor_day, bill.next_date) == (
+        "semimonthly", 15, 31, dt.date(2025, 6, 15))
+    assert bill.due_dates(until=dt.date(2025, 7, 31)) == [
+        dt.date(2025, 6, 15), dt.date(2025, 6, 30), dt.date(2025, 7, 15), dt.date(2025, 7, 31)]
+    assert bill.monthly_amount == Decimal("4000.00")
+    assert bill.due_this_month(today=TODAY) == Decimal("4000.00")
+
+
+def test_payroll_every_other_friday(workspace):
+    # Given wages of 1,500 paid every other Friday from 7 March to 30 May 2025
+    wages = f.CategoryFactory(workspace=workspace, name="Wages")
+    for k in range(7):
+        pay(workspace, wages, dt.date(2025, 3, 7) + dt.timedelta(weeks=2 * k), "1500.00", merchant="Gusto")
+    # When the bills are detected on 10 June
+    [bill] = recurring_bills_detect(workspace=workspace, today=TODAY)
+    # Then it is a biweekly bill due every 14 days from 13 June, 26 payments a year
+    assert (bill.period, bill.last_date, bill.next_date) == ("biweekly", dt.date(2025, 5, 30), dt.date(2025, 6, 13))
+    assert bill.due_dates(until=dt.date(2025, 7, 11)) == [dt.date(2025, 6, 13), dt.date(2025, 6, 27),
+                                                         dt.date(2025, 7, 11)]
+    assert bill.monthly_amount == Decimal("3250.00")
+
+
+def test_a_bills_payments_are_all_its_payees_in_its_category(workspace, rent):
+    # Given rent of 1,000 paid monthly in 2024 and 1,200 since January 2025 (a rise beyond the
+    # tolerance: the bill's run starts in January), the same landlord paid a deposit in another
+    # category, and another payee in the rent category
+    deposits = f.CategoryFactory(workspace=workspace, name="Deposits")
+    for month in range(10, 13):
+        pay(workspace, rent, dt.date(2024, month, 1), "1000.00", description="Rent Oct 2024")
+    for month in range(1, 7):
+        pay(workspace, rent, dt.date(2025, month, 1), "1200.00", description=f"RENT {month}/2025")
+    pay(workspace, deposits, dt.date(2025, 1, 5), "2400.00")
+    pay(workspace, rent, dt.date(2025, 2, 3), "75.00", merchant="Storage Co")
+    # When the bills are read with their payments on 10 June
+    payments = recurring_bill_payments(workspace=workspace, today=TODAY)
+    # Then the one bill (six payments of 1,200) comes with every rent payment to the
+    # landlord, the 2024 ones too, and nothing else
+    [(bill, paid)] = payments.items()
+    assert (bill.payee, bill.amount, bill.occurrences) == ("Landlord", Decimal("1200.00"), 6)
+    assert paid == [(dt.date(2024, m, 1), Decimal("1000.00")) for m in (10, 11, 12)] + [
+        (dt.date(2025, m, 1), Decimal("1200.00")) for m in range(1, 7)]
+    assert list(payments) == recurring_bills_detect(workspace=workspace, today=TODAY)
