@@ -29,6 +29,7 @@ from coaching.services.spending import (
     spending_forecast,
 )
 from finance.api.kit import StrictSerializer, workspace_for
+from finance.services.recurring import BILL_PERIOD_CHOICES
 
 MAX_CATEGORIES = 50
 
@@ -72,6 +73,19 @@ class PeriodForecastSerializer(serializers.Serializer):
     hi80 = serializers.FloatField()
     lo95 = serializers.FloatField()
     hi95 = serializers.FloatField()
+    bills = serializers.FloatField(
+        allow_null=True,
+        help_text="Recurring bills counted in this period's amount and bands (the engine path): those due in it, "
+                  "and in the current period those already paid so far (a bill paid is not projected again); the "
+                  "engine forecast the rest of the spending without them. null: a deployed model answered (its "
+                  "forecast holds the bills as it learnt them).")
+
+
+class ScheduledBillSerializer(serializers.Serializer):
+    payee = serializers.CharField()
+    period = serializers.ChoiceField(choices=BILL_PERIOD_CHOICES, help_text="How often the bill is paid.")
+    amount = serializers.FloatField(help_text="Expected per payment (the median of its last payments).")
+    next_date = serializers.DateField(help_text="Its next payment after the last one seen.")
 
 
 class SeriesSpendingSerializer(serializers.Serializer):
@@ -86,6 +100,12 @@ class SeriesSpendingSerializer(serializers.Serializer):
                                      help_text="model: the deployed forecaster; engine: the forecasting engine's race.")
     algorithm = serializers.CharField(allow_null=True)
     forecast = PeriodForecastSerializer(many=True, allow_null=True, help_text="null: not enough history.")
+    bills = ScheduledBillSerializer(
+        many=True,
+        help_text="The recurring bills counted by their due dates in this series' forecast (method engine; the "
+                  "total takes every one, a category its own): those paid at another rhythm than the periods "
+                  "(monthly and yearly bills in weekly forecasts; weekly and yearly ones in monthly forecasts). "
+                  "Empty when a deployed model answered or no such bill was found.")
 
 
 class SpendingPredictionSerializer(serializers.Serializer):

@@ -54,7 +54,7 @@ def _engine_rests(*, workspace: Workspace, uses: Sequence[BudgetUse], today: dt.
     this month of each budget's category (none for a category without enough history)."""
     categories = {u.budget.category_id: u.budget.category.name for u in uses}
     answer = spending_forecast(workspace=workspace, frequency="M", horizon=1, today=today, categories=categories,
-                               log=False, models=False)  # a model of theirs would have answered already
+                               log=False, models=False, bills=False)  # no model of theirs; bills counted below
     end = month_end(today)
     left = (end - today).days / end.day
     rests = {}

@@ -10,9 +10,13 @@ every period asked for, through :mod:`forecasting.serving.forecasts` (the same v
 loader, cache and prediction log as the forecast API). Any other series is forecast by the
 forecasting engine itself: :func:`forecasting.engine.competition.run_competition` races
 :data:`ENGINE_ALGORITHMS` in a rolling-origin backtest over the complete periods (from the
-first with spending on) and the winner forecasts — no model of coaching's own. The
-engine's answers are cached by the series' content (a new transaction changes the series,
-hence the key). Amounts below zero are shown as zero.
+first with spending on) and the winner forecasts — no model of coaching's own. On that
+path the workspace's recurring bills are counted by their due dates
+(:mod:`coaching.services.spending_bills`): the engine forecasts the series without the
+bills' payments, and each period adds the bills due in it (in the current one, those paid
+so far); ``bills`` lists them per series and per period. The engine's answers are cached by
+the series' content (a new transaction changes the series, hence the key). Amounts below
+zero are shown as zero.
 
 A category's ``trend`` compares its forecast (the mean over the periods asked for) with
 its average over the last :data:`RECENT` complete periods: ``rising`` from
@@ -25,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +39,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from coaching.selectors import PeriodBooks, expense_by_period
+from coaching.services.spending_bills import SeriesBills, spending_bills
 from finance.models import Category, Workspace
 from forecasting.engine.baselines import NaiveForecaster
 from forecasting.engine.competition import run_competition
@@ -74,6 +79,8 @@ class SeriesForecast:
     hi80: list[float]
     lo95: list[float]
     hi95: list[float]
+    bills: list[float] | None = None  # per period: the recurring bills counted in it (engine path)
+    bills_listed: list[dict[str, Any]] = field(default_factory=list)  # those bills
 
     @property
     def mean(self) -> float:
@@ -81,7 +88,8 @@ class SeriesForecast:
 
     def periods(self, dates: list[dt.date]) -> list[dict[str, Any]]:
         return [{"start": d.isoformat(), "amount": self.amount[i], "lo80": self.lo80[i], "hi80": self.hi80[i],
-                 "lo95": self.lo95[i], "hi95": self.hi95[i]} for i, d in enumerate(dates)]
+                 "lo95": self.lo95[i], "hi95": self.hi95[i], "bills": None if self.bills is None else self.bills[i]}
+                for i, d in enumerate(dates)]
 
 
 def _clip(values: Any) -> list[float]:
@@ -141,12 +149,27 @@ def _series(books: PeriodBooks, category_ids: list[int] | None) -> dict[str, tup
     return series
 
 
+def _from_engine(answer: dict[str, Any], history: int, bills: SeriesBills | None, *, counted: bool) -> SeriesForecast:
+    """The engine's forecast (of the series without its bills, when it has some) plus the
+    bills due in each period: the bands shifted by them. ``counted=False``: bills not asked for."""
+    if bills is None:
+        return SeriesForecast("engine", answer["algorithm"], history, _clip(answer["mean"]),
+                              *(_clip(answer[b]) for b in BANDS),
+                              bills=[0.0] * len(answer["mean"]) if counted else None)
+    def plus(values: list[float]) -> list[float]:
+        return [round(v + due, 2) for v, due in zip(_clip(values), bills.scheduled, strict=True)]
+    return SeriesForecast("engine", answer["algorithm"], history, plus(answer["mean"]),
+                          *(plus(answer[b]) for b in BANDS), bills=list(bills.scheduled),
+                          bills_listed=bills.listed())
+
+
 def _forecasts(
     *, workspace: Workspace, series: dict[str, tuple[str, int | None, np.ndarray]], books: PeriodBooks,
     dates: list[dt.date], today: dt.date, user: AbstractBaseUser | AnonymousUser | None, log: bool,
-    models: bool = True,
+    models: bool = True, bills_as_of: dt.date | None = None,
 ) -> dict[str, SeriesForecast | None]:
-    """Every series' forecast of ``dates``: its deployed model's, else the engine's (cached);
+    """Every series' forecast of ``dates``: its deployed model's, else the engine's (cached),
+    the recurring bills known on ``bills_as_of`` counted by due date (``None``: not counted);
     ``models=False``: the engine's only."""
     frequency = Frequency(books.frequency)
     versions = (deployed_forecasters(workspace=workspace, targets=list(series), frequencies=(frequency,))
@@ -157,6 +180,10 @@ def _forecasts(
     values = {target: trimmed(v) for target, (_, _, v) in series.items()}
     results = {target: _from_model(served.get(target), dates, len(values[target])) for target in series}
     missing = [t for t, r in results.items() if r is None]
+    split = (spending_bills(workspace=workspace, frequency=frequency.value, history=books.dates, dates=dates,
+                            as_of=bills_as_of, series={t: series[t][1] for t in missing})
+             if missing and bills_as_of is not None else {})
+    values |= {t: split[t].rest(values[t]) for t in missing if t in split}
     keys = {t: _engine_key(values[t], frequency=frequency.value, last=last, horizon=len(dates)) for t in missing}
     cached = cache.get_many(list(keys.values()))
     fresh: dict[str, Any] = {}
@@ -166,8 +193,8 @@ def _forecasts(
             answer = engine_path(values[target], horizon=len(dates), season_length=frequency.season_length) or "none"
             fresh[keys[target]] = answer
         if answer != "none":
-            results[target] = SeriesForecast("engine", answer["algorithm"], len(values[target]),
-                                             _clip(answer["mean"]), *(_clip(answer[b]) for b in BANDS))
+            results[target] = _from_engine(answer, len(values[target]), split.get(target),
+                                           counted=bills_as_of is not None)
     if fresh:
         cache.set_many(fresh, timeout=settings.ML_FORECAST_CACHE_TTL)
     return results
@@ -200,13 +227,18 @@ def spending_trend(*, forecast: SeriesForecast | None, recent: float) -> str | N
 def spending_forecast(
     *, workspace: Workspace, frequency: str, today: dt.date, horizon: int | None = None,
     categories: dict[int, str] | None = None, user: AbstractBaseUser | AnonymousUser | None = None, log: bool = True,
-    models: bool = True,
+    models: bool = True, bills: bool = True, bills_as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     """Spending of the ``horizon`` periods from the one holding ``today`` (see the module
     docstring), in total and per category (``categories``: only those, ``{id: name}``). ``log=False``
     (a page, which writes nothing) leaves out the prediction log; ``models=False`` asks the
-    engine only (for series known to have no deployed model). Queries: the books (1), the
-    deployed versions (1, with ``models``), the log (1, with ``log`` and a model answering)."""
+    engine only (for series known to have no deployed model); ``bills=False`` leaves the
+    recurring bills inside the engine's series (the budget risk counts them by its own rule);
+    ``bills_as_of`` (default ``today``): the day the bills are detected on and their payments
+    read up to (a backtest passes the day before its cut, so that nothing of the period
+    forecast is seen). Queries: the books (1), the deployed versions (1, with ``models``),
+    the log (1, with ``log`` and a model answering), the recurring bills with their payments
+    (1, with ``bills`` and the engine answering a series)."""
     frequency = Frequency(frequency).value
     horizon = horizon or DEFAULT_HORIZON[frequency]
     freq = Frequency(frequency)
@@ -214,7 +246,7 @@ def spending_forecast(
     dates = [freq.add(books.current_start, i) for i in range(horizon)]
     series = _series(books, None if categories is None else list(categories))
     results = _forecasts(workspace=workspace, series=series, books=books, dates=dates, today=today, user=user,
-                         log=log, models=models)
+                         log=log, models=models, bills_as_of=(bills_as_of or today) if bills else None)
     recent_n = RECENT[frequency]
     elapsed = (today - books.current_start).days + 1
     length = (freq.add(books.current_start, 1) - books.current_start).days
@@ -230,6 +262,7 @@ def spending_forecast(
             "trend": spending_trend(forecast=forecast, recent=recent),
             "method": forecast.method if forecast else None, "algorithm": forecast.algorithm if forecast else None,
             "forecast": forecast.periods(dates) if forecast else None,
+            "bills": forecast.bills_listed if forecast else [],
         }
 
     rows = [row(target) for target in series if target != "expense"]
@@ -248,4 +281,5 @@ def spending_forecast(
 def _no_history(category_id: int, name: str) -> dict[str, Any]:
     """A category asked for that spent nothing in the window: nothing to forecast."""
     return {"category": category_id, "name": name, "history_periods": 0, "last_period": 0.0, "recent_average": 0.0,
-            "spent_so_far": 0.0, "trend": None, "method": None, "algorithm": None, "forecast": None}
+            "spent_so_far": 0.0, "trend": None, "method": None, "algorithm": None, "forecast": None,
+            "bills": []}

@@ -283,7 +283,7 @@ class TestQueryCounts:
         return client_for(owner)
 
     @pytest.mark.parametrize(("endpoint", "queries"), [
-        ("segments/", 3), ("recommendations/", 9), ("predictions/", 8), ("insights/", 7),
+        ("segments/", 3), ("recommendations/", 9), ("predictions/", 9), ("insights/", 7),
         ("peer-comparison/", 4), ("budget-risk/", 5),
     ])
     def test_reads(self, client, workspace, endpoint, queries, django_assert_num_queries):
