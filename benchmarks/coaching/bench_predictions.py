@@ -7,12 +7,15 @@ probabilities on the demo books (three years), time-split with no peeking.
 **Spending** (:func:`coaching.services.spending.spending_forecast`, the forecasting
 engine's race: no model is deployed in this database). For each of the last ``--months``
 months of the books, "today" is that month's first day: the forecast of the month in
-progress learns from the complete months before it only; the actual is the month's
-approved expenses. The same with the last ``--weeks`` weeks (today a Monday). MAPE per
+progress learns from the complete months before it only, and the recurring bills it counts
+by due date are those detected on the day before, from their payments up to then (nothing
+of the month forecast is seen); the actual is the month's approved expenses. The same with the last ``--weeks`` weeks (today a Monday). MAPE per
 series is the mean of |forecast − actual| / actual over the periods with spending (a
 period with none has no percentage error); WAPE is Σ|error| / Σ actual. Per category the
 table gives the median over the workspace's categories and the share of spending they
-cover.
+cover. ``--bills both`` (the default) prints each row twice: the engine alone (``without``,
+the forecasts before the bills were counted) and with the bills (``with``, what the app
+answers).
 
 **Goals** (:func:`coaching.services.predictions.goals_predict`, the Monte Carlo
 simulation). Goals with known outcomes are made from the history: at each cut (the first
@@ -70,9 +73,10 @@ DAYS_PER_MONTH = 30.4375
 # --- spending ----------------------------------------------------------------------------------
 
 
-def spending_errors(workspace: Workspace, *, frequency: str, origins: list[dt.date]) -> dict[object, list]:
+def spending_errors(workspace: Workspace, *, frequency: str, origins: list[dt.date], bills: bool) -> dict[object, list]:
     """``{series (None: total; else category id): [(forecast, actual), ...]}`` over ``origins``
-    (period starts: "today" is the first day of the period forecast)."""
+    (period starts: "today" is the first day of the period forecast; the bills, with
+    ``bills``, as known the day before)."""
     freq = Frequency(frequency)
     out: dict[object, list] = defaultdict(list)
     end = origins[-1]
@@ -80,7 +84,8 @@ def spending_errors(workspace: Workspace, *, frequency: str, origins: list[dt.da
                                 today=freq.add(end, 1))
     index = {d: i for i, d in enumerate(actuals.dates)}
     for origin in origins:
-        answer = spending_forecast(workspace=workspace, frequency=frequency, horizon=1, today=origin, log=False)
+        answer = spending_forecast(workspace=workspace, frequency=frequency, horizon=1, today=origin, log=False,
+                                   bills=bills, bills_as_of=origin - dt.timedelta(days=1))
         i = index[origin]
         rows = [answer["total"], *answer["categories"]]
         for row in rows:
@@ -103,20 +108,21 @@ def wape(pairs: list) -> float | None:
     return 100 * sum(abs(f - a) for f, a in pairs) / total if total > 0 else None
 
 
-def spending_part(end: dt.date, *, months: int, weeks: int) -> None:
+def spending_part(end: dt.date, *, months: int, weeks: int, bills: str) -> None:
     print("\n## Spending predictions (engine, forecast of the period in progress from the periods before it)\n")
-    print("| workspace | frequency | periods | total MAPE | total WAPE | categories: median MAPE | "
+    print("| workspace | frequency | bills | periods | total MAPE | total WAPE | categories: median MAPE | "
           "median WAPE | spending-weighted WAPE |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     summary = defaultdict(list)
+    ways = {"both": (False, True), "with": (True,), "without": (False,)}[bills]
     for workspace in Workspace.objects.filter(slug__in=SLUGS).order_by("name"):
-        for frequency, count in (("M", months), ("W", weeks)):
+        for (frequency, count), counted in ((fc, b) for fc in (("M", months), ("W", weeks)) for b in ways):
             freq = Frequency(frequency)
             cleared = end - dt.timedelta(days=PENDING_DAYS)  # the last days' rows are not approved yet
             last = freq.add(cleared + dt.timedelta(days=1), -1)  # the last period ending by then
             origins = [freq.add(last, -n) for n in range(count - 1, -1, -1)]
             started = time.perf_counter()
-            errors = spending_errors(workspace, frequency=frequency, origins=origins)
+            errors = spending_errors(workspace, frequency=frequency, origins=origins, bills=counted)
             seconds = time.perf_counter() - started
             total = errors.pop(None, [])
             per = [(mape(p), wape(p), sum(a for _, a in p)) for p in errors.values()]
@@ -124,12 +130,14 @@ def spending_part(end: dt.date, *, months: int, weeks: int) -> None:
             wapes = [w for _, w, _ in per if w is not None]
             weighted = 100 * sum(abs(f - a) for p in errors.values() for f, a in p) / max(
                 sum(a for p in errors.values() for _, a in p), 1e-9)
-            summary[frequency].append(mape(total))
-            print(f"| {workspace.name} | {frequency} | {len(origins)} | {mape(total):.1f} % | {wape(total):.1f} % | "
+            way = "with" if counted else "without"
+            summary[frequency, way].append(mape(total))
+            print(f"| {workspace.name} | {frequency} | {way} | {len(origins)} | {mape(total):.1f} % | "
+                  f"{wape(total):.1f} % | "
                   f"{statistics.median(mapes):.1f} % | {statistics.median(wapes):.1f} % | {weighted:.1f} % |"
                   f"  <!-- {seconds:.0f} s, {len(per)} categories -->")
-    for frequency, values in summary.items():
-        print(f"\nMean total MAPE, {frequency}: {statistics.fmean(values):.1f} %")
+    for (frequency, way), values in summary.items():
+        print(f"\nMean total MAPE, {frequency}, {way} bills: {statistics.fmean(values):.1f} %")
 
 
 # --- goals -------------------------------------------------------------------------------------
@@ -247,6 +255,9 @@ def main() -> None:
     parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 11, 30),
                         help="the demo books' last day")
     parser.add_argument("--reuse", action="store_true", help="keep the demo data already in the database")
+    parser.add_argument("--bills", choices=["both", "with", "without"], default="both",
+                        help="spending: with the recurring bills counted by due date, without (the engine alone), "
+                             "or both rows")
     args = parser.parse_args()
     database_ready(own=OWN_DATABASE)
     if not args.reuse or not Workspace.objects.filter(slug__in=SLUGS).exists():
@@ -256,7 +267,7 @@ def main() -> None:
               f"in {time.perf_counter() - started:.0f} s")
     start = Transaction.objects.filter(workspace__slug__in=SLUGS).order_by("date").values_list("date", flat=True)[0]
     if args.part in ("spending", "both"):
-        spending_part(args.end, months=args.months, weeks=args.weeks)
+        spending_part(args.end, months=args.months, weeks=args.weeks, bills=args.bills)
     if args.part in ("goals", "both"):
         goals_part(start, args.end)
 
