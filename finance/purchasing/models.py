@@ -37,6 +37,9 @@ class PurchaseOrder(models.Model):
         RECEIVED = "received", "Received"
         CANCELLED = "cancelled", "Cancelled"
 
+    #: The statuses of an order whose units are still to come (on order).
+    OPEN_STATUSES = (Status.OPEN, Status.PARTIAL)
+
     workspace = models.ForeignKey("finance.Workspace", on_delete=models.CASCADE, related_name="purchase_orders")
     supplier = models.ForeignKey("finance.Supplier", on_delete=models.CASCADE, related_name="purchase_orders")
     product = models.ForeignKey("finance.Product", on_delete=models.CASCADE, related_name="purchase_orders")

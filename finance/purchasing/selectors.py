@@ -28,7 +28,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Sum
 
 from finance.models import Product, Workspace
 from finance.purchasing.models import PurchaseOrder
@@ -122,6 +122,20 @@ def product_lead_time(*, product: Product, performance: Mapping[int, SupplierPer
                         source=LeadTime.MEASURED, receipts=receipts)
     return LeadTime(mean_days=float(supplier.lead_time_mean_days), std_days=float(supplier.lead_time_std_days),
                     source=LeadTime.TYPED, receipts=receipts)
+
+
+def units_on_order(*, workspace: Workspace, product_ids: Collection[int]) -> dict[tuple[int, int], int]:
+    """``{(product id, warehouse id): units ordered and not yet received}`` over the open and
+    partly received orders of ``product_ids``: what a reorder decision counts with the stock
+    on hand (its stock position). One query."""
+    rows = (
+        PurchaseOrder.objects.filter(workspace=workspace, product_id__in=product_ids,
+                                     status__in=PurchaseOrder.OPEN_STATUSES)
+        .order_by().values("product_id", "warehouse_id")
+        .annotate(due=Sum(F("quantity_ordered") - F("quantity_received")))
+        .values_list("product_id", "warehouse_id", "due")
+    )
+    return {(product_id, warehouse_id): int(due) for product_id, warehouse_id, due in rows if due}
 
 
 def purchase_order_list(*, workspace: Workspace, product_id: int | None = None) -> QuerySet[PurchaseOrder]:

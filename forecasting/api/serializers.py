@@ -371,6 +371,7 @@ class ReorderPointSerializer(serializers.Serializer):
     warehouse = serializers.IntegerField(source="warehouse.pk")
     warehouse_code = serializers.CharField(source="warehouse.code")
     on_hand = serializers.IntegerField()
+    on_order = serializers.IntegerField(help_text="Units on open purchase orders, not yet received.")
     daily_demand = serializers.FloatField(help_text="Expected units a day.")
     demand_std = serializers.FloatField(help_text="Standard deviation of a day's demand.")
     demand_source = serializers.ChoiceField(choices=StockPlanLine.DemandSource.choices)
@@ -386,7 +387,8 @@ class ReorderPointSerializer(serializers.Serializer):
     safety_stock = serializers.FloatField()
     reorder_point = serializers.FloatField()
     eoq = serializers.FloatField(allow_null=True, help_text="Economic order quantity; null when holding is free.")
-    order_now = serializers.BooleanField(help_text="Demand is expected and the stock is at or below the reorder point.")
+    order_now = serializers.BooleanField(help_text="Demand is expected and the stock position (on hand + on order) "
+                                                   "is at or below the reorder point.")
     target_level = serializers.IntegerField(help_text="Reorder point + EOQ when an order is due, else 0.")
 
 
@@ -414,7 +416,7 @@ class StockPlanLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockPlanLine
         fields = [
-            "id", "product", "sku", "warehouse", "warehouse_code", "on_hand", "daily_demand", "demand_std",
+            "id", "product", "sku", "warehouse", "warehouse_code", "on_hand", "on_order", "daily_demand", "demand_std",
             "demand_source", "lead_time_days", "lead_time_std_days", "lead_time_source", "safety_stock",
             "reorder_point", "eoq",
             "target_level", "order_quantity", "shelf_life_cap", "unit_cost", "cost", "shortage_units",

@@ -95,6 +95,7 @@ class StockPlanLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
     on_hand = models.PositiveIntegerField()
+    on_order = models.PositiveIntegerField(default=0, help_text="Units ordered and not yet received when planned.")
     daily_demand = models.DecimalField(max_digits=12, decimal_places=3)
     demand_std = models.DecimalField(max_digits=12, decimal_places=3, help_text="Standard deviation per day.")
     demand_source = models.CharField(max_length=8, choices=DemandSource.choices)

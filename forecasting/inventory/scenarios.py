@@ -12,8 +12,8 @@ elasticity is ``INVENTORY_PRICE_ELASTICITY`` (−1.5: a 10 % dearer product sell
 13 % less) unless the scenario gives its own; every answer states the one it used.
 
 After the orders, over the plan's horizon and with no later order, a pair's demand ``D`` is
-taken as normal (``d · h``, ``σ · √h``); the stock it meets is what is on hand plus the
-order. The **expected fill rate** is ``1 − Σ E[max(D − stock, 0)] / Σ E[D]`` and the
+taken as normal (``d · h``, ``σ · √h``); the stock it meets is what is on hand, what is
+already on order and the plan's order. The **expected fill rate** is ``1 − Σ E[max(D − stock, 0)] / Σ E[D]`` and the
 **expected lost sales** the units short at each product's (scenario) price.
 """
 
@@ -80,7 +80,7 @@ def scenario_points(*, found: ReorderPointsWithForecasts, change: ScenarioChange
         lead = LeadTime(mean_days=point.lead_time_days, std_days=point.lead_time_std_days,
                         source=point.lead_time_source)
         points.append(reorder_point_of(product=product, warehouse=point.warehouse, on_hand=point.on_hand,
-                                       demand=demand, policy=policy, lead_time=lead))
+                                       on_order=point.on_order, demand=demand, policy=policy, lead_time=lead))
     return points
 
 
@@ -99,7 +99,7 @@ def plan_outcome(*, points: Sequence[ReorderPoint], quantities: Sequence[int], h
     lost = Decimal(0)
     for point, quantity in zip(points, quantities, strict=True):
         window = WindowForecast(point.daily_demand * horizon_days, point.demand_std * math.sqrt(horizon_days))
-        missing = expected_shortfall(window, float(point.on_hand + quantity))
+        missing = expected_shortfall(window, float(point.position + quantity))
         demand += window.mean
         short += missing
         lost += Decimal(str(round(missing, 4))) * point.product.unit_price

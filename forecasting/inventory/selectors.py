@@ -16,15 +16,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from finance.models import Product, Warehouse, Workspace
+from finance.models import Product, StockLevel, Warehouse, Workspace
+from finance.purchasing.models import PurchaseOrder
 from finance.purchasing.selectors import (
     LeadTime,
     SupplierPerformance,
     product_lead_time,
     supplier_performance,
+    units_on_order,
 )
 from forecasting.inventory.demand import (
     Demand,
@@ -70,17 +72,24 @@ class ReorderPoint:
     safety_stock: float
     reorder_point: float
     eoq: float | None
+    on_order: int = 0  # units ordered and not yet received (open purchase orders)
+
+    @property
+    def position(self) -> int:
+        """The stock position a reorder decision reads: on hand plus on order (an order
+        already placed is not placed again)."""
+        return self.on_hand + self.on_order
 
     @property
     def order_now(self) -> bool:
-        """Demand is expected and the stock is at or below the reorder point."""
-        return self.daily_demand > 0 and self.on_hand <= self.reorder_point
+        """Demand is expected and the stock position is at or below the reorder point."""
+        return self.daily_demand > 0 and self.position <= self.reorder_point
 
     @property
     def low(self) -> bool:
-        """Demand is expected and the stock reaches the reorder point within a lead time at
-        the expected rate (at or below reorder point + lead-time demand)."""
-        return self.daily_demand > 0 and self.on_hand <= self.reorder_point + self.daily_demand * self.lead_time_days
+        """Demand is expected and the stock position reaches the reorder point within a lead
+        time at the expected rate (at or below reorder point + lead-time demand)."""
+        return self.daily_demand > 0 and self.position <= self.reorder_point + self.daily_demand * self.lead_time_days
 
 
     @property
@@ -95,12 +104,13 @@ class ReorderPoint:
     def shelf_life_cap(self) -> int | None:
         """The most units an order placed now can sell before they expire, for a product with a
         shelf life (``None``: it keeps): the demand expected over the shelf life from the
-        order's arrival, less the stock still left then (sold first: it is older) —
-        ``⌊d · shelf life − max(on hand − d · lead time, 0)⌋``, never below 0."""
+        order's arrival, less the stock still left then, the units on order included (sold
+        first: they are older) — ``⌊d · shelf life − max(position − d · lead time, 0)⌋``,
+        never below 0."""
         days = self.product.shelf_life_days
         if days is None:
             return None
-        left = max(self.on_hand - self.daily_demand * self.lead_time_days, 0.0)
+        left = max(self.position - self.daily_demand * self.lead_time_days, 0.0)
         return max(math.floor(round(self.daily_demand * days - left, 6)), 0)
 
 
@@ -127,7 +137,7 @@ class PolicyInputs:
 
 
 def reorder_point_of(*, product: Product, warehouse: Warehouse, on_hand: int, demand: PairDemand,
-                     policy: PolicyInputs, lead_time: LeadTime) -> ReorderPoint:
+                     policy: PolicyInputs, lead_time: LeadTime, on_order: int = 0) -> ReorderPoint:
     """One pair's policy from its demand and its lead time
     (:func:`finance.purchasing.selectors.product_lead_time`: measured from receipts once
     there are enough, else the supplier's typed one)."""
@@ -136,7 +146,7 @@ def reorder_point_of(*, product: Product, warehouse: Warehouse, on_hand: int, de
     safety = safety_stock(z=policy.z, daily_demand=demand.daily, demand_std=demand.spread, lead_time_days=lead,
                           lead_time_std_days=lead_std)
     return ReorderPoint(
-        product=product, warehouse=warehouse, on_hand=on_hand, daily_demand=demand.daily,
+        product=product, warehouse=warehouse, on_hand=on_hand, on_order=on_order, daily_demand=demand.daily,
         demand_std=demand.spread, demand_source=demand.source, lead_time_days=lead, lead_time_std_days=lead_std,
         min_order_quantity=max(supplier.min_order_quantity, 1) if supplier is not None else 1,
         lead_time_source=lead_time.source,
@@ -202,8 +212,8 @@ def reorder_points_with_forecasts(
     page) writes no prediction log. Queries: products (1, unless given), warehouses (1,
     unless given), stock (1), sales history (2), deployed demand models (1), the
     prediction log (1, when logged and a model answered), the workspace's units sold
-    (1, when a pair's demand is its share of the total model) and the suppliers' orders
-    with their receipts (1, when a product has a supplier).
+    (1, when a pair's demand is its share of the total model), the suppliers' orders
+    with their receipts (1, when a product has a supplier) and the units on order (1).
     """
     policy = PolicyInputs.of(service_level=service_level, ordering_cost=ordering_cost,
                              holding_cost_rate=holding_cost_rate)
@@ -233,9 +243,10 @@ def reorder_points_with_forecasts(
                             history_days=history_days)
     supplier_ids = {by_product[product_id].supplier_id for product_id, _ in pairs} - {None}
     suppliers = supplier_performance(workspace=workspace, today=today, supplier_ids=supplier_ids) if supplier_ids else {}
+    ordered = units_on_order(workspace=workspace, product_ids=ids)
     points = [
         reorder_point_of(product=by_product[pair[0]], warehouse=by_warehouse[pair[1]], on_hand=pairs[pair],
-                         demand=demand[pair], policy=policy,
+                         on_order=ordered.get(pair, 0), demand=demand[pair], policy=policy,
                          lead_time=product_lead_time(product=by_product[pair[0]], performance=suppliers))
         for pair in sorted(pairs, key=lambda p: (by_product[p[0]].sku, by_warehouse[p[1]].code))
     ]
@@ -258,6 +269,10 @@ class ProductReorder:
     @property
     def safety_stock(self) -> float:
         return sum(p.safety_stock for p in self.points)
+
+    @property
+    def on_order(self) -> int:
+        return sum(p.on_order for p in self.points)
 
     @property
     def due(self) -> list[ReorderPoint]:
@@ -322,12 +337,19 @@ def inventory_forecasts_read(
 
 
 def warehouse_room(*, workspace: Workspace) -> dict[int, int | None]:
-    """``{warehouse id: units that still fit}`` (``None``: no capacity set). A warehouse
-    already over its capacity has no room. One query."""
-    rows = Warehouse.objects.filter(workspace=workspace).annotate(held=Sum("stock_levels__quantity")).values_list(
-        "pk", "capacity_units", "held"
+    """``{warehouse id: units that still fit}`` (``None``: no capacity set) once the units
+    on open purchase orders have arrived. A warehouse already over its capacity has no room.
+    One query."""
+    held = (StockLevel.objects.filter(warehouse=OuterRef("pk")).order_by().values("warehouse")
+            .annotate(units=Sum("quantity")).values("units"))
+    due = (PurchaseOrder.objects.filter(warehouse=OuterRef("pk"), status__in=PurchaseOrder.OPEN_STATUSES)
+           .order_by().values("warehouse").annotate(units=Sum(F("quantity_ordered") - F("quantity_received")))
+           .values("units"))
+    rows = Warehouse.objects.filter(workspace=workspace).annotate(held=Subquery(held), due=Subquery(due)).values_list(
+        "pk", "capacity_units", "held", "due"
     )
-    return {pk: None if capacity is None else max(capacity - (held or 0), 0) for pk, capacity, held in rows}
+    return {pk: None if capacity is None else max(capacity - (held or 0) - (due or 0), 0)
+            for pk, capacity, held, due in rows}
 
 
 # --- plans ---------------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def stock_plan_solve(
     cost = np.array([float(p.product.unit_cost) for p in points])
     price = np.array([float(p.product.unit_price) for p in points])
     holding = cost * holding_cost_rate * horizon_days / DAYS_PER_YEAR
-    need = np.array([max(p.target_level - p.on_hand, 0) for p in points], dtype=float)
+    need = np.array([max(p.target_level - p.position, 0) for p in points], dtype=float)
     moq = np.array([p.min_order_quantity for p in points], dtype=float)
     cap = np.array([np.inf if p.shelf_life_cap is None else p.shelf_life_cap for p in points], dtype=float)
     upper = np.where(need > 0, np.maximum(need, moq), 0.0)
@@ -218,7 +218,7 @@ def _finite(point: ReorderPoint) -> ReorderPoint:
 def _line(point: ReorderPoint, quantity: int, ordering_cost: Decimal) -> StockPlanLine:
     """The (unsaved) line of ``point`` ordering ``quantity`` units."""
     return StockPlanLine(
-        product=point.product, warehouse=point.warehouse, on_hand=point.on_hand,
+        product=point.product, warehouse=point.warehouse, on_hand=point.on_hand, on_order=point.on_order,
         daily_demand=_units(point.daily_demand, "0.001"), demand_std=_units(point.demand_std, "0.001"),
         demand_source=point.demand_source, lead_time_days=_units(point.lead_time_days),
         lead_time_std_days=_units(point.lead_time_std_days), lead_time_source=point.lead_time_source,
@@ -227,7 +227,7 @@ def _line(point: ReorderPoint, quantity: int, ordering_cost: Decimal) -> StockPl
         reorder_point=_units(point.reorder_point), eoq=None if point.eoq is None else _units(point.eoq),
         target_level=point.target_level, order_quantity=quantity, unit_cost=point.product.unit_cost,
         cost=_money(point.product.unit_cost * quantity + (ordering_cost if quantity > 0 else 0)),
-        shortage_units=Decimal(max(point.target_level - point.on_hand - quantity, 0)),
+        shortage_units=Decimal(max(point.target_level - point.position - quantity, 0)),
     )
 
 
@@ -288,7 +288,7 @@ def _plan_of(*, inputs: StockPlan, points: list[ReorderPoint], solution: Any) ->
         lines.append(line)
         purchase += line.unit_cost * quantity
         orders += quantity > 0
-        holding += line.unit_cost * holding_share * (point.on_hand + quantity)
+        holding += line.unit_cost * holding_share * (point.position + quantity)
         short += line.shortage_units
     outcome = plan_outcome(points=points, quantities=solution.quantities, horizon_days=inputs.horizon_days)
     plan = StockPlan(

@@ -814,8 +814,8 @@ class TestQueryCounts:
 
     def test_inventory(self, client, django_assert_num_queries, products):
         # 16: with the open stockout warnings, the suppliers' receipts, the scenario form's
-        # product choices and the learned stockout model (forecasting's panel)
-        with django_assert_num_queries(16):
+        # product choices, the learned stockout model and the units on order (forecasting's panel)
+        with django_assert_num_queries(17):
             response = client.get(INVENTORY)
         assert len(response.context["rows"]) == products
         assert all(len(row.quantities) == 2 for row in response.context["rows"])

@@ -260,8 +260,9 @@ class TestReorderPoints:
         pages = []
         for page in ([a], [a, b]):
             products = list(Product.objects.filter(pk__in=[p.pk for p in page]).select_related("supplier"))
-            # stock (1), sales history (2), deployed models (1), prediction log (1), units sold (1)
-            with django_assert_num_queries(6):
+            # stock (1), sales history (2), deployed models (1), prediction log (1), units sold (1),
+            # units on order (1)
+            with django_assert_num_queries(7):
                 pages.append(reorder_points_for_workspace(workspace=workspace, today=today, products=products,
                                                           warehouses=warehouses))
         # Then A's demand is 10 % of the total forecast in all three, B's 80 %
@@ -492,7 +493,7 @@ class TestReorderPointsApi:
             "lead_time_days": 4.0, "lead_time_std_days": 2.0, "lead_time_source": "typed", "min_order_quantity": 10,
             "service_level": 0.95,
             "safety_stock": pytest.approx(10 * Z95), "reorder_point": pytest.approx(16 + 10 * Z95),
-            "eoq": pytest.approx(200.0), "order_now": True, "target_level": 233,
+            "eoq": pytest.approx(200.0), "order_now": True, "target_level": 233, "on_order": 0,
         }
 
     def test_filters_and_service_level(self, workspace, viewer, croissant, client_for, plan_settings):

@@ -430,11 +430,12 @@ class TestQueryCounts:
         assert all(p.has_forecast for p in response.context["panels"])
 
     def test_inventory(self, client, django_assert_num_queries, size):
-        # 16: the demand of the product without its own model reads the workspace's units
+        # 17: the demand of the product without its own model reads the workspace's units
         # sold in the demand window once (its share of the total model); the open stockout
         # warnings once; the scenario form's product choices once; whether a stockout model
-        # serves once (inside the test's transaction: a process outside one remembers it)
-        with django_assert_num_queries(16):
+        # serves once (inside the test's transaction: a process outside one remembers it); the
+        # units on order once
+        with django_assert_num_queries(17):
             response = client.get(INVENTORY)
         assert len(response.context["demand"]) == size
 
@@ -594,8 +595,8 @@ class TestInventoryPlanningPage:
         client = logged_in(member)
         # Then: the 12 queries of tests/finance/test_pages.py + the plan's orders (1) + the open
         # stockout warnings (1) + the scenario form's product choices (1) + whether a stockout
-        # model serves (1, inside the test's transaction)
-        with django_assert_num_queries(16):
+        # model serves (1, inside the test's transaction) + the units on order (1)
+        with django_assert_num_queries(17):
             response = client.get(INVENTORY)
         assert len(response.context["reorder"]) == size
         assert response.content.decode().count("data-plan-line=") == 2 * size
