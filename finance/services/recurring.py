@@ -108,6 +108,15 @@ def _anchor_day(dates: list[dt.date]) -> int:
     return max(day for day, n in counts.items() if n == max(counts.values()))
 
 
+PERIOD_LABELS = {"weekly": "weekly", "biweekly": "every other week", "semimonthly": "twice a month",
+                 "monthly": "monthly", "yearly": "yearly"}
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
 @dataclass(frozen=True)
 class RecurringBill:
     """A bill found in the books, and when it is expected next."""
@@ -123,6 +132,14 @@ class RecurringBill:
     next_date: dt.date
     anchor_day: int  # the day of the month a monthly or yearly bill is paid on (semimonthly: the later)
     first_day: int = 0  # a semimonthly bill's earlier day of the month (0 for the others)
+
+    @property
+    def period_label(self) -> str:
+        """How a page says the period: "every other week", "twice a month (15th and last day)"..."""
+        if self.period == "semimonthly":
+            later = "last day" if self.anchor_day >= 31 else _ordinal(self.anchor_day)
+            return f"twice a month ({_ordinal(self.first_day)} and {later})"
+        return PERIOD_LABELS[self.period]
 
     @property
     def monthly_amount(self) -> Decimal:

@@ -184,6 +184,7 @@ def test_payroll_twice_a_month_on_the_15th_and_the_last_day(workspace):
         dt.date(2025, 6, 15), dt.date(2025, 6, 30), dt.date(2025, 7, 15), dt.date(2025, 7, 31)]
     assert bill.monthly_amount == Decimal("4000.00")
     assert bill.due_this_month(today=TODAY) == Decimal("4000.00")
+    assert bill.period_label == "twice a month (15th and last day)"
 
 
 def test_payroll_every_other_friday(workspace):
@@ -198,6 +199,7 @@ def test_payroll_every_other_friday(workspace):
     assert bill.due_dates(until=dt.date(2025, 7, 11)) == [dt.date(2025, 6, 13), dt.date(2025, 6, 27),
                                                          dt.date(2025, 7, 11)]
     assert bill.monthly_amount == Decimal("3250.00")
+    assert bill.period_label == "every other week"
 
 
 def test_a_bills_payments_are_all_its_payees_in_its_category(workspace, rent):
