@@ -10,7 +10,6 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from finance.models import Product, StockLevel
-from forecasting.registry.generation import generation_bump
 from forecasting.templatetags.forecasting_pages import percent
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_budgets_goals import TOO_WIDE
@@ -48,8 +47,7 @@ def test_a_product_running_out_within_its_lead_time_shows_the_chance_and_its_sou
     # Given the bakery's demand model (400 units a month, each product its share of the sales) and,
     # or not, a learned stockout model: croissants (3 on hand, about 9 sold a day) run out within
     # the 14-day lead time of a product without supplier, jam (250 at each warehouse, under one a day) does not
-    deployed(books.workspace, "inventory", [400.0] * 12)
-    generation_bump(workspace_id=books.workspace.pk)  # as a deploy does: served from the next request on
+    deployed(books.workspace, "inventory", [400.0] * 12)  # (served from the next request on)
     if source == "model":
         deploy_stockout_model(books.workspace)
     croissant, jam = (Product.objects.get(workspace=books.workspace, sku=sku) for sku in ("CRS-02", "JAM-04"))

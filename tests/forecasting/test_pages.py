@@ -22,6 +22,7 @@ from django.utils import timezone
 from finance.models import Membership
 from forecasting.inventory.models import StockPlan
 from forecasting.monitoring.models import Alert
+from forecasting.registry.generation import generation_bump
 from forecasting.registry.models import ModelVersion, TargetState
 from forecasting.serving.budgets import BudgetRisk, budget_risk
 from forecasting.serving.forecasts import WindowForecast, normal_tail, window_forecast
@@ -61,6 +62,7 @@ def deployed(workspace, target: str, values: list[float], *, algorithm: str = "n
         training_data={"frequency": "M", "dates": [d.isoformat() for d in dates], "values": values}, **extra,
     )
     version.refresh_from_db()
+    generation_bump(workspace_id=workspace.pk)  # as a deploy does: every process serves it from the next request
     return version
 
 
