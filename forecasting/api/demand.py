@@ -95,9 +95,12 @@ class DemandResponseSerializer(serializers.Serializer):
     hi80 = serializers.ListField(child=serializers.FloatField())
     lo95 = serializers.ListField(child=serializers.FloatField())
     hi95 = serializers.ListField(child=serializers.FloatField())
-    source = serializers.ChoiceField(choices=["model", "product"], help_text="model: the pair's own model; product: "
-                                     "the product's model × the warehouse's share of its sales.")
-    warehouse_share = serializers.FloatField(allow_null=True)
+    source = serializers.ChoiceField(
+        choices=["model", "product", "share"],
+        help_text="model: the product's (at the warehouse) own model; product: the product's model × the warehouse's "
+                  "share of its sales; share: the workspace's total demand model × the product's share of all sales.")
+    share = serializers.FloatField(allow_null=True, help_text="The share of the answering model's forecast (null for "
+                                                              "source model).")
     model = DemandModelSerializer()
     plan_applied = serializers.BooleanField(help_text="Whether the plan reached a model that learned from drivers.")
     plan_note = serializers.CharField()

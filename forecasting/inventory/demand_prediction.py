@@ -2,21 +2,26 @@
 over all of them) for the periods ahead, with its intervals, the version that answered and
 its backtest, under the promotions and prices a client plans.
 
-Which model answers, in this order (one frequency, the one asked for):
+Which model answers, in this order — the rule of the inventory page
+(:mod:`forecasting.inventory.demand`), shares over the last
+``INVENTORY_DEMAND_HISTORY_DAYS`` days of units sold:
 
 1. ``model``: the deployed demand model of the product at the warehouse (of the product
    over all warehouses when no warehouse is named);
 2. ``product``: with a warehouse named, the product's model × the warehouse's share of the
-   product's units sold over the last ``INVENTORY_DEMAND_HISTORY_DAYS`` days (an even split
-   over the warehouses that stock or sold it while it has sold nothing) — the rule of the
-   inventory page (:mod:`forecasting.inventory.demand`).
+   product's sales (an even split over the warehouses that stock or sold it while it has
+   sold nothing);
+3. ``share``: the workspace's total demand model × the product's (at the warehouse) share
+   of all its sales.
 
 The answer covers ``horizon`` periods (default: the model's horizon) from the one holding
 today (a model trained before it forecasts the gap, which is not returned); without a
 granularity the finest deployed model answers (daily, then weekly, then monthly). A plan
-outside those days is refused (:class:`PlanOutsideForecast`) before anything is logged. A plan reaches a model that learned from the
-drivers (:class:`~forecasting.series.drivers.DrivenForecaster`); any other model's
-forecast does not move, and the answer says so (``plan_applied``).
+outside those days is refused (:class:`PlanOutsideForecast`) before anything is logged. A
+plan reaches a product's model that learned from the drivers
+(:class:`~forecasting.series.drivers.DrivenForecaster`); any other model's forecast does
+not move (the total's drivers are the whole workspace's), and the answer says so
+(``plan_applied``, ``plan_note``).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from finance.models import Product, Sale, Warehouse, Workspace
 from finance.selectors import stock_quantities
@@ -99,6 +104,16 @@ def warehouse_share(*, workspace: Workspace, product_id: int, warehouse_id: int,
     return 1 / len(warehouses)
 
 
+def total_share(*, workspace: Workspace, product_id: int, warehouse_id: int | None, today: dt.date) -> float:
+    """The product's (at the warehouse, when named) share of all the units the workspace sold
+    over the recent history (0 when it sold nothing). One query."""
+    since = today - dt.timedelta(days=settings.INVENTORY_DEMAND_HISTORY_DAYS)
+    sold = Sale.objects.filter(workspace=workspace, date__gte=since, date__lt=today).order_by()
+    mine = Q(product_id=product_id) if warehouse_id is None else Q(product_id=product_id, warehouse_id=warehouse_id)
+    totals = sold.aggregate(all=Sum("quantity"), mine=Sum("quantity", filter=mine))
+    return float(totals["mine"] or 0) / float(totals["all"]) if totals["all"] else 0.0
+
+
 def demand_predict(
     *, workspace: Workspace, ask: DemandRequest, today: dt.date, user: AbstractBaseUser | None = None,
 ) -> dict[str, Any]:
@@ -109,17 +124,18 @@ def demand_predict(
     options = [("model", Target("inventory", product_id=product_id, warehouse_id=warehouse_id))]
     if warehouse_id is not None:
         options.append(("product", Target("inventory", product_id=product_id)))
+    options.append(("share", Target("inventory")))
     frequencies = [ask.frequency] if ask.frequency is not None else list(FINEST_FIRST)
     deployed = serving_versions(workspace_id=workspace.pk, targets=[t.key for _, t in options],
                                 frequencies=[f.value for f in frequencies])
     found = next(((source, target) for source, target in options if target.key in deployed), None)
     if found is None:
-        where = f" at warehouse {ask.warehouse.code} or for the product as a whole" if ask.warehouse else ""
+        where = f" at warehouse {ask.warehouse.code}, for the product as a whole" if ask.warehouse else ""
         which = (f"{ask.frequency.label.lower()} demand model (granularity={ask.frequency.value})"
                  if ask.frequency is not None else "demand model")
         raise NoModel(
-            f"No {which} is deployed for product {ask.product.sku}{where}; train one first"
-            f" (POST /api/v1/ml/train/ with target {options[0][1].key})."
+            f"No {which} is deployed for product {ask.product.sku}{where} or for the workspace's total demand; "
+            f"train one first (POST /api/v1/ml/train/ with target {options[0][1].key})."
         )
     source, target = found
     version = deployed[target.key]
@@ -129,13 +145,18 @@ def demand_predict(
     first = frequency.period_start(today)
     gap = frequency.periods_between(version.training_end, first) if version.training_end else 0
     periods = min(max(gap, 0) + horizon, MAX_PERIODS[frequency])
+    # a plan is one product's: the total's drivers are the whole workspace's, so it does not apply there
+    plan = ask.plan if ask.plan and source != "share" else None
     output = forecast_predict(workspace=workspace, target=target, periods=periods, frequency=frequency,
-                              user=user, plan=ask.plan or None)
+                              user=user, plan=plan)
     keep = [i for i, d in enumerate(output["dates"]) if dt.date.fromisoformat(d) >= first][:horizon]
-    share = 1.0 if source == "model" else warehouse_share(
-        workspace=workspace, product_id=product_id, warehouse_id=warehouse_id, today=today)
+    share = {"model": lambda: 1.0,
+             "product": lambda: warehouse_share(workspace=workspace, product_id=product_id,
+                                                warehouse_id=warehouse_id, today=today),
+             "share": lambda: total_share(workspace=workspace, product_id=product_id, warehouse_id=warehouse_id,
+                                          today=today)}[source]()
     answer = {name: [round(max(output[name][i], 0.0) * share, 4) for i in keep] for name in BANDS}
-    drivers = output["model"].get("drivers", [])
+    drivers = output["model"].get("drivers", []) if source != "share" else []
     return {
         "dates": [output["dates"][i] for i in keep],
         **answer,
@@ -143,16 +164,19 @@ def demand_predict(
         "horizon": horizon,
         "first_period_partial": first != today,
         "source": source,
-        "warehouse_share": None if source == "model" else round(share, 4),
+        "share": None if source == "model" else round(share, 4),
         "model": output["model"],
-        "plan_applied": bool(ask.plan) and bool(drivers),
-        "plan_note": _plan_note(ask.plan, drivers, output["model"]["algorithm"]),
+        "plan_applied": bool(plan) and bool(drivers),
+        "plan_note": _plan_note(ask.plan, drivers, output["model"]["algorithm"], source),
         "prediction_id": output["prediction_id"],
         "cached": output["cached"],
     }
 
 
-def _plan_note(plan: DriverPlan, drivers: list[str], algorithm: str) -> str:
+def _plan_note(plan: DriverPlan, drivers: list[str], algorithm: str, source: str) -> str:
+    if source == "share":
+        return ("The workspace's total demand model answered (this product's share of its sales); a product's "
+                "promotions and prices do not change it.")
     if not drivers:
         return (f"The deployed model ({algorithm}) did not learn from promotions or prices, so a plan does not "
                 "change its forecast.")

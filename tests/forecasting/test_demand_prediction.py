@@ -125,7 +125,7 @@ class TestDemandPredictionAPI:
         np.testing.assert_allclose(body["forecast"], [10, 25, 10, 25, 10, 10, 10], atol=2.5)
         assert all(lo <= mid <= hi for lo, mid, hi in zip(body["lo80"], body["forecast"], body["hi80"], strict=True))
         # And the answer names the model, its backtest and drivers, and that the plan applied
-        assert (body["source"], body["warehouse_share"], body["plan_applied"], body["unit"]) == (
+        assert (body["source"], body["share"], body["plan_applied"], body["unit"]) == (
             "model", None, True, "units")
         assert body["model"]["id"] == driven.pk and body["model"]["drivers"] == ["promotion", "price"]
         assert body["model"]["backtest_metrics"]["mae"] == driven.metrics["mae"]
@@ -159,9 +159,32 @@ class TestDemandPredictionAPI:
             workspace, bun, south, prices=[{"start": ahead(0), "end": ahead(6), "price": "0.50"}]), format="json")
         # Then the product's 4 a day × S's quarter of the sales answers, and the plan could not apply
         body = response.json()
-        assert (body["source"], body["warehouse_share"], body["forecast"]) == ("product", 0.25, [1.0] * 7)
+        assert (body["source"], body["share"], body["forecast"]) == ("product", 0.25, [1.0] * 7)
         assert body["plan_applied"] is False
         assert body["plan_note"].startswith("The deployed model (naive) did not learn from promotions or prices")
+
+    def test_the_total_model_times_the_products_share_when_it_has_no_model(self, workspace, owner, client_for, shop):
+        # Given the croissant (1,635 units in the last 90 days at N) and a bun selling 5 a day at N,
+        # and only the workspace's total daily model (naive)
+        product, warehouse = shop
+        bun = f.ProductFactory(workspace=workspace)
+        start = today() - dt.timedelta(days=DAYS)
+        Sale.objects.bulk_create(Sale(workspace=workspace, product=bun, warehouse=warehouse,
+                                      date=start + dt.timedelta(days=i), quantity=5, unit_price=Decimal("1.00"))
+                                 for i in range(DAYS))
+        assert train(workspace, "inventory", ["naive"]).winner.algorithm == "naive"
+        sold = sum(Sale.objects.filter(product=product, date__gte=today() - dt.timedelta(days=90))
+                   .values_list("quantity", flat=True))
+        # When the croissant's demand at N is asked with a promotion planned
+        body = client_for(owner).post(URL, self.body(workspace, product, warehouse, promotions=[
+            {"start": ahead(1), "end": ahead(1)}]), format="json").json()
+        # Then the total model answers × the croissant's share of the 90 days' units, without the plan
+        share = sold / (sold + 5 * 90)
+        last_day = Sale.objects.filter(date=today() - dt.timedelta(days=1))
+        total = sum(last_day.values_list("quantity", flat=True))  # naive: yesterday's total
+        assert (body["source"], body["share"], body["plan_applied"]) == ("share", round(share, 4), False)
+        assert body["forecast"] == pytest.approx([total * share] * 7, abs=1e-3)
+        assert body["plan_note"].startswith("The workspace's total demand model answered")
 
     @pytest.mark.parametrize(("extra", "errors"), [
         ({"horizon": 0}, {"horizon": ["Ensure this value is greater than or equal to 1."]}),
@@ -225,7 +248,7 @@ class TestDemandPredictionAPI:
         product, _ = shop
         response = client_for(owner).post(URL, {"workspace": workspace.pk, "product": product.pk}, format="json")
         assert (response.status_code, response.json()) == (404, {"detail": (
-            f"No demand model is deployed for product CRO; train one first "
+            f"No demand model is deployed for product CRO or for the workspace's total demand; train one first "
             f"(POST /api/v1/ml/train/ with target inventory:product={product.pk}).")})
 
 
