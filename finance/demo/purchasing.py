@@ -4,7 +4,8 @@ as often as its shelf life asks when it perishes) with what it sells until the n
 and a twentieth more, rounded up to the supplier's minimum order. Suppliers are not as
 punctual as their typed lead times say: each has its own real delay and spread, so the
 lead times measured from the receipts differ from the typed ones. Some orders arrive in
-two receipts, a few stay short, and the latest are still on their way.
+two receipts, a few stay short (the shop then cancels their rest, so the order is closed
+and only the latest orders, still on their way, count as on order).
 
 The orders cover every day with sales, so that a stock history replayed from today's
 stock through the sales and receipts (the learned stockout model's,
@@ -66,17 +67,21 @@ def _order_quantity(units: np.ndarray, day: int, interval: int, moq: int) -> int
     return int(math.ceil(need / moq) * moq)
 
 
-def _receipts(rng: Rng, quantity: int, arrival: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
+def _receipts(rng: Rng, quantity: int, arrival: dt.date, end: dt.date) -> tuple[list[tuple[dt.date, int]], bool]:
+    """The order's receipts by ``end``, and whether the shop closed it short (its rest
+    never came: the rest is cancelled, not left on order for ever)."""
     if arrival > end:
-        return []
+        return [], False
     draw = rng.random()
     if draw >= SPLIT_SHARE or quantity < 2:
-        return [(arrival, quantity)]
+        return [(arrival, quantity)], False
     first = max(1, min(quantity - 1, int(round(quantity * rng.uniform(0.5, 0.9)))))
     later = arrival + dt.timedelta(days=int(rng.integers(2, 7)))
-    if draw < SHORT_SHARE or later > end:
-        return [(arrival, first)]
-    return [(arrival, first), (later, quantity - first)]
+    if draw < SHORT_SHARE:
+        return [(arrival, first)], True
+    if later > end:  # the rest is still on its way
+        return [(arrival, first)], False
+    return [(arrival, first), (later, quantity - first)], False
 
 
 def demo_purchases(
@@ -114,10 +119,11 @@ def demo_purchases(
                     unit_cost=product.unit_cost, ordered_on=ordered_on,
                     expected_on=ordered_on + dt.timedelta(days=int(round(float(supplier.lead_time_mean_days)))),
                 )
-                arrived = _receipts(rng, quantity, ordered_on + dt.timedelta(days=lead), end)
+                arrived, closed_short = _receipts(rng, quantity, ordered_on + dt.timedelta(days=lead), end)
                 order.quantity_received = sum(q for _, q in arrived)
                 order.last_received_on = max((d for d, _ in arrived), default=None)
                 order.status = (PurchaseOrder.Status.RECEIVED if order.quantity_received == quantity
+                                else PurchaseOrder.Status.CANCELLED if closed_short
                                 else PurchaseOrder.Status.PARTIAL if arrived else PurchaseOrder.Status.OPEN)
                 receipts.extend(
                     (len(orders), Receipt(workspace=workspace, received_on=day_received, quantity=received))

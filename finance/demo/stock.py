@@ -16,13 +16,16 @@ import it, so the demo restates the two lines), from the same books the app read
   an order of the economic order quantity ``√(2·365·d·S / H)``, never more than sells
   within the product's shelf life, at least the supplier's minimum order.
 
-Each pair's stock is drawn uniformly in its cycle, from a little above the reorder point
-(10 % and a unit, so that the app's own estimate does not tip it over) to the reorder
-point plus an order. Then 2–4 products (drawn among those with demand) have run low at
-one warehouse: there, the stock is below 80 % of the reorder point, down to empty. The
-inventory page therefore shows those few as "Order now" and the others as OK or, where a
-lead time's demand would take the stock to its reorder point (fresh goods, long lead
-times), "Low".
+The policy reads the stock position — on hand plus the units of the orders still on their
+way (the demo's latest purchase orders), as the app does. Each pair's position is drawn
+uniformly in its cycle, from a little above the reorder point (10 % and a unit, so that
+the app's own estimate does not tip it over) to the reorder point plus an order, and its
+stock is that position less what is on its way (at least a day's demand). Then 2–4
+products (drawn among those with demand, preferring pairs with nothing on its way) have
+run low at one warehouse: there, the position is below 80 % of the reorder point, down to
+empty. The inventory page therefore shows those few as "Order now" and the others as OK
+or, where a lead time's demand would take the stock to its reorder point (fresh goods,
+long lead times), "Low".
 
 Deterministic: its own generator (:func:`finance.demo.noise.component_rng`), so the
 sales and orders of a seed do not depend on it.
@@ -42,6 +45,7 @@ from finance.demo.calendar import DemoCalendar
 from finance.demo.noise import component_rng
 from finance.demo.purchasing import DemoPurchases, daily_units
 from finance.models import Product, Sale, StockLevel, Warehouse, Workspace
+from finance.purchasing.models import PurchaseOrder
 
 #: How many products have run low at one warehouse (both included).
 LOW_PRODUCTS = (2, 4)
@@ -118,6 +122,18 @@ def demo_pair_policies(
     return policies
 
 
+def in_transit(purchases: DemoPurchases) -> dict[tuple[int, int], int]:
+    """Units ordered and not yet received per (product id, warehouse id): the orders still
+    open or partly received at the demo's end."""
+    units: dict[tuple[int, int], int] = {}
+    for order in purchases.orders:
+        due = order.quantity_due
+        if due and order.status in PurchaseOrder.OPEN_STATUSES:
+            key = (order.product.pk, order.warehouse.pk)
+            units[key] = units.get(key, 0) + due
+    return units
+
+
 def demo_stock_levels(
     *, workspace: Workspace, seed: int, cal: DemoCalendar, products: list[Product], warehouses: list[Warehouse],
     sales: list[Sale], purchases: DemoPurchases,
@@ -126,22 +142,32 @@ def demo_stock_levels(
     rng = component_rng(seed, workspace.slug, "stock")
     policies = demo_pair_policies(cal=cal, products=products, warehouses=warehouses, sales=sales,
                                   purchases=purchases)
-    # Only where a reorder point holds at least two units can a stock sit visibly below it.
+    coming = in_transit(purchases)
+
+    def pair(p: PairPolicy) -> tuple[int, int]:
+        return p.product.pk, p.warehouse.pk
+
+    # Only where a reorder point holds at least two units can a stock sit visibly below it;
+    # a product runs low where nothing is on its way (someone forgot to order), if it can.
     candidates = sorted({p.product.pk for p in policies if p.daily_demand > 0 and p.reorder_point >= 2})
     count = min(int(rng.integers(LOW_PRODUCTS[0], LOW_PRODUCTS[1] + 1)), len(candidates))
     low_products = {int(pk) for pk in rng.choice(candidates, count, replace=False)} if count else set()
     low_pairs = set()
     for product_pk in sorted(low_products):
         eligible = [p for p in policies if p.product.pk == product_pk and p.reorder_point >= 2]
-        chosen = eligible[int(rng.integers(len(eligible)))]
-        low_pairs.add((product_pk, chosen.warehouse.pk))
+        idle = [p for p in eligible if not coming.get(pair(p))] or eligible
+        chosen = idle[int(rng.integers(len(idle)))]
+        low_pairs.add(pair(chosen))
     levels = []
     for policy in policies:
-        if (policy.product.pk, policy.warehouse.pk) in low_pairs:
-            quantity = math.floor(policy.reorder_point * rng.uniform(0.0, LOW_SHARE))
+        on_way = coming.get(pair(policy), 0)
+        if pair(policy) in low_pairs:
+            position = math.floor(policy.reorder_point * rng.uniform(0.0, LOW_SHARE))
+            quantity = max(position - on_way, 0)
         else:
             floor = math.ceil(policy.reorder_point * (1 + ABOVE_REORDER_POINT)) + 1
-            quantity = floor + int(round(rng.uniform(0.0, 1.0) * policy.order_quantity))
+            position = floor + int(round(rng.uniform(0.0, 1.0) * policy.order_quantity))
+            quantity = max(position - on_way, math.ceil(policy.daily_demand))
         levels.append(StockLevel(workspace=workspace, product=policy.product, warehouse=policy.warehouse,
                                  quantity=quantity))
     return levels

@@ -126,7 +126,8 @@ class TestThreeYearDefault:
 
     def test_a_year_of_purchase_orders_measures_every_supplier(self, seeded):
         # Every supplier of a product has orders and receipts over the last year; some orders
-        # came in two parts or short, the latest are on their way; fresh goods perish
+        # came in two parts or short (their rest cancelled), the latest are on their way; fresh
+        # goods perish; only the orders of the last weeks are still open
         for slug in (BAKERY.slug, HARDWARE.slug):
             workspace = Workspace.objects.get(slug=slug)
             found = supplier_performance(workspace=workspace, today=END)
@@ -138,7 +139,10 @@ class TestThreeYearDefault:
                 assert 0 < measured.on_time_rate < 1
                 assert 0.9 < measured.fill_rate <= 1
         statuses = set(PurchaseOrder.objects.values_list("status", flat=True))
-        assert statuses == {"open", "partial", "received"}
+        assert statuses == {"open", "partial", "received", "cancelled"}
+        oldest_open = min(PurchaseOrder.objects.filter(status__in=PurchaseOrder.OPEN_STATUSES)
+                          .values_list("ordered_on", flat=True))
+        assert (END - oldest_open).days < 60  # (the slowest supplier takes weeks)
         baguette = Product.objects.get(workspace__slug=BAKERY.slug, sku="BK-BAGU")
         assert (baguette.shelf_life_days, baguette.supplier.lead_time_mean_days) == (1, Decimal("1.00"))
 
@@ -303,9 +307,10 @@ class TestThreeYearDefault:
         assert max(duplicates.values()) == 1
 
     @pytest.mark.parametrize(("spec", "statuses", "replayed", "stockouts"), [
-        (BAKERY, {"order_now": 3, "low": 4, "ok": 5}, 0, 329), (HARDWARE, {"order_now": 2, "low": 2, "ok": 8}, 2, 237)])
+        (BAKERY, {"order_now": 3, "low": 3, "ok": 6}, 0, 329), (HARDWARE, {"order_now": 2, "low": 2, "ok": 8}, 2, 237)])
     def test_a_few_products_to_reorder(self, seeded, logged_in, monkeypatch, spec, statuses, replayed, stockouts):
-        # Given the demo's last day: each pair in its reorder cycle, a few products run low
+        # Given the demo's last day: each pair's stock position (on hand + on its way) in its
+        # reorder cycle, a few products run low
         monkeypatch.setattr(timezone, "localdate", lambda *a: END)
         workspace = Workspace.objects.get(slug=spec.slug)
         client = logged_in(get_user_model().objects.get(username="demo"))
