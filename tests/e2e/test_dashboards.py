@@ -310,6 +310,17 @@ def test_workspace_switcher(page, books, log_in):
     expect(page.get_by_text("No transactions yet.")).to_be_visible()
 
 
+@pytest.mark.parametrize("width", [1200, 1280, 1366])
+def test_the_top_bar_is_one_line_on_a_laptop(page, books, log_in, width):
+    # Given the owner signed in on a laptop screen
+    page.set_viewport_size({"width": width, "height": 768})
+    log_in()
+    # Then the brand, every page's link and the workspace tools share one line
+    tops = page.evaluate("""() => [...document.querySelectorAll('.brand, .nav-links a, .nav-tools')]
+      .map((el) => Math.round(el.getBoundingClientRect().top + el.getBoundingClientRect().height / 2))""")
+    assert len(tops) >= 12 and max(tops) - min(tops) <= 2
+
+
 def test_viewer_has_no_write_buttons(page, books, log_in, screenshot):
     log_in(books.viewer_username)
     page.goto("/transactions/")
