@@ -103,8 +103,9 @@ class SeriesSpendingSerializer(serializers.Serializer):
     bills = ScheduledBillSerializer(
         many=True,
         help_text="The recurring bills counted by their due dates in this series' forecast (method engine; the "
-                  "total takes every one, a category its own): those paid at another rhythm than the periods "
-                  "(monthly and yearly bills in weekly forecasts; weekly and yearly ones in monthly forecasts). "
+                  "total takes every one, a category its own): those that make the periods uneven (in weekly "
+                  "forecasts the bills paid every other week, twice a month, monthly or yearly; in monthly "
+                  "forecasts the yearly ones). "
                   "Empty when a deployed model answered or no such bill was found.")
 
 
