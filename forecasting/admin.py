@@ -492,7 +492,7 @@ class StockPlanLineInline(admin.TabularInline):
     model = StockPlanLine
     extra = 0
     can_delete = False
-    fields = ["product", "warehouse", "on_hand", "daily_demand", "demand_std", "demand_source", "lead_time_days",
+    fields = ["product", "warehouse", "on_hand", "on_order", "daily_demand", "demand_std", "demand_source", "lead_time_days",
               "safety_stock", "reorder_point", "eoq", "target_level", "order_quantity", "unit_cost", "cost",
               "shortage_units"]
     readonly_fields = fields

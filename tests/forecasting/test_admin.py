@@ -96,6 +96,16 @@ class TestModelVersionActions:
         assert '<td id="integrity">verified</td>' in page
         assert v1.artifact_sha256 in page
         assert 'id="chart-data"' in page and "vendor/chartjs/chart.umd.min.js" in page
+        assert '<td id="drivers">none</td>' in page
+
+    def test_inspect_page_names_the_demand_drivers_a_model_learned_from(self, client, superuser, workspace):
+        version = fitted_version(workspace=workspace, status="deployed")
+        version.drivers = ["promotion", "price", "holidays"]
+        version.save(update_fields=["drivers"])
+        client.force_login(superuser)
+        page = client.get(reverse("admin:forecasting_modelversion_inspect", args=[version.pk])).content.decode()
+        assert ('<td id="drivers">promotion, price, holidays (forecasts assume no promotion at the last price unless '
+                'a request plans them)</td>') in page
 
     def test_inspect_page_shows_the_parameters_as_a_table(self, client, superuser, workspace):
         # Given a combination whose members borrowed their season from a 36-month group
