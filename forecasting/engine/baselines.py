@@ -49,6 +49,21 @@ class SeasonalNaiveForecaster(BaseForecaster):
         return Forecast.from_normal(mean, self.sigma_ * np.sqrt(steps // m + 1))
 
 
+def _one_step_errors(y: np.ndarray) -> np.ndarray:
+    """``y[end] − (the least-squares line of y[:end]) at end`` for every end from 3 on: each
+    fit only on the points before the one it predicts. The lines come from running sums
+    (the normal equations), in one pass rather than one ``polyfit`` per end."""
+    n = np.arange(3, len(y), dtype=float)  # points in each fit
+    if not len(n):
+        return np.zeros(0)
+    t = np.arange(len(y), dtype=float)
+    sum_y, sum_ty = np.cumsum(y)[2:-1], np.cumsum(t * y)[2:-1]
+    sum_t, sum_tt = n * (n - 1) / 2, (n - 1) * n * (2 * n - 1) / 6
+    slope = (n * sum_ty - sum_t * sum_y) / (n * sum_tt - sum_t**2)
+    intercept = (sum_y - slope * sum_t) / n
+    return y[3:] - (intercept + slope * n)
+
+
 class LinearRegressionForecaster(BaseForecaster):
     """A least-squares linear trend on the time index (numpy; the same line as
     scikit-learn's ``LinearRegression`` without importing it in every worker).
@@ -64,11 +79,7 @@ class LinearRegressionForecaster(BaseForecaster):
     def _fit(self, y: np.ndarray) -> None:
         t = np.arange(len(y), dtype=float)
         slope, intercept = np.polyfit(t, y, 1)
-        errors = []
-        for end in range(3, len(y)):
-            s, i = np.polyfit(np.arange(end, dtype=float), y[:end], 1)
-            errors.append(y[end] - (i + s * end))
-        self.scores_ = normalised_scores(np.array(errors), np.ones(len(errors)))
+        self.scores_ = normalised_scores(_one_step_errors(y), np.ones(max(len(y) - 3, 0)))
         self.coef_ = float(slope)
         self.intercept_ = float(intercept)
 

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 #: The environment variable that sets the default ``n_jobs`` of a competition.
 JOBS_ENV = "ML_COMPETITION_JOBS"
@@ -47,6 +48,22 @@ def in_daemon_process() -> bool:
     return bool(billiard is not None and billiard.current_process().daemon)
 
 
+_controller: list = []  # [(modules loaded when it looked, ThreadpoolController)]
+
+
+def _thread_pools() -> Any:
+    """This process's BLAS/OpenMP libraries (a ``ThreadpoolController``), found again only
+    when modules were imported since (a new import may load another library): looking for
+    them reads every loaded shared object, milliseconds that a page running dozens of small
+    competitions (coaching's spending forecasts) would pay each time."""
+    from threadpoolctl import ThreadpoolController
+
+    loaded = len(sys.modules)
+    if not _controller or _controller[0][0] != loaded:
+        _controller[:] = [(loaded, ThreadpoolController())]
+    return _controller[0][1]
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """Every BLAS and OpenMP library of this process limited to one thread inside the
@@ -54,7 +71,6 @@ def one_thread() -> Iterator[None]:
     busy processes they make a fit many times slower (``benchmarks/worker/README.md``).
     scipy's own BLAS is loaded first so that it is limited too."""
     import scipy.linalg  # noqa: F401 - loads scipy's BLAS before the limit is taken
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    with _thread_pools().limit(limits=1):
         yield
