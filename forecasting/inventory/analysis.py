@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from sklearn.ensemble import IsolationForest
@@ -47,6 +49,8 @@ RECENT_DAYS = 90
 ANOMALY_SHARE = 0.01
 MIN_ANOMALY_DAYS = 60
 MAX_ANOMALIES = 10
+#: How long a series's flagged days are kept (its content names them: a new sale is a new key).
+ANOMALY_CACHE_SECONDS = 24 * 3600
 MEAN_CHANGE = 0.25
 
 
@@ -117,10 +121,23 @@ def _features(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def sales_anomalies(*, first_day: dt.date, units: list[float]) -> list[SalesAnomaly]:
     """The flagged days of the daily ``units`` from ``first_day`` on, most anomalous first
-    (at most ``MAX_ANOMALIES``); none from fewer than ``MIN_ANOMALY_DAYS`` + 8 weeks."""
+    (at most ``MAX_ANOMALIES``); none from fewer than ``MIN_ANOMALY_DAYS`` + 8 weeks.
+
+    The forest (a quarter of a second for three years of days) is fitted once per series:
+    the answer is cached under the series' own content, so new sales make a new key and
+    nothing needs forgetting."""
     y = np.asarray(units, dtype=float)
     if len(y) < MIN_ANOMALY_DAYS + 56:
         return []
+    key = f"inventory:sales-anomalies:v1:{first_day.isoformat()}:{hashlib.sha256(y.tobytes()).hexdigest()}"
+    found = cache.get(key)
+    if found is None:
+        found = _anomalies(first_day, y)
+        cache.set(key, found, timeout=ANOMALY_CACHE_SECONDS)
+    return found
+
+
+def _anomalies(first_day: dt.date, y: np.ndarray) -> list[SalesAnomaly]:
     matrix, usual = _features(y)
     forest = IsolationForest(n_estimators=200, contamination=ANOMALY_SHARE, random_state=0).fit(matrix)
     scores = -forest.score_samples(matrix)

@@ -59,6 +59,22 @@ class TestSalesAnomalies:
         assert 18 <= spike.usual <= 22 and 18 <= drop.usual <= 22
         assert len(found) <= 10
 
+    def test_a_series_is_fitted_once_and_a_new_sale_fits_again(self, monkeypatch):
+        # Given the flagged days of a series, found once
+        from forecasting.inventory import analysis
+
+        units = [20.0] * 199 + [90.0]
+        first = dt.date(2031, 1, 1)  # (a series no other test writes: the cache may be shared)
+        found = sales_anomalies(first_day=first, units=units)
+        assert found[0].day == first + dt.timedelta(days=199)
+        # When it is asked again, the forest is not fitted again; a changed series is
+        fitted = []
+        monkeypatch.setattr(analysis, "_anomalies", lambda *args: fitted.append(args) or [])
+        assert sales_anomalies(first_day=first, units=units) == found
+        assert fitted == []
+        assert sales_anomalies(first_day=first, units=[*units[:-1], 91.0]) == []
+        assert len(fitted) == 1
+
     def test_too_few_days_finds_nothing(self):
         assert sales_anomalies(first_day=dt.date(2025, 1, 1), units=[5.0] * 115) == []
 
