@@ -151,6 +151,7 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
     session = client.cookies["sessionid"].value
     suggested = Transaction.objects.filter(workspace=workspace, category_source="model").count()
     first = Transaction.objects.filter(workspace=workspace).order_by("-date", "-id").first()
+    product = Product.objects.filter(workspace=workspace, is_active=True).order_by("sku").first()
     deployed = ModelVersion.objects.filter(workspace=workspace, status="deployed").count()
     print(f"# {workspace.name}: {Transaction.objects.filter(workspace=workspace).count()} transactions, "
           f"{deployed} deployed models, {suggested} suggested categories", file=sys.stderr)
@@ -169,6 +170,10 @@ def setup(*, algorithms: list[str], reseed: bool) -> dict:
             "transaction edit": f"/transactions/{first.pk}/edit/",
             "CSV import": "/transactions/import/",
             "inventory": "/inventory/",
+            "product analysis": f"/inventory/products/{product.pk}/",
+            "accounts": "/accounts/",
+            "budgets": "/budgets/",
+            "goals": "/goals/",
             "models": "/models/",
             "coaching": "/coaching/",
         },
