@@ -481,6 +481,7 @@ COACHING_CACHE_TTLS = {
     "financial_forecast": 3600,
     "insights": 3600,
     "peer_comparison": 6 * 3600,
+    "recurring_bills": 3600,
 }
 if set(_COACHING_CACHE_TTLS_SET) - set(COACHING_CACHE_TTLS):
     raise ImproperlyConfigured(f"COACHING_CACHE_TTLS knows only {', '.join(COACHING_CACHE_TTLS)}.")

@@ -26,13 +26,13 @@ from django.db import transaction
 
 from coaching.services.recommendations import money
 from coaching.services.spending import spending_forecast
+from coaching.services.spending_bills import bill_payments_read
 from finance.models import Budget, Workspace
 from finance.months import month_end, month_start
 from finance.selectors import BudgetUse
 from finance.services.recurring import (
     RecurringBill,
     recurring_bills_by_category,
-    recurring_bills_detect,
 )
 from forecasting.engine.base import Z80
 from forecasting.monitoring.alerts import alert_raise
@@ -76,7 +76,7 @@ def budget_risks_all(
     the deployed versions, the engine's books (only for budgets no model covers)."""
     if uses is not None and not uses:
         return [], {}
-    bills = list(bills) if bills is not None else recurring_bills_detect(workspace=workspace, today=today)
+    bills = list(bills) if bills is not None else list(bill_payments_read(workspace=workspace, as_of=today))
     if uses is None:
         uses, risks = budget_risks_read(workspace=workspace, today=today, bills=bills)
     else:

@@ -62,6 +62,8 @@ KINDS: dict[str, Kind] = {
     "financial_forecast": Kind(per_user=False, deployments=True),
     "insights": Kind(per_user=True, deployments=True),  # the member's behaviour changes are among them
     "peer_comparison": Kind(per_user=True),
+    # the bills and their payments: read by the spending forecasts and the budget risks
+    "recurring_bills": Kind(per_user=False),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from coaching.services import answers
-from coaching.services.answers import coaching_answer, prediction_cache_warm
+from coaching.services.answers import ANSWERS, coaching_answer, prediction_cache_warm
 from coaching.services.prediction_cache import KINDS
 from coaching.services.segments import segments_refresh
 from coaching.tasks import prediction_cache_warm_task
@@ -164,9 +164,9 @@ class TestWarmUp:
         idle = f.MembershipFactory(workspace=f.WorkspaceFactory()).user
         type(idle).objects.filter(pk=idle.pk).update(last_login=timezone.now() - dt.timedelta(days=30))
         report = prediction_cache_warm()
-        per_user = sum(spec.per_user for spec in KINDS.values())
+        per_user = sum(KINDS[kind].per_user for kind in ANSWERS)
         assert (report.members, report.failed, report.skipped) == (2, 0, "")
-        assert report.computed == len(KINDS) + per_user  # workspace answers once, the members' own twice
+        assert report.computed == len(ANSWERS) + per_user  # workspace answers once, the members' own twice
         assert computed["spending_patterns"] == 1 and computed["financial_personality"] == 2
         # a request now is served by the warmed answer; a second warm-up finds everything cached
         coaching_answer(kind="spending_patterns", workspace=workspace, user=member)
@@ -181,7 +181,7 @@ class TestWarmUp:
 
         monkeypatch.setitem(answers.ANSWERS, "spending_patterns", broken)
         report = prediction_cache_warm()
-        assert (report.failed, report.computed) == (1, len(KINDS) - 1)
+        assert (report.failed, report.computed) == (1, len(ANSWERS) - 1)
 
     def test_a_process_local_cache_is_not_warmed(self, workspace, owner, computed, local_cache):
         type(owner).objects.filter(pk=owner.pk).update(last_login=timezone.now())
@@ -192,7 +192,7 @@ class TestWarmUp:
     def test_the_task_and_its_hourly_schedule(self, workspace, owner, shared_cache):
         type(owner).objects.filter(pk=owner.pk).update(last_login=timezone.now())
         result = prediction_cache_warm_task.apply().get()
-        assert (result["members"], result["computed"], result["failed"]) == (1, len(KINDS), 0)
+        assert (result["members"], result["computed"], result["failed"]) == (1, len(ANSWERS), 0)
         schedule = next(s for s in declared_schedules() if s.task == "coaching.tasks.prediction_cache_warm_task")
         assert (schedule.minute, schedule.hour) == ("10", "*")
 

@@ -172,3 +172,21 @@ def test_the_api_answers_and_documents_the_bills(workspace, member, client_for):
     assert "Recurring bills counted" in schemas["PeriodForecast"]["properties"]["bills"]["description"]
     assert "counted by their due dates" in schemas["SeriesSpending"]["properties"]["bills"]["description"]
     assert set(schemas["ScheduledBill"]["properties"]) == {"payee", "period", "amount", "next_date"}
+
+
+def test_the_bills_are_read_once_and_again_when_the_books_change(
+        workspace, household, django_assert_num_queries, django_capture_on_commit_callbacks):
+    from coaching.services.spending_bills import bill_payments_read
+
+    # Given the household's bills read once (one query)
+    with django_assert_num_queries(1):
+        first = bill_payments_read(workspace=workspace, as_of=MONDAY)
+    assert [(b.payee, b.period) for b in first] == [("Market", "weekly"), ("Landlord", "monthly")]
+    # When they are asked again, nothing is read; and after a new payment is committed, they are
+    with django_assert_num_queries(0):
+        assert bill_payments_read(workspace=workspace, as_of=MONDAY) == first
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(workspace, household["rent"], dt.date(2025, 9, 21), "5.00", "Landlord")
+    again = bill_payments_read(workspace=workspace, as_of=MONDAY)
+    rent = next(b for b in again if b.payee == "Landlord")
+    assert again[rent][-1] == (dt.date(2025, 9, 21), Decimal("5.00"))
