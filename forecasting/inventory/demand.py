@@ -23,6 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from django.db.models import Min, Sum
@@ -112,6 +113,37 @@ def demand_targets(pairs: Collection[Pair]) -> set[str]:
 
 
 @dataclass(frozen=True)
+class DemandShares:
+    """The parts of a broader forecast the rule gives a pair, from the units sold in the
+    window: its share of its product's (an even split over the product's ``pairs`` while
+    the product has sold nothing), and the share of some pairs in all the workspace's
+    (``None`` while the workspace has sold nothing; ``all_units`` is asked only then)."""
+
+    history: SalesHistory
+    pairs: Collection[Pair]
+    all_units: Callable[[], float]
+
+    @cached_property
+    def _by_product(self) -> tuple[dict[int, float], dict[int, int]]:
+        units: dict[int, float] = defaultdict(float)
+        count: dict[int, int] = defaultdict(int)
+        for product_id, _ in self.pairs:
+            count[product_id] += 1
+        for (product_id, _), sold in self.history.units.items():
+            units[product_id] += sold
+        return units, count
+
+    def of_product(self, pair: Pair) -> float:
+        units, count = self._by_product
+        sold = units[pair[0]]
+        return self.history.units.get(pair, 0.0) / sold if sold else 1 / count[pair[0]]
+
+    def of_total(self, pairs: Collection[Pair]) -> float | None:
+        every = self.all_units()
+        return sum(self.history.units.get(pair, 0.0) for pair in pairs) / every if every else None
+
+
+@dataclass(frozen=True)
 class PairDemand:
     """Expected units a day at one pair, their standard deviation, and where they come from."""
 
@@ -133,23 +165,15 @@ def demand_resolve(
         for target, result in forecasts.items() if result.ok
     }
     windows = {target: found for target, found in windows.items() if found[0] is not None}
-    product_units: dict[int, float] = defaultdict(float)
-    product_pairs: dict[int, int] = defaultdict(int)
-    for product_id, _ in pairs:
-        product_pairs[product_id] += 1
-    for (product_id, _), units in history.units.items():
-        product_units[product_id] += units
-    all_units = _lazy(lambda: float(units_sold_since(
-        workspace=workspace, since=today - dt.timedelta(days=history_days), until=today)))
+    shares = DemandShares(history=history, pairs=pairs, all_units=_lazy(lambda: float(units_sold_since(
+        workspace=workspace, since=today - dt.timedelta(days=history_days), until=today))))
 
     def candidates(pair: Pair) -> list[tuple[str, str, Callable[[], float | None]]]:
-        units = history.units.get(pair, 0.0)
         product_id = pair[0]
         return [
             (Source.MODEL, Target("inventory", product_id=product_id, warehouse_id=pair[1]).key, lambda: 1.0),
-            (Source.PRODUCT, product_demand_target(product_id),
-             lambda: units / product_units[product_id] if product_units[product_id] else 1 / product_pairs[product_id]),
-            (Source.SHARE, "inventory", lambda: units / all_units() if all_units() else None),
+            (Source.PRODUCT, product_demand_target(product_id), lambda: shares.of_product(pair)),
+            (Source.SHARE, "inventory", lambda: shares.of_total([pair])),
         ]
 
     found: dict[Pair, PairDemand] = {}

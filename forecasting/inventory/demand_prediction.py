@@ -32,10 +32,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, Sum
 
-from finance.models import Product, Sale, Warehouse, Workspace
-from finance.selectors import stock_quantities
+from finance.models import Product, Warehouse, Workspace
+from finance.selectors import units_sold_since
+from forecasting.inventory.demand import DemandShares, Pair, demand_pairs, sales_history
 from forecasting.series.drivers import DriverPlan
 from forecasting.series.frequency import Frequency
 from forecasting.series.targets import Target
@@ -87,31 +87,25 @@ def _plan_check(plan: DriverPlan, *, frequency: Frequency, horizon: int, today: 
         raise PlanOutsideForecast(errors)
 
 
-def warehouse_share(*, workspace: Workspace, product_id: int, warehouse_id: int, today: dt.date) -> float:
-    """The warehouse's share of the product's units sold over the recent history (two
-    queries at most), or an even split over the product's stocked and selling warehouses
-    while it has sold nothing."""
-    since = today - dt.timedelta(days=settings.INVENTORY_DEMAND_HISTORY_DAYS)
-    units = dict(
-        Sale.objects.filter(workspace=workspace, product_id=product_id, date__gte=since, date__lt=today)
-        .order_by().values("warehouse_id").annotate(units=Sum("quantity")).values_list("warehouse_id", "units")
-    )
-    total = float(sum(units.values()))
-    if total > 0:
-        return float(units.get(warehouse_id, 0)) / total
-    warehouses = {w for _, w in stock_quantities(workspace=workspace, product_ids=[product_id])}
-    warehouses.add(warehouse_id)
-    return 1 / len(warehouses)
+def _shares(*, workspace: Workspace, product_id: int, pair: Pair | None, today: dt.date) -> DemandShares:
+    """The inventory page's shares (:class:`~forecasting.inventory.demand.DemandShares`) of
+    the product's pairs over the recent history, the pair asked for among them."""
+    days = settings.INVENTORY_DEMAND_HISTORY_DAYS
+    history = sales_history(workspace=workspace, product_ids=[product_id], today=today, history_days=days)
+    pairs = set(demand_pairs(workspace=workspace, product_ids=[product_id], sold=list(history.daily)))
+    if pair is not None:
+        pairs.add(pair)
+    return DemandShares(history=history, pairs=pairs, all_units=lambda: float(units_sold_since(
+        workspace=workspace, since=today - dt.timedelta(days=days), until=today)))
 
 
-def total_share(*, workspace: Workspace, product_id: int, warehouse_id: int | None, today: dt.date) -> float:
-    """The product's (at the warehouse, when named) share of all the units the workspace sold
-    over the recent history (0 when it sold nothing). One query."""
-    since = today - dt.timedelta(days=settings.INVENTORY_DEMAND_HISTORY_DAYS)
-    sold = Sale.objects.filter(workspace=workspace, date__gte=since, date__lt=today).order_by()
-    mine = Q(product_id=product_id) if warehouse_id is None else Q(product_id=product_id, warehouse_id=warehouse_id)
-    totals = sold.aggregate(all=Sum("quantity"), mine=Sum("quantity", filter=mine))
-    return float(totals["mine"] or 0) / float(totals["all"]) if totals["all"] else 0.0
+def _share_of(source: str, shares: DemandShares, product_id: int, pair: Pair | None) -> float:
+    """The part of the ``product`` or ``share`` source's forecast that is the answer's (the
+    whole product's part of the total when no warehouse is named; 0 while nothing sold)."""
+    if source == "product":
+        return shares.of_product(pair)
+    mine = [pair] if pair is not None else [p for p in shares.pairs if p[0] == product_id]
+    return shares.of_total(mine) or 0.0
 
 
 def demand_predict(
@@ -150,11 +144,9 @@ def demand_predict(
     output = forecast_predict(workspace=workspace, target=target, periods=periods, frequency=frequency,
                               user=user, plan=plan)
     keep = [i for i, d in enumerate(output["dates"]) if dt.date.fromisoformat(d) >= first][:horizon]
-    share = {"model": lambda: 1.0,
-             "product": lambda: warehouse_share(workspace=workspace, product_id=product_id,
-                                                warehouse_id=warehouse_id, today=today),
-             "share": lambda: total_share(workspace=workspace, product_id=product_id, warehouse_id=warehouse_id,
-                                          today=today)}[source]()
+    pair = (product_id, warehouse_id) if warehouse_id is not None else None
+    share = 1.0 if source == "model" else _share_of(
+        source, _shares(workspace=workspace, product_id=product_id, pair=pair, today=today), product_id, pair)
     answer = {name: [round(max(output[name][i], 0.0) * share, 4) for i in keep] for name in BANDS}
     drivers = output["model"].get("drivers", []) if source != "share" else []
     return {
