@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.accounts.models import Account, Transfer
-from finance.accounts.services import account_create, account_default_get
+from finance.accounts.services import account_create
 from finance.models import Transaction
 from tests import factories as f
 
@@ -36,15 +36,6 @@ def archive_url(account):
 def delete_url(transfer):
     return reverse("finance:transfer-delete", args=[transfer.pk])
 
-
-@pytest.fixture
-def main(workspace):
-    return account_default_get(workspace=workspace)
-
-
-@pytest.fixture
-def card(workspace):
-    return account_create(workspace=workspace, name="Visa card", kind="card")
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from finance.accounts.selectors import account_balance_months, account_balances,
 from finance.accounts.services import (
     AccountInUse,
     account_create,
-    account_default_get,
     account_delete,
     account_update,
     transfer_create,
@@ -33,15 +32,6 @@ pytestmark = pytest.mark.django_db
 def errors_of(excinfo) -> dict[str, list[str]]:
     return excinfo.value.message_dict
 
-
-@pytest.fixture
-def main(workspace):
-    return account_default_get(workspace=workspace)
-
-
-@pytest.fixture
-def card(workspace):
-    return account_create(workspace=workspace, name="Visa card", kind=Account.Kind.CARD)
 
 
 @pytest.fixture

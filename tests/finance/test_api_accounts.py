@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from finance.accounts.models import Account, Transfer
-from finance.accounts.services import account_create, account_default_get, account_update
+from finance.accounts.services import account_create, account_update
 from finance.models import Membership, Transaction
 from tests import factories as f
 
@@ -21,15 +21,6 @@ TRANSACTIONS = "/api/v1/transactions/"
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def main(workspace):
-    return account_default_get(workspace=workspace)
-
-
-@pytest.fixture
-def card(workspace):
-    return account_create(workspace=workspace, name="Visa card", kind="card")
 
 
 def transfer_body(workspace, source, target, **overrides) -> dict:
