@@ -33,15 +33,7 @@
           x: { grid: { display: false }, ticks: { autoSkip: !narrow, maxRotation: 0, font: { size: narrow ? 10 : 12 } } },
           y: L.moneyAxis(short),
         },
-        plugins: {
-          legend: { position: "bottom" },
-          tooltip: {
-            callbacks: {
-              title: L.monthTitle(data),
-              label: function (ctx) { return ctx.dataset.label + ": " + money.format(ctx.parsed.y); },
-            },
-          },
-        },
+        plugins: L.monthPlugins(data, money),
       }),
     });
     canvas.dataset.chartReady = "true";

@@ -47,6 +47,19 @@
       return data.labels[i] + (data.partial && data.partial[i] ? " (" + data.partialLabel + ")" : "");
     };
   };
+  // The legend and tooltip of a chart by month: the legend below, each value in ``money``
+  // (a moneyFormat), the running month's title saying so.
+  L.monthPlugins = function (data, money) {
+    return {
+      legend: { position: "bottom" },
+      tooltip: {
+        callbacks: {
+          title: L.monthTitle(data),
+          label: function (ctx) { return ctx.dataset.label + ": " + money.format(ctx.parsed.y); },
+        },
+      },
+    };
+  };
   // What every chart's options share — drawn at once, filling its box, one tooltip for all
   // series at the pointed x — with the chart's own (which win).
   L.chartOptions = function (own) {

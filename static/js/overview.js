@@ -52,15 +52,7 @@
           },
           y: L.moneyAxis(short),
         },
-        plugins: {
-          legend: { position: "bottom" },
-          tooltip: {
-            callbacks: {
-              title: L.monthTitle(data),
-              label: function (ctx) { return ctx.dataset.label + ": " + money.format(ctx.parsed.y); },
-            },
-          },
-        },
+        plugins: L.monthPlugins(data, money),
       }),
     });
     canvas.dataset.chartReady = "true";
